@@ -1,0 +1,65 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Pure cores import Foundation only; adapters wrap C libraries or sockets; executables wire them.
+let package = Package(
+    name: "kproxy",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "kproxy", targets: ["kproxy"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // C libraries, through pkg-config. C pointers never leave the adapter modules.
+        .systemLibrary(name: "CNftnl", path: "Sources/CNftnl", pkgConfig: "libnftnl",
+                       providers: [.apt(["libnftnl-dev", "libmnl-dev"])]),
+        .systemLibrary(name: "CNetlink", path: "Sources/CNetlink", pkgConfig: "libnl-route-3.0",
+                       providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
+
+        // Kubernetes objects, validation, selectors, patches, IP/CIDR values. Foundation only.
+        .target(name: "KubeAPI"),
+        // kubeconfig, REST client, informers. Works against kproxy's control plane or a real kube-apiserver.
+        .target(name: "KubeClient", dependencies: [
+            "KubeAPI",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Store, API server, allocators and controllers.
+        .target(name: "ControlPlane", dependencies: [
+            "KubeAPI",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Thin kernel adapters (link proof today; proxy and CNI issues build on them).
+        .target(name: "NFTables", dependencies: ["CNftnl"]),
+        .target(name: "Netlink", dependencies: ["CNetlink"]),
+
+        .executableTarget(name: "kproxy", dependencies: [
+            "KubeAPI", "KubeClient", "ControlPlane", "NFTables", "Netlink",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
+        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "KubeAPI"]),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "ControlPlane", "KubeAPI"]),
+        .testTarget(name: "AdapterTests", dependencies: ["NFTables", "Netlink"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["KubeAPI", "KubeClient", "ControlPlane"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
