@@ -1,0 +1,90 @@
+/// Text ↔ bits for `IPAddress`; strict like Go's `netip.ParseAddr`.
+enum IPAddressParser {
+    static func parse(_ s: String) -> IPAddress? {
+        if s.contains(":") { return parseIPv6(Substring(s)) }
+        return parseIPv4(Substring(s)).map { IPAddress(ipv4: $0) }
+    }
+
+    /// Four decimal octets, 0–255, no leading zeros, no signs or spaces.
+    static func parseIPv4(_ s: Substring) -> UInt32? {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var value: UInt32 = 0
+        for part in parts {
+            guard (1...3).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            if part.count > 1 && part.first == "0" { return nil }
+            guard let octet = UInt32(part), octet <= 255 else { return nil }
+            value = value << 8 | octet
+        }
+        return value
+    }
+
+    /// Eight groups of 1–4 hex digits, at most one `::`, optionally ending in a dotted quad.
+    static func parseIPv6(_ s: Substring) -> IPAddress? {
+        guard !s.contains("%") else { return nil }
+        var head: [UInt16] = []
+        var tail: [UInt16] = []
+        if let gap = s.firstRange(of: "::") {
+            let rest = s[gap.upperBound...]
+            guard rest.firstRange(of: "::") == nil,
+                  let h = parseGroups(s[..<gap.lowerBound], allowTrailingIPv4: false),
+                  let t = parseGroups(rest, allowTrailingIPv4: true),
+                  h.count + t.count <= 7 else { return nil }
+            head = h
+            tail = t
+        } else {
+            guard let groups = parseGroups(s, allowTrailingIPv4: true), groups.count == 8 else { return nil }
+            head = groups
+        }
+        let groups = head + Array(repeating: 0, count: 8 - head.count - tail.count) + tail
+        var hi: UInt64 = 0
+        var lo: UInt64 = 0
+        for g in groups[0..<4] { hi = hi << 16 | UInt64(g) }
+        for g in groups[4..<8] { lo = lo << 16 | UInt64(g) }
+        return IPAddress(ipv6High: hi, low: lo)
+    }
+
+    /// Colon-separated hex groups; an empty string is zero groups.
+    private static func parseGroups(_ s: Substring, allowTrailingIPv4: Bool) -> [UInt16]? {
+        if s.isEmpty { return [] }
+        let parts = s.split(separator: ":", omittingEmptySubsequences: false)
+        var groups: [UInt16] = []
+        for (i, part) in parts.enumerated() {
+            if i == parts.count - 1, allowTrailingIPv4, part.contains(".") {
+                guard let v4 = parseIPv4(part) else { return nil }
+                groups.append(UInt16(v4 >> 16))
+                groups.append(UInt16(v4 & 0xFFFF))
+                continue
+            }
+            guard (1...4).contains(part.count), part.allSatisfy({ $0.isHexDigit && $0.isASCII }),
+                  let g = UInt16(part, radix: 16) else { return nil }
+            groups.append(g)
+        }
+        return groups
+    }
+
+    /// RFC 5952: lower-case hex without leading zeros; the longest run (≥ 2) of zero groups,
+    /// the first on ties, becomes `::`.
+    static func formatIPv6(high: UInt64, low: UInt64) -> String {
+        var groups: [UInt16] = []
+        for i in 0..<4 { groups.append(UInt16(truncatingIfNeeded: high >> (48 - 16 * UInt64(i)))) }
+        for i in 0..<4 { groups.append(UInt16(truncatingIfNeeded: low >> (48 - 16 * UInt64(i)))) }
+        var bestStart = -1, bestLength = 0
+        var i = 0
+        while i < 8 {
+            if groups[i] == 0 {
+                var j = i
+                while j < 8 && groups[j] == 0 { j += 1 }
+                if j - i > bestLength { bestStart = i; bestLength = j - i }
+                i = j
+            } else {
+                i += 1
+            }
+        }
+        let hex = groups.map { String($0, radix: 16) }
+        guard bestLength >= 2 else { return hex.joined(separator: ":") }
+        let before = hex[0..<bestStart].joined(separator: ":")
+        let after = hex[(bestStart + bestLength)...].joined(separator: ":")
+        return before + "::" + after
+    }
+}
