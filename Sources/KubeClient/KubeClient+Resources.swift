@@ -86,10 +86,10 @@ extension KubeClient {
         case deleted(Status)
     }
 
-    /// DELETE an object.
+    /// DELETE an object, with optional `DeleteOptions` (grace period, preconditions, propagation) as the body.
     @discardableResult
     public func delete<T: KubeObject>(_ type: T.Type, name: String, namespace: String? = nil,
-                                      options: DeleteOptions? = nil) async throws -> DeleteResult<T> {
+                                      options: KubeAPI.DeleteOptions? = nil) async throws -> DeleteResult<T> {
         let path = RequestPath(info: T.resourceInfo, namespace: namespace, name: name)
         let body = try options.map { (o) throws(KubeClientError) -> Data in try Self.encode(o) }
         let data = try await perform(path, method: .DELETE, body: body)

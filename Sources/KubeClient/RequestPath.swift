@@ -116,29 +116,6 @@ extension KubeClient {
         }
     }
 
-    /// The body of a DELETE (`metav1.DeleteOptions`).
-    public struct DeleteOptions: Sendable, Hashable, Codable {
-        public var kind = "DeleteOptions"
-        public var apiVersion = "v1"
-        public var gracePeriodSeconds: Int64?
-        /// `Orphan`, `Background` or `Foreground`.
-        public var propagationPolicy: String?
-        public var preconditions: Preconditions?
-        public var dryRun: [String]?
-
-        public struct Preconditions: Sendable, Hashable, Codable {
-            public var uid: String?
-            public var resourceVersion: String?
-            public init(uid: String? = nil, resourceVersion: String? = nil) { self.uid = uid; self.resourceVersion = resourceVersion }
-        }
-
-        public init(gracePeriodSeconds: Int64? = nil, propagationPolicy: String? = nil,
-                    preconditions: Preconditions? = nil, dryRun: [String]? = nil) {
-            self.gracePeriodSeconds = gracePeriodSeconds; self.propagationPolicy = propagationPolicy
-            self.preconditions = preconditions; self.dryRun = dryRun
-        }
-    }
-
     /// The patch formats the API server accepts, by content type.
     public enum PatchType: String, Sendable, Hashable, CaseIterable {
         /// RFC 6902 list of operations.
