@@ -106,6 +106,7 @@ public final class Informer<T: KubeObject>: Sendable {
     private func watchOnce(from resourceVersion: inout String, backoff: inout Backoff) async throws {
         let started = timing.now()
         let stream = try await source.watch(resourceVersion: resourceVersion, timeoutSeconds: timing.watchTimeout())
+        defer { stream.stop() }
         var received = 0
         for try await event in stream {
             switch event {

@@ -5,11 +5,11 @@ import NIOCore
 extension KubeClient {
     /// WATCH objects from `resourceVersion`. The stream ends when the server closes the watch
     /// (after `timeoutSeconds`) and throws `KubeClientError.status` for a non-2xx answer (410 when the
-    /// resourceVersion is too old). Cancelling the consuming task, or dropping the stream, closes the request.
+    /// resourceVersion is too old). Cancelling the consuming task, `stop()`, or dropping the stream closes the request.
     public func watch<T: KubeObject>(_ type: T.Type, namespace: String? = nil, labelSelector: String? = nil,
                                      fieldSelector: String? = nil, resourceVersion: String? = nil,
                                      timeoutSeconds: Int? = nil, allowWatchBookmarks: Bool = false)
-        -> AsyncThrowingStream<TypedWatchEvent<T>, any Error>
+        -> WatchStream<T>
     {
         watch(type, namespace: namespace,
               options: ListOptions(labelSelector: labelSelector, fieldSelector: fieldSelector,
@@ -19,7 +19,7 @@ extension KubeClient {
 
     /// WATCH with full `ListOptions` (limit and continue are ignored).
     public func watch<T: KubeObject>(_ type: T.Type, namespace: String? = nil, options: ListOptions)
-        -> AsyncThrowingStream<TypedWatchEvent<T>, any Error>
+        -> WatchStream<T>
     {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: TypedWatchEvent<T>.self)
         let path = RequestPath(info: T.resourceInfo, namespace: namespace, query: options.queryItems(watch: true))
@@ -34,7 +34,7 @@ extension KubeClient {
             }
         }
         continuation.onTermination = { _ in task.cancel() }
-        return stream
+        return WatchStream(stream, onStop: { task.cancel() })
     }
 
     private func streamWatch<T: KubeObject>(_ path: RequestPath, deadline: NIODeadline,

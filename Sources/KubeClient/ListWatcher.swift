@@ -8,7 +8,7 @@ public protocol ListWatcher<Object>: Sendable {
     func list() async throws -> ObjectList<Object>
     /// Changes after `resourceVersion`, with bookmarks; the server ends the stream after `timeoutSeconds`.
     /// Throws (or the stream throws) `KubeClientError.status` with code 410 when the version is too old.
-    func watch(resourceVersion: String, timeoutSeconds: Int) async throws -> AsyncThrowingStream<TypedWatchEvent<Object>, any Error>
+    func watch(resourceVersion: String, timeoutSeconds: Int) async throws -> WatchStream<Object>
 }
 
 /// List and watch of one kind through a `KubeClient`, optionally limited to a namespace and selectors.
@@ -32,7 +32,7 @@ public struct KubeListWatcher<Object: KubeObject>: ListWatcher {
     }
 
     public func watch(resourceVersion: String, timeoutSeconds: Int) async throws
-        -> AsyncThrowingStream<TypedWatchEvent<Object>, any Error>
+        -> WatchStream<Object>
     {
         client.watch(Object.self, namespace: namespace, labelSelector: labelSelector, fieldSelector: fieldSelector,
                      resourceVersion: resourceVersion, timeoutSeconds: timeoutSeconds, allowWatchBookmarks: true)

@@ -81,7 +81,7 @@ public final class FakeListWatcher<Object: KubeObject>: ListWatcher, Sendable {
     }
 
     public func watch(resourceVersion: String, timeoutSeconds: Int) async throws
-        -> AsyncThrowingStream<TypedWatchEvent<Object>, any Error>
+        -> WatchStream<Object>
     {
         journalContinuation.yield(.watch(resourceVersion: resourceVersion, timeoutSeconds: timeoutSeconds))
         let step: WatchStep? = script.withLock { $0.watches.isEmpty ? nil : $0.watches.removeFirst() }
@@ -98,6 +98,6 @@ public final class FakeListWatcher<Object: KubeObject>: ListWatcher, Sendable {
         case nil:
             script.withLock { $0.open.append(continuation) }
         }
-        return stream
+        return WatchStream(stream, onStop: { continuation.finish() })
     }
 }
