@@ -1,0 +1,197 @@
+import Foundation
+import KubeAPI
+import Logging
+
+/// Settings of `kproxy controlplane`.
+public struct ControlPlaneConfig: Sendable {
+    public var dataDir: String
+    public var listenHost = "127.0.0.1"
+    public var listenPort = 6443
+    public var serviceCIDR = "10.96.0.0/12"
+    public var clusterCIDR = "10.244.0.0/16"
+    public var nodeCIDRMaskSize = 24
+    public var nodePortRange: ClosedRange<Int> = 30000...32767
+    /// Bearer token clients must present; generated (and kept in the data dir) when nil.
+    public var token: String?
+    public var historyLimit = 100_000
+
+    public init(dataDir: String) { self.dataDir = dataDir }
+}
+
+public enum ControlPlaneError: Error, CustomStringConvertible {
+    case invalidConfig(String)
+    public var description: String { switch self { case .invalidConfig(let m): "invalid configuration: \(m)" } }
+}
+
+/// The embedded control plane: store, registries, API server and controllers in one process.
+public final class ControlPlaneServer: Sendable {
+    public let config: ControlPlaneConfig
+    public let token: String
+    public let store: SQLiteStore
+    public let services: ResourceRegistry<Service>
+    public let pods: ResourceRegistry<Pod>
+    public let nodes: ResourceRegistry<Node>
+    public let namespaces: ResourceRegistry<Namespace>
+    public let endpointSlices: ResourceRegistry<EndpointSlice>
+    public let events: ResourceRegistry<Event>
+    private let http: HTTPServer
+    private let allocations: ServiceAllocations
+    private let nodeIPAM: NodeIPAMController
+    private let logger: Logger
+
+    /// The port the API server listens on (resolved when `listenPort` is 0).
+    public var port: Int { http.localAddress.port ?? config.listenPort }
+    public var serverURL: String {
+        let host = config.listenHost.contains(":") ? "[\(config.listenHost)]" : config.listenHost
+        return "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
+    }
+
+    /// Opens the store, rebuilds allocations from it, creates the bootstrap objects and binds the port.
+    public static func start(_ config: ControlPlaneConfig, logger: Logger) async throws -> ControlPlaneServer {
+        guard let serviceCIDR = CIDR(config.serviceCIDR) else { throw ControlPlaneError.invalidConfig("--service-cidr \(config.serviceCIDR)") }
+        guard let clusterCIDR = CIDR(config.clusterCIDR) else { throw ControlPlaneError.invalidConfig("--cluster-cidr \(config.clusterCIDR)") }
+        try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
+        let token = try config.token ?? loadOrCreateToken(dir: config.dataDir)
+        let store = try SQLiteStore(path: config.dataDir + "/state.db", historyLimit: config.historyLimit, logger: logger)
+        let allocations = try ServiceAllocations(serviceCIDR: serviceCIDR, nodePortRange: config.nodePortRange)
+
+        let namespaces = ResourceRegistry<Namespace>(store: store, hooks: NamespaceHooks(), deletion: NamespaceDeletion())
+        let gate: @Sendable (String) async throws -> Void = { name in
+            guard let ns = try? await namespaces.get(namespace: nil, name: name) else {
+                throw Status.notFound(Namespace.resourceInfo, name: name)
+            }
+            if ns.metadata.deletionTimestamp != nil {
+                throw Status(message: "unable to create new content in namespace \(name) because it is being terminated",
+                             reason: "Forbidden", details: StatusDetails(name: name, kind: "namespaces"), code: 403)
+            }
+        }
+        let services = ResourceRegistry<Service>(store: store, hooks: ServiceHooks(allocations: allocations), namespaceGate: gate)
+        let pods = ResourceRegistry<Pod>(store: store, deletion: PodDeletion(), namespaceGate: gate)
+        let nodes = ResourceRegistry<Node>(store: store)
+        let slices = ResourceRegistry<EndpointSlice>(store: store, namespaceGate: gate)
+        let events = ResourceRegistry<Event>(store: store, namespaceGate: gate)
+
+        for service in try await services.list(namespace: nil).items { await allocations.occupy(service) }
+        let nodeIPAM = try NodeIPAMController(nodes: nodes, clusterCIDR: clusterCIDR, maskSize: config.nodeCIDRMaskSize, logger: logger)
+
+        let endpoints: [any ResourceEndpoint] = [
+            TypedEndpoint(registry: namespaces, now: { Date() }), TypedEndpoint(registry: nodes, now: { Date() }),
+            TypedEndpoint(registry: pods, now: { Date() }), TypedEndpoint(registry: services, now: { Date() }),
+            TypedEndpoint(registry: events, now: { Date() }), TypedEndpoint(registry: slices, now: { Date() }),
+        ]
+        let api = APIServer(token: token, endpoints: endpoints, logger: logger, isReady: { true })
+        let http = try await HTTPServer.bind(host: config.listenHost, port: config.listenPort, handler: api, logger: logger)
+        let server = ControlPlaneServer(config: config, token: token, store: store, services: services, pods: pods, nodes: nodes,
+                                        namespaces: namespaces, endpointSlices: slices, events: events, http: http,
+                                        allocations: allocations, nodeIPAM: nodeIPAM, logger: logger)
+        try await server.bootstrap()
+        let revision = await store.currentRevision()
+        logger.info("control plane serving on \(server.serverURL) (store revision \(revision))")
+        return server
+    }
+
+    private init(config: ControlPlaneConfig, token: String, store: SQLiteStore, services: ResourceRegistry<Service>, pods: ResourceRegistry<Pod>,
+                 nodes: ResourceRegistry<Node>, namespaces: ResourceRegistry<Namespace>, endpointSlices: ResourceRegistry<EndpointSlice>,
+                 events: ResourceRegistry<Event>, http: HTTPServer, allocations: ServiceAllocations, nodeIPAM: NodeIPAMController, logger: Logger) {
+        self.config = config; self.token = token; self.store = store; self.services = services; self.pods = pods
+        self.nodes = nodes; self.namespaces = namespaces; self.endpointSlices = endpointSlices; self.events = events
+        self.http = http; self.allocations = allocations; self.nodeIPAM = nodeIPAM; self.logger = logger
+    }
+
+    /// Serves and runs the controllers until the calling task is cancelled.
+    public func run() async {
+        let purgers: [@Sendable (String) async throws -> Void] = [
+            { [services] ns in _ = try await services.deleteCollection(namespace: ns, listOptions: ListOptions(), options: DeleteOptions()) },
+            { [pods] ns in
+                var force = DeleteOptions(); force.gracePeriodSeconds = 0
+                _ = try await pods.deleteCollection(namespace: ns, listOptions: ListOptions(), options: force)
+            },
+            { [endpointSlices] ns in _ = try await endpointSlices.deleteCollection(namespace: ns, listOptions: ListOptions(), options: DeleteOptions()) },
+            { [events] ns in _ = try await events.deleteCollection(namespace: ns, listOptions: ListOptions(), options: DeleteOptions()) },
+        ]
+        let namespaceController = NamespaceController(namespaces: namespaces, purgers: purgers, logger: logger)
+        let sliceController = EndpointSliceController(services: services, pods: pods, slices: endpointSlices, logger: logger)
+        let terminator = PodTerminator(pods: pods, logger: logger, now: { Date() })
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.http.run() }
+            group.addTask { await namespaceController.run() }
+            group.addTask { await sliceController.run() }
+            group.addTask { await self.nodeIPAM.run() }
+            group.addTask { await terminator.run() }
+            group.addTask { await self.store.runCompaction(every: .seconds(60), keepLast: self.config.historyLimit) }
+        }
+        await store.close()
+    }
+
+    /// The namespaces every cluster has, and the `kubernetes` Service at the first ClusterIP with its endpoints.
+    private func bootstrap() async throws {
+        for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            do { _ = try await namespaces.create(Namespace(metadata: ObjectMeta(name: name)), namespace: nil) } catch let s as Status where s.code == 409 {}
+        }
+        guard let first = await allocations.firstAddress else { throw ControlPlaneError.invalidConfig("--service-cidr \(config.serviceCIDR) has no usable address") }
+        var kubernetes = Service(metadata: ObjectMeta(name: "kubernetes", namespace: "default",
+                                                      labels: ["component": "apiserver", "provider": "kubernetes"]))
+        kubernetes.spec.clusterIP = first.description
+        var https = ServicePort()
+        https.name = "https"; https.protocol = .tcp; https.port = 443; https.targetPort = .int(port)
+        kubernetes.spec.ports = [https]
+        kubernetes.spec.sessionAffinity = SessionAffinity.none
+        do { _ = try await services.create(kubernetes, namespace: "default") } catch let s as Status where s.code == 409 {}
+
+        var slice = EndpointSlice()
+        slice.metadata = ObjectMeta(name: "kubernetes", namespace: "default",
+                                    labels: [EndpointSlice.serviceNameLabel: "kubernetes", EndpointSlice.managedByLabel: "kproxy-controlplane"])
+        slice.addressType = .ipv4
+        var endpoint = Endpoint()
+        endpoint.addresses = [config.listenHost == "0.0.0.0" ? "127.0.0.1" : config.listenHost]
+        endpoint.conditions.ready = true
+        slice.endpoints = [endpoint]
+        var p = EndpointPort()
+        p.name = "https"; p.protocol = .tcp; p.port = port
+        slice.ports = [p]
+        let desired = slice
+        do { _ = try await endpointSlices.create(desired, namespace: "default") } catch let s as Status where s.code == 409 {
+            _ = try await endpointSlices.guaranteedUpdate(namespace: "default", name: "kubernetes") { current in
+                var copy = current
+                copy.endpoints = desired.endpoints
+                copy.ports = desired.ports
+                return copy
+            }
+        }
+    }
+
+    /// A kubeconfig for this control plane, with its token.
+    public func kubeconfig(contextName: String = "kproxy") -> String {
+        """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: \(contextName)
+          cluster:
+            server: \(serverURL)
+        users:
+        - name: \(contextName)-admin
+          user:
+            token: \(token)
+        contexts:
+        - name: \(contextName)
+          context:
+            cluster: \(contextName)
+            user: \(contextName)-admin
+            namespace: default
+        current-context: \(contextName)
+
+        """
+    }
+
+    static func loadOrCreateToken(dir: String) throws -> String {
+        let path = dir + "/token"
+        if let existing = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !existing.isEmpty {
+            return existing
+        }
+        var rng = SystemRandomNumberGenerator()
+        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
+        _ = FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        return token
+    }
+}

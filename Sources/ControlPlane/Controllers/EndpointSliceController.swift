@@ -1,0 +1,127 @@
+import Foundation
+import KubeAPI
+import Logging
+
+/// Keeps each Service's EndpointSlices in step with the Pods its selector matches: watches Services,
+/// Pods and EndpointSlices, queues the Services a change concerns, and writes what the pure
+/// `EndpointSliceReconciler` says is missing.
+actor EndpointSliceController {
+    private let services: ResourceRegistry<Service>
+    private let pods: ResourceRegistry<Pod>
+    private let slices: ResourceRegistry<EndpointSlice>
+    private let reconciler = EndpointSliceReconciler()
+    private let logger: Logger
+    private let queue = WorkQueue()
+
+    private var serviceCache: [String: Service] = [:]             // ns/name
+    private var podCache: [String: [String: Pod]] = [:]            // ns → name → pod
+    private var sliceCache: [String: [String: EndpointSlice]] = [:] // ns/service → slice name → slice
+
+    init(services: ResourceRegistry<Service>, pods: ResourceRegistry<Pod>, slices: ResourceRegistry<EndpointSlice>, logger: Logger) {
+        self.services = services; self.pods = pods; self.slices = slices; self.logger = logger
+    }
+
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.queue.run { key in await self.sync(key) } }
+            group.addTask {
+                await informLoop(self.services, logger: self.logger,
+                                 onSync: { all in await self.resetServices(all) },
+                                 onEvent: { type, s in await self.serviceChanged(type, s) })
+            }
+            group.addTask {
+                await informLoop(self.pods, logger: self.logger,
+                                 onSync: { all in await self.resetPods(all) },
+                                 onEvent: { type, p in await self.podChanged(type, p) })
+            }
+            group.addTask {
+                await informLoop(self.slices, logger: self.logger,
+                                 onSync: { all in await self.resetSlices(all) },
+                                 onEvent: { type, s in await self.sliceChanged(type, s) })
+            }
+        }
+    }
+
+    // MARK: caches
+
+    private func resetServices(_ all: [Service]) {
+        serviceCache = Dictionary(all.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        for key in serviceCache.keys { queue.add(key) }
+    }
+
+    private func serviceChanged(_ type: WatchEventType, _ s: Service) {
+        if type == .deleted { serviceCache[s.key] = nil } else { serviceCache[s.key] = s }
+        queue.add(s.key)
+    }
+
+    private func resetPods(_ all: [Pod]) {
+        podCache = [:]
+        for p in all { podCache[p.metadata.namespace ?? "", default: [:]][p.name] = p }
+        for key in serviceCache.keys { queue.add(key) }
+    }
+
+    private func podChanged(_ type: WatchEventType, _ p: Pod) {
+        let ns = p.metadata.namespace ?? ""
+        let old = podCache[ns]?[p.name]
+        if type == .deleted { podCache[ns]?[p.name] = nil } else { podCache[ns, default: [:]][p.name] = p }
+        // Services whose selector matched the pod before or matches it now.
+        for (key, service) in serviceCache where service.metadata.namespace == ns {
+            guard let selector = service.spec.selector, !selector.isEmpty else { continue }
+            let matches = { (labels: [String: String]?) in selector.allSatisfy { labels?[$0.key] == $0.value } }
+            if matches(p.metadata.labels) || matches(old?.metadata.labels) { queue.add(key) }
+        }
+    }
+
+    private func serviceKey(of slice: EndpointSlice) -> String? {
+        guard slice.metadata.labels?[EndpointSlice.managedByLabel] == EndpointSliceReconciler.managedBy,
+              let service = slice.metadata.labels?[EndpointSlice.serviceNameLabel] else { return nil }
+        return "\(slice.metadata.namespace ?? "")/\(service)"
+    }
+
+    private func resetSlices(_ all: [EndpointSlice]) {
+        sliceCache = [:]
+        for s in all { if let key = serviceKey(of: s) { sliceCache[key, default: [:]][s.name] = s } }
+        for key in sliceCache.keys { queue.add(key) }
+    }
+
+    private func sliceChanged(_ type: WatchEventType, _ s: EndpointSlice) {
+        guard let key = serviceKey(of: s) else { return }
+        if type == .deleted { sliceCache[key]?[s.name] = nil } else { sliceCache[key, default: [:]][s.name] = s }
+        // Our own writes come back here; a sync then finds nothing to do.
+        queue.add(key)
+    }
+
+    // MARK: sync
+
+    private func sync(_ key: String) async {
+        let existing = Array((sliceCache[key] ?? [:]).values)
+        let changes: EndpointSliceChanges
+        if let service = serviceCache[key] {
+            let ns = service.metadata.namespace ?? ""
+            changes = reconciler.reconcile(service: service, pods: Array((podCache[ns] ?? [:]).values), existing: existing)
+        } else {
+            // The Service is gone: its slices go too (upstream leaves this to the garbage collector).
+            changes = EndpointSliceChanges(create: [], update: [], delete: existing)
+        }
+        do {
+            for slice in changes.delete {
+                do {
+                    _ = try await slices.delete(namespace: slice.metadata.namespace, name: slice.name)
+                } catch let status as Status where status.code == 404 {}
+                sliceCache[key]?[slice.name] = nil
+            }
+            for slice in changes.update {
+                let updated = try await slices.update(slice, namespace: slice.metadata.namespace, name: slice.name)
+                sliceCache[key, default: [:]][updated.name] = updated
+            }
+            for slice in changes.create {
+                let created = try await slices.create(slice, namespace: slice.metadata.namespace)
+                sliceCache[key, default: [:]][created.name] = created
+            }
+        } catch let status as Status where status.code == 409 || status.code == 404 {
+            queue.add(key)  // raced with another write; the watch brings the new state
+        } catch {
+            logger.warning("endpointslice sync of \(key) failed: \(error)")
+        }
+    }
+}

@@ -1,0 +1,201 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A request as the API layer sees it: method, decoded path, query, headers and the whole body.
+public struct HTTPRequest: Sendable {
+    public var method: HTTPMethod
+    /// Path without the query string, percent-decoded per segment by the router.
+    public var path: String
+    public var query: [String: String]
+    public var headers: HTTPHeaders
+    public var body: ByteBuffer
+
+    public func header(_ name: String) -> String? { headers.first(name: name) }
+}
+
+/// A response: whole, or streamed (watches), written with chunked encoding as upstream does.
+public enum HTTPResponse: Sendable {
+    case full(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer)
+    case stream(status: HTTPResponseStatus, headers: HTTPHeaders, body: AsyncThrowingStream<ByteBuffer, Error>)
+}
+
+/// What answers requests; the server knows nothing about Kubernetes.
+public protocol HTTPRequestHandler: Sendable {
+    func handle(_ request: HTTPRequest) async -> HTTPResponse
+}
+
+/// HTTP/1.1 server over SwiftNIO's async channels: keep-alive, bounded bodies, streamed responses
+/// that end when the client goes away.
+public final class HTTPServer: Sendable {
+    public static let maxBodyBytes = 3 * 1024 * 1024  // upstream's request size limit
+
+    private let handler: any HTTPRequestHandler
+    private let logger: Logger
+    private let group: MultiThreadedEventLoopGroup
+    private let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+
+    /// The address actually bound (the port is chosen by the kernel when asked for 0).
+    public let localAddress: SocketAddress
+
+    private init(handler: any HTTPRequestHandler, logger: Logger, group: MultiThreadedEventLoopGroup,
+                 channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>) throws {
+        self.handler = handler
+        self.logger = logger
+        self.group = group
+        self.channel = channel
+        guard let address = channel.channel.localAddress else { throw ChannelError.unknownLocalAddress }
+        self.localAddress = address
+    }
+
+    /// Binds the listening socket; `run()` then serves until cancelled.
+    public static func bind(host: String, port: Int, handler: any HTTPRequestHandler, logger: Logger,
+                            threads: Int = System.coreCount) async throws -> HTTPServer {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        do {
+            let channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .bind(host: host, port: port) { child in
+                    child.eventLoop.makeCompletedFuture {
+                        try child.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: child)
+                    }
+                }
+            return try HTTPServer(handler: handler, logger: logger, group: group, channel: channel)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    /// Accepts connections until the surrounding task is cancelled, then closes the listener.
+    public func run() async {
+        do {
+            try await withThrowingDiscardingTaskGroup { tasks in
+                try await channel.executeThenClose { inbound in
+                    for try await connection in inbound {
+                        tasks.addTask { await self.serve(connection) }
+                    }
+                }
+            }
+        } catch {
+            if !(error is CancellationError) { logger.error("api server listener failed: \(error)") }
+        }
+        try? await group.shutdownGracefully()
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                var head: HTTPRequestHead?
+                var body = ByteBuffer()
+                var tooLarge = false
+                for try await part in inbound {
+                    switch part {
+                    case .head(let h):
+                        head = h; body.clear(); tooLarge = false
+                    case .body(var chunk):
+                        if body.readableBytes + chunk.readableBytes > Self.maxBodyBytes { tooLarge = true } else { body.writeBuffer(&chunk) }
+                    case .end:
+                        guard let requestHead = head else { continue }
+                        head = nil
+                        let response: HTTPResponse
+                        if tooLarge {
+                            response = .full(status: .payloadTooLarge, headers: ["Content-Type": "text/plain"], body: ByteBuffer(string: "request body too large\n"))
+                        } else {
+                            response = await handler.handle(Self.request(from: requestHead, body: body))
+                        }
+                        let keepAlive = try await write(response, for: requestHead, to: outbound, closeFuture: connection.channel.closeFuture)
+                        if !keepAlive { return }
+                    }
+                }
+            }
+        } catch {
+            logger.debug("connection ended: \(error)")
+        }
+    }
+
+    private static func request(from head: HTTPRequestHead, body: ByteBuffer) -> HTTPRequest {
+        let uri = head.uri
+        let (path, queryString) = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+            .map(String.init).pairOrSingle
+        var query: [String: String] = [:]
+        for item in queryString.split(separator: "&") where !item.isEmpty {
+            let kv = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = percentDecode(String(kv[0]))
+            query[key] = kv.count > 1 ? percentDecode(String(kv[1])) : ""
+        }
+        return HTTPRequest(method: head.method, path: path, query: query, headers: head.headers, body: body)
+    }
+
+    /// Writes one response; returns whether the connection stays open for the next request.
+    private func write(_ response: HTTPResponse, for request: HTTPRequestHead,
+                       to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
+                       closeFuture: EventLoopFuture<Void>) async throws -> Bool {
+        let keepAlive = request.isKeepAlive
+        switch response {
+        case .full(let status, var headers, let body):
+            headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
+            if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+            var head = HTTPResponseHead(version: request.version, status: status, headers: headers)
+            head.headers.replaceOrAdd(name: "Cache-Control", value: "no-cache, private")
+            try await outbound.write(contentsOf: [.head(head), .body(.byteBuffer(body)), .end(nil)])
+            return keepAlive
+        case .stream(let status, var headers, let body):
+            headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+            headers.replaceOrAdd(name: "Cache-Control", value: "no-cache, private")
+            try await outbound.write(.head(HTTPResponseHead(version: request.version, status: status, headers: headers)))
+            // Stream until the producer ends or the client closes the connection.
+            let clientGone: Bool = try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    for try await chunk in body { try await outbound.write(.body(.byteBuffer(chunk))) }
+                    return false
+                }
+                group.addTask {
+                    try await closeFuture.get()
+                    return true
+                }
+                let first = try await group.next() ?? true
+                group.cancelAll()
+                return first
+            }
+            if clientGone { return false }
+            try await outbound.write(.end(nil))
+            return keepAlive
+        }
+    }
+}
+
+extension Array where Element == String {
+    fileprivate var pairOrSingle: (String, String) { (self.first ?? "", count > 1 ? self[1] : "") }
+}
+
+/// Decodes `%XX` escapes and `+` (as a space, for query strings) without Foundation.
+func percentDecode(_ s: String) -> String {
+    guard s.contains("%") || s.contains("+") else { return s }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(s.utf8.count)
+    var it = Array(s.utf8)[...]
+    while let c = it.popFirst() {
+        if c == UInt8(ascii: "+") { bytes.append(UInt8(ascii: " ")); continue }
+        if c == UInt8(ascii: "%"), it.count >= 2, let hi = hexValue(it[it.startIndex]), let lo = hexValue(it[it.startIndex + 1]) {
+            bytes.append(hi << 4 | lo)
+            it = it.dropFirst(2)
+            continue
+        }
+        bytes.append(c)
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+private func hexValue(_ c: UInt8) -> UInt8? {
+    switch c {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+    default: nil
+    }
+}

@@ -1,0 +1,47 @@
+import KubeAPI
+
+/// A PATCH body and its type (from Content-Type), applied to the current object on each try of the update.
+struct PatchRequest: Sendable {
+    enum Kind: Sendable { case json, merge, strategicMerge }
+    let kind: Kind
+    let patch: JSONValue
+
+    init(_ http: HTTPRequest) throws {
+        let type = (http.header("Content-Type") ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        switch type {
+        case "application/json-patch+json": kind = .json
+        case "application/merge-patch+json": kind = .merge
+        case "application/strategic-merge-patch+json": kind = .strategicMerge
+        case "application/apply-patch+yaml", "application/apply-patch+cbor":
+            throw Status(message: "server-side apply is not supported by this server; use client-side apply (kubectl apply without --server-side)",
+                         reason: "UnsupportedMediaType", code: 415)
+        default:
+            throw Status(message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json",
+                         reason: "UnsupportedMediaType", code: 415)
+        }
+        patch = try BodyDecoder.decode(http)
+    }
+
+    func apply<T: KubeObject>(to current: T) throws -> T {
+        var typed = current
+        typed.setTypeMeta()
+        let document = try KubeJSON.toJSONValue(typed)
+        let result: JSONValue
+        do {
+            switch kind {
+            case .json: result = try JSONPatch.apply(patch, to: document)
+            case .merge: result = JSONMergePatch.apply(patch, to: document)
+            case .strategicMerge: result = try StrategicMergePatch.apply(patch, to: document, schema: PatchSchema.forKind(T.resourceInfo.kind))
+            }
+        } catch let status as Status {
+            throw status
+        } catch {
+            throw Status(message: "the server rejected our request due to an error in our request: \(error)", reason: "Invalid", code: 422)
+        }
+        // A resourceVersion in the patch is a precondition, as upstream treats it.
+        if let wanted = result["metadata"]?["resourceVersion"]?.stringValue, wanted != current.metadata.resourceVersion {
+            throw Status.conflict(T.resourceInfo, name: current.name)
+        }
+        return try KubeJSON.fromJSONValue(T.self, result)
+    }
+}

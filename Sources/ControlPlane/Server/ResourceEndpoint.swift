@@ -1,0 +1,216 @@
+import Foundation
+import KubeAPI
+import NIOCore
+import NIOHTTP1
+import Yams
+
+/// A request for one resource, after routing: `/api/v1/namespaces/{namespace}/{resource}/{name}/{subresource}`.
+struct ResourceRequest: Sendable {
+    var method: HTTPMethod
+    var namespace: String?
+    var name: String?
+    var subresource: String?
+    var http: HTTPRequest
+}
+
+/// The HTTP face of one kind.
+protocol ResourceEndpoint: Sendable {
+    var info: ResourceInfo { get }
+    var hasStatus: Bool { get }
+    func handle(_ request: ResourceRequest) async -> HTTPResponse
+}
+
+/// Serves one kind from its registry: verbs, content negotiation (JSON, YAML bodies, Table output),
+/// patches, watch streaming, field validation.
+struct TypedEndpoint<T: ServedObject & TablePrintable>: ResourceEndpoint {
+    let registry: ResourceRegistry<T>
+    let now: @Sendable () -> Date
+
+    var info: ResourceInfo { T.resourceInfo }
+    var hasStatus: Bool { T.hasStatusSubresource }
+
+    func handle(_ request: ResourceRequest) async -> HTTPResponse {
+        do {
+            let q = request.http.query
+            let dryRun = q["dryRun"] == "All"
+            switch (request.method, request.name, request.subresource) {
+            case (.GET, nil, nil):
+                let options = try listOptions(q)
+                if q["watch"] == "true" || q["watch"] == "1" { return watch(request, options) }
+                let (items, rv) = try await registry.list(namespace: request.namespace, options: options)
+                if let include = wantsTable(request.http) {
+                    return try json(TableBuilder.table(items, resourceVersion: String(rv), include: include, now: now()))
+                }
+                return try json(ObjectList(items: items, resourceVersion: String(rv)))
+            case (.GET, let name?, nil), (.GET, let name?, "status"):
+                if let include = wantsTable(request.http) {
+                    let object = try await registry.get(namespace: request.namespace, name: name)
+                    return try json(TableBuilder.table([object], resourceVersion: object.metadata.resourceVersion, include: include, now: now()))
+                }
+                return raw(try await registry.getRaw(namespace: request.namespace, name: name))
+            case (.POST, nil, nil):
+                let (object, warnings) = try decodeBody(request.http)
+                let created = try await registry.create(object, namespace: request.namespace, dryRun: dryRun)
+                return try json(typed(created), status: .created, warnings: warnings)
+            case (.PUT, let name?, let sub):
+                let subresource = try self.subresource(sub)
+                let (object, warnings) = try decodeBody(request.http)
+                let updated = try await registry.update(object, namespace: request.namespace, name: name, subresource: subresource, dryRun: dryRun)
+                return try json(typed(updated), warnings: warnings)
+            case (.PATCH, let name?, let sub):
+                let subresource = try self.subresource(sub)
+                let patch = try PatchRequest(request.http)
+                let updated = try await registry.guaranteedUpdate(namespace: request.namespace, name: name, subresource: subresource, dryRun: dryRun) { current in
+                    try patch.apply(to: current)
+                }
+                return try json(typed(updated))
+            case (.DELETE, let name?, nil):
+                let options = try deleteOptions(request.http)
+                let outcome = try await registry.delete(namespace: request.namespace, name: name, options: options, dryRun: dryRun || options.isDryRun)
+                switch outcome {
+                case .deleted(let object): return try json(typed(object))
+                case .marked(let object): return try json(typed(object), status: .accepted)
+                }
+            case (.DELETE, nil, nil):
+                let deleted = try await registry.deleteCollection(namespace: request.namespace, listOptions: try listOptions(q), options: try deleteOptions(request.http))
+                return try json(ObjectList(items: deleted, resourceVersion: nil))
+            default:
+                return APIServer.statusResponse(.methodNotAllowed())
+            }
+        } catch let status as Status {
+            return APIServer.statusResponse(status)
+        } catch let error as DecodingError {
+            return APIServer.statusResponse(.badRequest(describe(error)))
+        } catch {
+            return APIServer.statusResponse(.internalError(String(describing: error)))
+        }
+    }
+
+    private func typed(_ object: T) -> T {
+        var copy = object
+        copy.setTypeMeta()
+        return copy
+    }
+
+    private func subresource(_ name: String?) throws -> ResourceRegistry<T>.Subresource {
+        switch name {
+        case nil: return .main
+        case "status" where T.hasStatusSubresource: return .status
+        default: throw Status.notFound(info, name: name ?? "")
+        }
+    }
+
+    private func listOptions(_ q: [String: String]) throws -> ListOptions {
+        var o = ListOptions()
+        do {
+            if let s = q["labelSelector"], !s.isEmpty { o.labelSelector = try LabelSelector(parsing: s) }
+            if let s = q["fieldSelector"], !s.isEmpty { o.fieldSelector = try FieldSelector(parsing: s) }
+        } catch {
+            throw Status.badRequest("unable to parse requirement: \(error)")
+        }
+        o.resourceVersion = q["resourceVersion"].flatMap { $0.isEmpty ? nil : $0 }
+        if let rv = o.resourceVersion, Int64(rv) == nil {
+            throw Status.badRequest("invalid resource version \"\(rv)\"")
+        }
+        o.resourceVersionMatch = q["resourceVersionMatch"]
+        o.limit = q["limit"].flatMap { Int($0) }
+        o.continueToken = q["continue"]
+        o.timeoutSeconds = q["timeoutSeconds"].flatMap { Int($0) }
+        o.allowWatchBookmarks = q["allowWatchBookmarks"] == "true"
+        o.sendInitialEvents = q["sendInitialEvents"].map { $0 == "true" }
+        return o
+    }
+
+    private func deleteOptions(_ http: HTTPRequest) throws -> DeleteOptions {
+        var options = DeleteOptions()
+        if http.body.readableBytes > 0 {
+            options = try KubeJSON.fromJSONValue(DeleteOptions.self, try BodyDecoder.decode(http))
+        }
+        if let g = http.query["gracePeriodSeconds"].flatMap({ Int64($0) }) { options.gracePeriodSeconds = g }
+        if let p = http.query["propagationPolicy"] { options.propagationPolicy = DeletionPropagation(rawValue: p) }
+        return options
+    }
+
+    /// Decodes a JSON or YAML body into the kind, applying `fieldValidation` (Strict rejects unknown
+    /// fields with 400; Warn, the default, answers with `Warning` headers; Ignore accepts silently).
+    private func decodeBody(_ http: HTTPRequest) throws -> (T, [String]) {
+        let document = try BodyDecoder.decode(http)
+        if let kind = document["kind"]?.stringValue, kind != info.kind {
+            throw Status.badRequest("the API version in the data (\(document["apiVersion"]?.stringValue ?? "")) does not match the expected API version (\(info.apiVersion)) or kind \(kind) is not \(info.kind)")
+        }
+        let object = try KubeJSON.fromJSONValue(T.self, document)
+        let mode = http.query["fieldValidation"] ?? "Warn"
+        guard mode != "Ignore" else { return (object, []) }
+        let encoder = KubeJSON.encoder()
+        encoder.userInfo[UnknownFields.omitKey] = true
+        let known = try KubeJSON.decode(JSONValue.self, from: encoder.encode(object))
+        let unknown = UnknownFields.paths(in: document, missingFrom: known)
+        if unknown.isEmpty { return (object, []) }
+        if mode == "Strict" {
+            let list = unknown.map { "unknown field \"\($0)\"" }.joined(separator: ", ")
+            throw Status.badRequest("strict decoding error: \(list)")
+        }
+        return (object, unknown.map { "unknown field \"\($0)\"" })
+    }
+
+    private func wantsTable(_ http: HTTPRequest) -> IncludeObject? {
+        guard let accept = http.header("Accept"), accept.contains("as=Table") else { return nil }
+        return IncludeObject(rawValue: http.query["includeObject"] ?? "Metadata") ?? .metadata
+    }
+
+    private func watch(_ request: ResourceRequest, _ options: ListOptions) -> HTTPResponse {
+        let events = registry.watch(namespace: request.namespace, options: options)
+        let table = wantsTable(request.http)
+        let now = self.now
+        let (body, continuation) = AsyncThrowingStream<ByteBuffer, Error>.makeStream()
+        let task = Task {
+            do {
+                for try await item in events {
+                    var line = ByteBuffer()
+                    line.writeString("{\"type\":\"\(item.type.rawValue)\",\"object\":")
+                    if let include = table, item.type != .bookmark, item.type != .error {
+                        let object = try KubeJSON.decode(T.self, from: item.object)
+                        line.writeBytes(try KubeJSON.encode(TableBuilder.table([object], resourceVersion: object.metadata.resourceVersion, include: include, now: now())))
+                    } else {
+                        line.writeBytes(item.object)
+                    }
+                    line.writeString("}\n")
+                    continuation.yield(line)
+                }
+                continuation.finish()
+            } catch { continuation.finish() }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return .stream(status: .ok, headers: ["Content-Type": "application/json"], body: body)
+    }
+
+    private func json<V: Encodable>(_ value: V, status: HTTPResponseStatus = .ok, warnings: [String] = []) throws -> HTTPResponse {
+        var headers: HTTPHeaders = ["Content-Type": "application/json"]
+        for w in warnings { headers.add(name: "Warning", value: "299 - \"\(w)\"") }
+        return .full(status: status, headers: headers, body: ByteBuffer(bytes: try KubeJSON.encode(value)))
+    }
+
+    private func raw(_ data: Data) -> HTTPResponse {
+        .full(status: .ok, headers: ["Content-Type": "application/json"], body: ByteBuffer(bytes: data))
+    }
+}
+
+/// Request bodies: JSON, or YAML (`application/yaml`), into a JSON document; 400 when unreadable.
+enum BodyDecoder {
+    static func decode(_ http: HTTPRequest) throws -> JSONValue {
+        let bytes = Data(http.body.readableBytesView)
+        let type = http.header("Content-Type") ?? "application/json"
+        do {
+            if type.contains("yaml") {
+                guard let text = String(data: bytes, encoding: .utf8) else { throw Status.badRequest("request body is not UTF-8") }
+                let value = try YAMLDecoder().decode(JSONValue.self, from: text)
+                return value
+            }
+            return try KubeJSON.decode(JSONValue.self, from: bytes)
+        } catch let status as Status {
+            throw status
+        } catch {
+            throw Status.badRequest("error decoding request body: \(error)")
+        }
+    }
+}
