@@ -41,7 +41,7 @@ import Testing
         .init("valid IPv6", []) { ValidObjects.slice { $0.addressType = .ipv6; $0.endpoints[0].addresses = ["fd00::5"] }.validate() },
         .init("valid FQDN", []) { ValidObjects.slice { $0.addressType = .fqdn; $0.endpoints[0].addresses = ["db.example.com"] }.validate() },
         .init("addressType required", ["addressType:Required"]) { ValidObjects.slice { $0.addressType = "" }.validate() },
-        .init("addressType value", ["addressType:NotSupported", "endpoints[0].addresses[0]:Invalid"].filter { !$0.hasPrefix("endpoints") }) {
+        .init("addressType value", ["addressType:NotSupported"]) {
             ValidObjects.slice { $0.addressType = "IPv5" }.validate()
         },
         .init("too many endpoints", ["endpoints:TooMany"]) {
