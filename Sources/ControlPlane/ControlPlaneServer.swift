@@ -14,6 +14,9 @@ public struct ControlPlaneConfig: Sendable {
     /// Bearer token clients must present; generated (and kept in the data dir) when nil.
     public var token: String?
     public var historyLimit = 100_000
+    /// The address the `kubernetes` Service's endpoints point at; defaults to the listen address when that
+    /// is routable. Loopback cannot be an endpoint (upstream validation), so on loopback there is none.
+    public var advertiseAddress: String?
 
     public init(dataDir: String) { self.dataDir = dataDir }
 }
@@ -27,6 +30,8 @@ public enum ControlPlaneError: Error, CustomStringConvertible {
 public final class ControlPlaneServer: Sendable {
     public let config: ControlPlaneConfig
     public let token: String
+    /// PEM of the CA that signed the serving certificate (`certificate-authority-data` of kubeconfigs).
+    public let caPEM: String
     public let store: SQLiteStore
     public let services: ResourceRegistry<Service>
     public let pods: ResourceRegistry<Pod>
@@ -43,7 +48,7 @@ public final class ControlPlaneServer: Sendable {
     public var port: Int { http.localAddress.port ?? config.listenPort }
     public var serverURL: String {
         let host = config.listenHost.contains(":") ? "[\(config.listenHost)]" : config.listenHost
-        return "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
+        return "https://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
     }
 
     /// Opens the store, rebuilds allocations from it, creates the bootstrap objects and binds the port.
@@ -80,8 +85,13 @@ public final class ControlPlaneServer: Sendable {
             TypedEndpoint(registry: events, now: { Date() }), TypedEndpoint(registry: slices, now: { Date() }),
         ]
         let api = APIServer(token: token, endpoints: endpoints, logger: logger, isReady: { true })
-        let http = try await HTTPServer.bind(host: config.listenHost, port: config.listenPort, handler: api, logger: logger)
-        let server = ControlPlaneServer(config: config, token: token, store: store, services: services, pods: pods, nodes: nodes,
+        var sans = [IPAddress("127.0.0.1"), IPAddress("::1"), IPAddress(config.listenHost), serviceCIDR.address(at: 1)].compactMap { $0 }
+        if let text = config.advertiseAddress, let advertise = IPAddress(text) { sans.append(advertise) }
+        let tls = try TLSCertificates.prepare(directory: config.dataDir, addresses: sans.filter { !$0.isUnspecified },
+                                              dnsNames: ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+                                                         "kubernetes.default.svc.cluster.local"])
+        let http = try await HTTPServer.bind(host: config.listenHost, port: config.listenPort, tls: try tls.serverContext(), handler: api, logger: logger)
+        let server = ControlPlaneServer(config: config, token: token, caPEM: tls.caPEM, store: store, services: services, pods: pods, nodes: nodes,
                                         namespaces: namespaces, endpointSlices: slices, events: events, http: http,
                                         allocations: allocations, nodeIPAM: nodeIPAM, logger: logger)
         try await server.bootstrap()
@@ -90,10 +100,10 @@ public final class ControlPlaneServer: Sendable {
         return server
     }
 
-    private init(config: ControlPlaneConfig, token: String, store: SQLiteStore, services: ResourceRegistry<Service>, pods: ResourceRegistry<Pod>,
+    private init(config: ControlPlaneConfig, token: String, caPEM: String, store: SQLiteStore, services: ResourceRegistry<Service>, pods: ResourceRegistry<Pod>,
                  nodes: ResourceRegistry<Node>, namespaces: ResourceRegistry<Namespace>, endpointSlices: ResourceRegistry<EndpointSlice>,
                  events: ResourceRegistry<Event>, http: HTTPServer, allocations: ServiceAllocations, nodeIPAM: NodeIPAMController, logger: Logger) {
-        self.config = config; self.token = token; self.store = store; self.services = services; self.pods = pods
+        self.config = config; self.token = token; self.caPEM = caPEM; self.store = store; self.services = services; self.pods = pods
         self.nodes = nodes; self.namespaces = namespaces; self.endpointSlices = endpointSlices; self.events = events
         self.http = http; self.allocations = allocations; self.nodeIPAM = nodeIPAM; self.logger = logger
     }
@@ -138,12 +148,17 @@ public final class ControlPlaneServer: Sendable {
         kubernetes.spec.sessionAffinity = SessionAffinity.none
         do { _ = try await services.create(kubernetes, namespace: "default") } catch let s as Status where s.code == 409 {}
 
+        let advertise = config.advertiseAddress ?? config.listenHost
+        guard let address = IPAddress(advertise), !address.isLoopback, !address.isUnspecified else {
+            logger.info("no routable advertise address: the kubernetes Service has no endpoints (use --advertise-address)")
+            return
+        }
         var slice = EndpointSlice()
         slice.metadata = ObjectMeta(name: "kubernetes", namespace: "default",
                                     labels: [EndpointSlice.serviceNameLabel: "kubernetes", EndpointSlice.managedByLabel: "kproxy-controlplane"])
-        slice.addressType = .ipv4
+        slice.addressType = address.isIPv4 ? .ipv4 : .ipv6
         var endpoint = Endpoint()
-        endpoint.addresses = [config.listenHost == "0.0.0.0" ? "127.0.0.1" : config.listenHost]
+        endpoint.addresses = [address.description]
         endpoint.conditions.ready = true
         slice.endpoints = [endpoint]
         var p = EndpointPort()
@@ -169,6 +184,7 @@ public final class ControlPlaneServer: Sendable {
         - name: \(contextName)
           cluster:
             server: \(serverURL)
+            certificate-authority-data: \(Data(caPEM.utf8).base64EncodedString())
         users:
         - name: \(contextName)-admin
           user:

@@ -15,6 +15,7 @@ struct ControlPlaneCommand: AsyncParsableCommand {
     @Option(help: "Pod network range, split into per-node pod CIDRs.") var clusterCidr = "10.244.0.0/16"
     @Option(help: "Prefix length of each node's pod CIDR.") var nodeCidrMaskSize = 24
     @Option(help: "NodePort range, as FIRST-LAST.") var nodeportRange = "30000-32767"
+    @Option(help: "Address the kubernetes Service's endpoints point at (default: the listen address, unless loopback).") var advertiseAddress: String?
     @Option(help: "Write a kubeconfig for this control plane (server and token) to FILE.") var writeKubeconfig: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
@@ -28,6 +29,7 @@ struct ControlPlaneCommand: AsyncParsableCommand {
         config.serviceCIDR = serviceCidr
         config.clusterCIDR = clusterCidr
         config.nodeCIDRMaskSize = nodeCidrMaskSize
+        config.advertiseAddress = advertiseAddress
         let bounds = nodeportRange.split(separator: "-").compactMap { Int($0) }
         guard bounds.count == 2, bounds[0] > 0, bounds[0] <= bounds[1], bounds[1] <= 65535 else {
             throw ValidationError("--nodeport-range must be FIRST-LAST, e.g. 30000-32767")

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A request as the API layer sees it: method, decoded path, query, headers and the whole body.
 public struct HTTPRequest: Sendable {
@@ -50,7 +51,7 @@ public final class HTTPServer: Sendable {
     }
 
     /// Binds the listening socket; `run()` then serves until cancelled.
-    public static func bind(host: String, port: Int, handler: any HTTPRequestHandler, logger: Logger,
+    public static func bind(host: String, port: Int, tls: NIOSSLContext?, handler: any HTTPRequestHandler, logger: Logger,
                             threads: Int = System.coreCount) async throws -> HTTPServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         do {
@@ -60,6 +61,7 @@ public final class HTTPServer: Sendable {
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .bind(host: host, port: port) { child in
                     child.eventLoop.makeCompletedFuture {
+                        if let tls { try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                         try child.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: child)
                     }
