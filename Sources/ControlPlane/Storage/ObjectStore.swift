@@ -32,7 +32,8 @@ public enum StoreError: Error, Hashable, Sendable {
     case alreadyExists(key: String)
     /// A watch or list asked for history older than what compaction kept.
     case expired(requested: Int64, oldestAvailable: Int64)
-    /// A caller's build closure rejected the write (its error is passed through unchanged instead).
+    /// The database failed (open, commit, history read) or the store is closed. Errors thrown by
+    /// a caller's `build`/`check` closure are never wrapped in this: they reach the caller unchanged.
     case storage(String)
 }
 
@@ -41,7 +42,9 @@ public enum StoreError: Error, Hashable, Sendable {
 ///
 /// Writes take a `build` closure that receives the revision the write will get, so the caller
 /// can embed it as `metadata.resourceVersion` in the bytes it stores: reads then need no rewriting.
-/// A closure may throw to abort the write (validation, conflicts); the error reaches the caller unchanged.
+/// A closure may throw to abort the write (validation, conflicts); the error reaches the caller unchanged,
+/// nothing is written and no revision is consumed. Closures run one at a time under the store's
+/// lock: they must be quick and must not call back into the store.
 public protocol ObjectStore: Sendable {
     /// The revision of the last committed write (0 for an empty store).
     func currentRevision() async -> Int64
@@ -64,5 +67,8 @@ public protocol ObjectStore: Sendable {
 
     /// Events for keys under `prefix` with revision > `afterRevision`, in order, then live ones until
     /// the stream is cancelled. Throws `.expired` when `afterRevision` is older than the kept history.
+    /// A store may end the stream with an error (e.g. ``WatchOverflowError`` when the consumer falls
+    /// too far behind); the events before it were complete, so the caller can watch again from the
+    /// last revision it saw.
     func watch(prefix: String, afterRevision: Int64) async throws -> AsyncThrowingStream<StoreEvent, Error>
 }
