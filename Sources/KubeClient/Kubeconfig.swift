@@ -152,7 +152,7 @@ public struct Kubeconfig: Sendable, Hashable {
     static func resolve(_ path: String?, in directory: String?) -> String? {
         guard let path, !path.isEmpty else { return path }
         guard let directory, !path.hasPrefix("/") else { return path }
-        return URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).standardized.path
+        return URL(fileURLWithPath: directory, isDirectory: true).appendingPathComponent(path).standardizedFileURL.path
     }
 
     /// The on-disk shape: lists of named entries.
