@@ -65,6 +65,10 @@ extension ResourceRegistry {
                 continuation.finish()
             } catch is CancellationError {
                 continuation.finish()
+            } catch is WatchOverflowError {
+                // Too slow to keep up: end this watch cleanly; the client watches again from the
+                // last resourceVersion it saw, as after a server-side timeout.
+                continuation.finish()
             } catch {
                 let status = statusError(error, info, name: "")
                 if let body = try? KubeJSON.encode(status) { continuation.yield(WatchItem(type: .error, object: body)) }
