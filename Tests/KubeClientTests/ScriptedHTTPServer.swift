@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A loopback HTTP/1.1 server that answers each request from a script and records what it got,
@@ -27,17 +28,21 @@ final class ScriptedHTTPServer: Sendable {
 
     var requests: [Request] { recorded.withLock { $0 } }
     var baseURL: String { "http://127.0.0.1:\(port)" }
+    var httpsURL: String { "https://127.0.0.1:\(port)" }
 
     private init(channel: any Channel, port: Int) {
         self.channel = channel; self.recorded = Mutex([]); self.port = port
     }
 
-    static func start(_ respond: @escaping @Sendable (Request) -> Response) async throws -> ScriptedHTTPServer {
+    /// Starts the server on an ephemeral loopback port; with `tls`, it speaks HTTPS.
+    static func start(tls: NIOSSLContext? = nil,
+                      _ respond: @escaping @Sendable (Request) -> Response) async throws -> ScriptedHTTPServer {
         let log = Log()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(Handler(respond: respond, log: log))
                 }
