@@ -73,7 +73,7 @@ public final class Informer<T: KubeObject>: Sendable {
 
     // MARK: Running
 
-    /// Lists and watches until the calling task is cancelled, then finishes `events`.
+    /// Lists and watches until the calling task is cancelled, then finishes `events`. Call once.
     public func run() async {
         defer { stop() }
         var backoff = timing.backoff
