@@ -143,6 +143,7 @@ public final class ResourceRegistry<T: ServedObject>: Sendable {
                 let old = try Self.decode(stored)
                 var object = try mutate(old)
                 object = carryOver(into: object, from: old, subresource: subresource)
+                object.applyDefaults()  // as upstream defaults every decoded body, PUT and PATCH results included
                 if subresource == .main, object.specChanged(from: old) {
                     object.metadata.generation = (old.metadata.generation ?? 1) + 1
                 }
