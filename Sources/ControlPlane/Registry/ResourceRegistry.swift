@@ -144,12 +144,17 @@ public final class ResourceRegistry<T: ServedObject>: Sendable {
                 var object = try mutate(old)
                 object = carryOver(into: object, from: old, subresource: subresource)
                 object.applyDefaults()  // as upstream defaults every decoded body, PUT and PATCH results included
+                // Hooks run before validation, as upstream's BeginUpdate: they fill in allocated values an update
+                // omitted (a Service's clusterIP, nodePorts) and drop those its new type no longer holds.
+                if subresource == .main { try await hooks.prepareUpdate(&object, old: old) }
                 if subresource == .main, object.specChanged(from: old) {
                     object.metadata.generation = (old.metadata.generation ?? 1) + 1
                 }
                 let causes = object.validateUpdate(from: old)
-                if !causes.isEmpty { throw Status.invalid(info, name: name, causes: causes) }
-                if subresource == .main { try await hooks.prepareUpdate(&object, old: old) }
+                if !causes.isEmpty {
+                    if subresource == .main { await hooks.rollbackUpdate(object, old: old) }
+                    throw Status.invalid(info, name: name, causes: causes)
+                }
                 if dryRun {
                     if subresource == .main { await hooks.rollbackUpdate(object, old: old) }
                     return object
