@@ -88,6 +88,8 @@ public final class APIServer: HTTPRequestHandler {
         let name = rest.first
         let sub = rest.dropFirst().first
         if rest.count > 2 { return Self.notFound() }
+        // The only subresource served is /status (`/api/v1/namespaces/default/nodes` lands here as one).
+        if let sub, !(sub == "status" && endpoint.hasStatus) { return Self.notFound() }
         return await endpoint.handle(ResourceRequest(method: request.method, namespace: namespace, name: name, subresource: sub, http: request))
     }
 
