@@ -146,7 +146,9 @@ public final class ControlPlaneServer: Sendable {
         https.name = "https"; https.protocol = .tcp; https.port = 443; https.targetPort = .int(port)
         kubernetes.spec.ports = [https]
         kubernetes.spec.sessionAffinity = SessionAffinity.none
-        do { _ = try await services.create(kubernetes, namespace: "default") } catch let s as Status where s.code == 409 {}
+        if (try? await services.get(namespace: "default", name: "kubernetes")) == nil {
+            _ = try await services.create(kubernetes, namespace: "default")
+        }
 
         let advertise = config.advertiseAddress ?? config.listenHost
         guard let address = IPAddress(advertise), !address.isLoopback, !address.isUnspecified else {

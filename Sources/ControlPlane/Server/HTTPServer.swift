@@ -150,20 +150,13 @@ public final class HTTPServer: Sendable {
             headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
             headers.replaceOrAdd(name: "Cache-Control", value: "no-cache, private")
             try await outbound.write(.head(HTTPResponseHead(version: request.version, status: status, headers: headers)))
-            // Stream until the producer ends or the client closes the connection.
-            let clientGone: Bool = try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask {
-                    for try await chunk in body { try await outbound.write(.body(.byteBuffer(chunk))) }
-                    return false
-                }
-                group.addTask {
-                    try await closeFuture.get()
-                    return true
-                }
-                let first = try await group.next() ?? true
-                group.cancelAll()
-                return first
+            // Stream until the producer ends or the client closes the connection (which cancels the copy).
+            let copy = Task {
+                for try await chunk in body { try await outbound.write(.body(.byteBuffer(chunk))) }
             }
+            closeFuture.whenComplete { _ in copy.cancel() }
+            try await withTaskCancellationHandler { try await copy.value } onCancel: { copy.cancel() }
+            let clientGone = copy.isCancelled
             if clientGone { return false }
             try await outbound.write(.end(nil))
             return keepAlive

@@ -200,6 +200,11 @@ enum BodyDecoder {
     static func decode(_ http: HTTPRequest) throws -> JSONValue {
         let bytes = Data(http.body.readableBytesView)
         let type = http.header("Content-Type") ?? "application/json"
+        // Protobuf and CBOR are not served: 415 makes client-go (kubectl's typed clients) retry with JSON.
+        if type.contains("protobuf") || type.contains("cbor") {
+            throw Status(message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml",
+                         reason: "UnsupportedMediaType", code: 415)
+        }
         do {
             if type.contains("yaml") {
                 guard let text = String(data: bytes, encoding: .utf8) else { throw Status.badRequest("request body is not UTF-8") }
