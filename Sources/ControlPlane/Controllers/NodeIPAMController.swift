@@ -8,6 +8,7 @@ actor NodeIPAMController {
     private let nodes: ResourceRegistry<Node>
     private var allocator: NodeCIDRAllocator
     private var held: [String: CIDR] = [:]  // node name → its range
+    private var waiting: Set<String> = []   // nodes that found no free range; retried when one is freed
     private let logger: Logger
 
     init(nodes: ResourceRegistry<Node>, clusterCIDR: CIDR, maskSize: Int, logger: Logger) throws {
@@ -30,7 +31,11 @@ actor NodeIPAMController {
     private func handle(_ type: WatchEventType, _ node: Node) async {
         switch type {
         case .deleted:
-            if let cidr = held.removeValue(forKey: node.name) { try? allocator.release(cidr) }
+            waiting.remove(node.name)
+            if let cidr = held.removeValue(forKey: node.name) {
+                try? allocator.release(cidr)
+                for name in waiting.sorted() { await assign(name) }
+            }
         case .added, .modified:
             occupy(node)
             if (node.spec.podCIDR ?? "").isEmpty { await assign(node.name) }
@@ -54,8 +59,10 @@ actor NodeIPAMController {
         let cidr: CIDR
         do { cidr = try allocator.allocate(for: name) } catch {
             logger.error("no pod CIDR left for node \(name): \(error)")
+            waiting.insert(name)
             return
         }
+        waiting.remove(name)
         held[name] = cidr
         do {
             _ = try await nodes.guaranteedUpdate(namespace: nil, name: name) { node in
