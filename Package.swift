@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "kproxy", targets: ["kproxy"]),
+        .executable(name: "kproxy-cni", targets: ["kproxy-cni"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -19,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries, through pkg-config. C pointers never leave the adapter modules.
@@ -54,12 +57,46 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Thin kernel adapters (link proof today; proxy and CNI issues build on them).
-        .target(name: "NFTables", dependencies: ["CNftnl"]),
+        // Service proxy: pure ruleset compiler, nftables adapter, userspace balancer, and the daemon's sync loop.
+        .target(name: "ProxyCore", dependencies: ["KubeAPI"]),
+        .target(name: "NFTables", dependencies: ["ProxyCore", "CNftnl"]),
+        .target(name: "Balancer", dependencies: [
+            "KubeAPI", "ProxyCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ProxyDaemon", dependencies: [
+            "KubeAPI", "KubeClient", "ProxyCore", "NFTables", "Balancer", "Netlink",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+
+        // CNI: spec types and IPAM (pure), links/addresses/routes through libnl (adapter), the plugin binary.
+        .target(name: "CNICore"),
         .target(name: "Netlink", dependencies: ["CNetlink"]),
+        // The plugin binary stays lean (no NIO, no argument parser): it starts in a few milliseconds.
+        .executableTarget(name: "kproxy-cni", dependencies: ["CNICore", "Netlink"]),
+
+        // Cluster DNS: wire codec and zone answerer (pure), UDP/TCP server and forwarder.
+        .target(name: "DNSCore", dependencies: ["KubeAPI"]),
+        .target(name: "DNSServer", dependencies: [
+            "KubeAPI", "KubeClient", "DNSCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
 
         .executableTarget(name: "kproxy", dependencies: [
-            "KubeAPI", "KubeClient", "ControlPlane", "NFTables", "Netlink",
+            "KubeAPI", "KubeClient", "ControlPlane", "ProxyCore", "NFTables", "Balancer", "ProxyDaemon",
+            "Netlink", "CNICore", "DNSCore", "DNSServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -67,7 +104,11 @@ let package = Package(
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "KubeAPI"]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "ControlPlane", "KubeAPI"]),
-        .testTarget(name: "AdapterTests", dependencies: ["NFTables", "Netlink"]),
+        .testTarget(name: "ProxyCoreTests", dependencies: ["ProxyCore", "KubeAPI"]),
+        .testTarget(name: "CNICoreTests", dependencies: ["CNICore"]),
+        .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore", "KubeAPI"]),
+        // Real kernel and real sockets, each test in its own network namespaces (run as root).
+        .testTarget(name: "AdapterTests", dependencies: ["NFTables", "Netlink", "ProxyCore", "Balancer", "ProxyDaemon", "CNICore", "DNSServer", "DNSCore", "KubeAPI"]),
         .testTarget(name: "IntegrationTests", dependencies: ["KubeAPI", "KubeClient", "ControlPlane"]),
     ],
     swiftLanguageModes: [.v6]

@@ -105,6 +105,10 @@ extension ResourceRegistry {
 
     func selects(_ data: Data, _ options: ListOptions) throws -> Bool {
         if options.labelSelector == nil && options.fieldSelector == nil { return true }
+        if options.fieldSelector == nil, let selector = options.labelSelector {
+            // Labels alone need only the metadata, not the whole typed object.
+            return selector.matches(try KubeJSON.decode(MetadataOnly.self, from: data).metadata.labels ?? [:])
+        }
         return matches(try Self.decodeBytes(data), options)
     }
 
@@ -144,4 +148,10 @@ final class RevisionCell: Sendable {
     init(_ initial: Int64) { value = Mutex(initial) }
     func get() -> Int64 { value.withLock { $0 } }
     func set(_ revision: Int64) { value.withLock { $0 = revision } }
+}
+
+/// The part of an object a label selector reads.
+struct MetadataOnly: Decodable {
+    struct Meta: Decodable { var labels: [String: String]? }
+    var metadata: Meta
 }

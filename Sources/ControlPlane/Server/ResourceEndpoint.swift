@@ -37,11 +37,14 @@ struct TypedEndpoint<T: ServedObject & TablePrintable>: ResourceEndpoint {
             case (.GET, nil, nil):
                 let options = try listOptions(q)
                 if q["watch"] == "true" || q["watch"] == "1" { return watch(request, options) }
-                let (items, rv) = try await registry.list(namespace: request.namespace, options: options)
+                let page = try await registry.listRaw(namespace: request.namespace, options: options)
                 if let include = wantsTable(request.http) {
-                    return try json(TableBuilder.table(items, resourceVersion: String(rv), include: include, now: now()))
+                    let items = try page.items.map { try KubeJSON.decode(T.self, from: $0) }
+                    var table = try TableBuilder.table(items, resourceVersion: String(page.resourceVersion), include: include, now: now())
+                    table.metadata.continue = page.continueToken
+                    return try json(table)
                 }
-                return try json(ObjectList(items: items, resourceVersion: String(rv)))
+                return raw(page.encoded(info))
             case (.GET, let name?, nil), (.GET, let name?, "status"):
                 if let include = wantsTable(request.http) {
                     let object = try await registry.get(namespace: request.namespace, name: name)

@@ -1,0 +1,1 @@
+// The Balancer module; see README's design section.

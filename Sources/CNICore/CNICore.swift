@@ -1,0 +1,1 @@
+// The CNICore module; see README's design section.

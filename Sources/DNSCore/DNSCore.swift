@@ -1,0 +1,1 @@
+// The DNSCore module; see README's design section.

@@ -1,0 +1,1 @@
+// The DNSServer module; see README's design section.

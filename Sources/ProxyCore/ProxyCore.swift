@@ -1,0 +1,1 @@
+// The ProxyCore module; see README's design section.

@@ -1,0 +1,1 @@
+// The ProxyDaemon module; see README's design section.
