@@ -42,9 +42,17 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // A small HTTP/1.1 server (keep-alive, optional TLS, streamed responses) for the API, metrics and health endpoints.
+        .target(name: "HTTPServing", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Store, API server, allocators and controllers.
         .target(name: "ControlPlane", dependencies: [
-            "KubeAPI",
+            "KubeAPI", "HTTPServing",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "X509", package: "swift-certificates"),
@@ -67,7 +75,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ProxyDaemon", dependencies: [
-            "KubeAPI", "KubeClient", "ProxyCore", "NFTables", "Balancer", "Netlink",
+            "KubeAPI", "KubeClient", "ProxyCore", "NFTables", "Balancer", "Netlink", "HTTPServing",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -85,7 +93,7 @@ let package = Package(
         // Cluster DNS: wire codec and zone answerer (pure), UDP/TCP server and forwarder.
         .target(name: "DNSCore", dependencies: ["KubeAPI"]),
         .target(name: "DNSServer", dependencies: [
-            "KubeAPI", "KubeClient", "DNSCore",
+            "KubeAPI", "KubeClient", "DNSCore", "HTTPServing",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -102,7 +110,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
-        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "KubeAPI"]),
+        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "KubeAPI", "HTTPServing"]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "ControlPlane", "KubeAPI"]),
         .testTarget(name: "ProxyCoreTests", dependencies: ["ProxyCore", "KubeAPI"]),
         .testTarget(name: "CNICoreTests", dependencies: ["CNICore"]),

@@ -106,4 +106,16 @@ import Testing
             #expect(lines.contains(["DELETED", "a", "81"]), "\(out)")
         }
     }
+
+    /// kubectl's typed subcommands send protobuf bodies.
+    @Test func typedCreateSubcommandsSendProtobuf() async throws {
+        try await withControlPlane { cp in
+            var r = try await cp.kubectl("create", "namespace", "typed")
+            #expect(r.status == 0 && r.stdout.contains("namespace/typed created"), "\(r.stdout)\(r.stderr)")
+            r = try await cp.kubectl("-n", "typed", "create", "service", "nodeport", "np", "--tcp=80:8080")
+            #expect(r.status == 0, "\(r.stderr)")
+            r = try await cp.kubectl("-n", "typed", "get", "svc", "np", "-o", "jsonpath={.spec.type} {.spec.ports[0].targetPort} {.spec.selector.app}")
+            #expect(r.stdout == "NodePort 8080 np", "\(r.stdout) \(r.stderr)")
+        }
+    }
 }

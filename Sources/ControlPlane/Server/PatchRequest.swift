@@ -1,3 +1,4 @@
+import HTTPServing
 import KubeAPI
 
 /// A PATCH body and its type (from Content-Type), applied to the current object on each try of the update.

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServing
 import KubeAPI
 import NIOCore
 import NIOHTTP1
@@ -203,9 +204,18 @@ enum BodyDecoder {
     static func decode(_ http: HTTPRequest) throws -> JSONValue {
         let bytes = Data(http.body.readableBytesView)
         let type = http.header("Content-Type") ?? "application/json"
-        // Protobuf and CBOR are not served: 415 makes client-go (kubectl's typed clients) retry with JSON.
-        if type.contains("protobuf") || type.contains("cbor") {
-            throw Status(message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml",
+        // kubectl's typed clients (`kubectl create namespace|service …`) send protobuf; it becomes the
+        // same JSON document a JSON body would. CBOR is not served: 415 (client-go falls back to JSON).
+        if KubeProtobuf.isProtobuf(contentType: type) {
+            do { return try KubeProtobuf.decode(Array(bytes)) } catch let error as KubeProtobufError {
+                if case .unsupportedKind = error {
+                    throw Status(message: "\(error)", reason: "UnsupportedMediaType", code: 415)
+                }
+                throw Status.badRequest("error decoding protobuf request body: \(error)")
+            }
+        }
+        if type.contains("cbor") {
+            throw Status(message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf",
                          reason: "UnsupportedMediaType", code: 415)
         }
         do {

@@ -6,6 +6,10 @@ import NIOSSL
 
 /// A request as the API layer sees it: method, decoded path, query, headers and the whole body.
 public struct HTTPRequest: Sendable {
+    public init(method: HTTPMethod, path: String, query: [String: String] = [:], headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
+        self.method = method; self.path = path; self.query = query; self.headers = headers; self.body = body
+    }
+
     public var method: HTTPMethod
     /// Path without the query string, percent-decoded per segment by the router.
     public var path: String
@@ -169,7 +173,7 @@ extension Array where Element == String {
 }
 
 /// Decodes `%XX` escapes and `+` (as a space, for query strings) without Foundation.
-func percentDecode(_ s: String) -> String {
+public func percentDecode(_ s: String) -> String {
     guard s.contains("%") || s.contains("+") else { return s }
     var bytes: [UInt8] = []
     bytes.reserveCapacity(s.utf8.count)
