@@ -116,6 +116,7 @@ struct BenchReport: Codable, Sendable {
         row("throughput", "\(BenchFormat.rate(writes.writesPerSecond)) overall (Services \(BenchFormat.rate(writes.servicesPerSecond)), Pods \(BenchFormat.rate(writes.podsPerSecond)))")
         row("request latency", writes.requestLatency.summary)
         for (error, count) in writes.errors.sorted(by: { $0.value > $1.value }).prefix(5) { row("  error ×\(count)", error) }
+        if watch.watchers > 0 {
         lines.append("watch delivery (receive − create request send time: an upper bound)")
         row("events", "\(BenchFormat.count(watch.receivedEvents)) of \(BenchFormat.count(watch.expectedEvents)) expected; "
             + "missing \(watch.missingEvents), duplicates \(watch.duplicateEvents), re-watches \(watch.rewatches), incomplete watchers \(watch.incompleteWatchers)")
@@ -124,6 +125,7 @@ struct BenchReport: Codable, Sendable {
         row("  Pods", watch.podDeliveryLatency.summary)
         row("drain", "last event \(BenchFormat.s(watch.drainSeconds)) after the last create returned")
         for error in watch.errors.prefix(5) { row("  error", error) }
+        }
         lines.append("server" + (server.pid.map { " (pid \($0))" } ?? " (pass --server-pid for RSS and CPU)"))
         if let b = server.before, let w = server.afterWrites, let d = server.afterDrain {
             row("RSS", "before \(BenchFormat.mib(b.rssKiB)), after writes \(BenchFormat.mib(w.rssKiB)), after drain \(BenchFormat.mib(d.rssKiB))"
