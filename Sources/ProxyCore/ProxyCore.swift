@@ -1,1 +1,0 @@
-// The ProxyCore module; see README's design section.
