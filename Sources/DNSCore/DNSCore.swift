@@ -1,1 +1,0 @@
-// The DNSCore module; see README's design section.
