@@ -1,1 +1,0 @@
-// The CNICore module; see README's design section.
