@@ -1,0 +1,79 @@
+import KubeAPI
+
+/// Every nftables object name kproxy writes, produced in one place. Names follow upstream kube-proxy's
+/// nftables mode: fixed names for the shared chains and maps, and `<prefix>-<HASH>-<ns>/<name>/<proto>/<port>`
+/// for per-service-port chains (`__<ip>/<port>` appended for endpoints), where HASH is the first 8 base32
+/// characters of the SHA-256 of the readable part.
+public enum NFTNames {
+    public static let defaultTable = "kproxy"
+
+    // Base chains: "<type>-<hook>".
+    public static let filterPrerouting = "filter-prerouting"
+    public static let filterInput = "filter-input"
+    public static let filterForward = "filter-forward"
+    public static let filterOutput = "filter-output"
+    public static let filterOutputPostDNAT = "filter-output-post-dnat"
+    public static let natPrerouting = "nat-prerouting"
+    public static let natOutput = "nat-output"
+    public static let natPostrouting = "nat-postrouting"
+
+    // Shared regular chains.
+    public static let services = "services"
+    public static let serviceEndpointsCheck = "service-endpoints-check"
+    public static let nodePortEndpointsCheck = "nodeport-endpoints-check"
+    public static let clusterIPsCheck = "cluster-ips-check"
+    public static let firewallCheck = "firewall-check"
+    public static let rejectChain = "reject-chain"
+    public static let markForMasquerade = "mark-for-masquerade"
+    public static let masquerading = "masquerading"
+
+    // Sets and maps.
+    public static let serviceIPs = "service-ips"
+    public static let serviceNodePorts = "service-nodeports"
+    public static let clusterIPs = "cluster-ips"
+    public static let nodePortIPs = "nodeport-ips"
+    public static let noEndpointServices = "no-endpoint-services"
+    public static let noEndpointNodePorts = "no-endpoint-nodeports"
+    public static let firewallIPs = "firewall-ips"
+
+    /// Longest name nftables accepts.
+    public static let maxNameLength = 256
+    private static let maxBaseLength = maxNameLength - 16
+
+    /// `service-HASH-ns/name/proto/port`: the chain balancing over cluster-policy endpoints.
+    public static func serviceChain(_ port: ServicePortName) -> String { "service-" + base(port) }
+    /// `local-HASH-…`: the chain balancing over node-local endpoints (traffic policy Local).
+    public static func localChain(_ port: ServicePortName) -> String { "local-" + base(port) }
+    /// `external-HASH-…`: the entry for NodePort, externalIP and load-balancer traffic.
+    public static func externalChain(_ port: ServicePortName) -> String { "external-" + base(port) }
+    /// `firewall-HASH-…`: loadBalancerSourceRanges filtering.
+    public static func firewallChain(_ port: ServicePortName) -> String { "firewall-" + base(port) }
+    /// `endpoint-HASH-ns/name/proto/port__ip/port` (IPv6 colons become dots).
+    public static func endpointChain(_ port: ServicePortName, _ endpoint: EndpointInfo) -> String {
+        "endpoint-" + endpointBase(port, endpoint)
+    }
+    /// `affinity-HASH-…__ip/port`: the endpoint's sessionAffinity ClientIP set.
+    public static func affinitySet(_ port: ServicePortName, _ endpoint: EndpointInfo) -> String {
+        "affinity-" + endpointBase(port, endpoint)
+    }
+
+    /// Whether `chain` is a per-service or per-endpoint chain (only those contain "/").
+    public static func isServiceChain(_ chain: String) -> Bool { chain.contains("/") }
+
+    private static func base(_ port: ServicePortName) -> String {
+        hashAndTruncate("\(port.namespace)/\(port.name)/\(port.protocol.name)/\(port.port)")
+    }
+
+    private static func endpointBase(_ port: ServicePortName, _ endpoint: EndpointInfo) -> String {
+        let ip = String(endpoint.address.description.map { $0 == ":" ? "." : $0 })
+        return hashAndTruncate("\(port.namespace)/\(port.name)/\(port.protocol.name)/\(port.port)__\(ip)/\(endpoint.port)")
+    }
+
+    /// `HASH-name`, cut to fit with "..." when too long.
+    static func hashAndTruncate(_ name: String) -> String {
+        let hash = SHA256.base32(SHA256.digest(Array(name.utf8))).prefix(8)
+        let full = hash + "-" + name
+        guard full.utf8.count > maxBaseLength else { return String(full) }
+        return String(full.utf8.prefix(maxBaseLength - 3)).map { $0 + "..." } ?? String(full.prefix(maxBaseLength - 3)) + "..."
+    }
+}

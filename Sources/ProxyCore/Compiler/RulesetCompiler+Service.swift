@@ -1,0 +1,142 @@
+import KubeAPI
+
+extension RulesetCompiler {
+    /// Adds the map elements and chains of one Service port (nothing when it has no cluster IP of this family).
+    func addService(_ svc: ServicePortInfo, endpoints allEndpoints: [EndpointInfo], to b: inout TableBuilder) {
+        let f = b.family
+        guard let clusterIP = svc.clusterIPs.first(where: { $0.family == f.ipFamily }) else { return }
+        let name = svc.name
+        let comment = name.description
+        let proto = NFTValue.l4proto(name.protocol)
+        let port = NFTValue.port(svc.port)
+        let inFamily: (IPAddress) -> Bool = { $0.family == f.ipFamily }
+        let externalIPs = svc.externalIPs.filter(inFamily)
+        let lbIPs = svc.loadBalancerIPs.filter(inFamily)
+        let localCIDRs = config.clusterCIDRs.filter { $0.family == f.ipFamily }
+
+        let sel = EndpointSelection(endpoints: allEndpoints.filter { inFamily($0.address) }, service: svc, nodeName: node.name)
+        let clusterChain = NFTNames.serviceChain(name)
+        let localChain = NFTNames.localChain(name)
+        let externalChain = NFTNames.externalChain(name)
+        let usesClusterChain = !sel.cluster.isEmpty && svc.usesClusterEndpoints
+        let usesLocalChain = !sel.local.isEmpty && svc.usesLocalEndpoints
+
+        let internalChain = svc.internalPolicyLocal ? localChain : clusterChain
+        let hasInternal = svc.internalPolicyLocal ? !sel.local.isEmpty : sel.hasAny
+        let externalPolicyChain = svc.externalPolicyLocal ? localChain : clusterChain
+        let hasExternal = svc.externalPolicyLocal ? !sel.local.isEmpty : sel.hasAny
+        let usesExternalChain = sel.hasAny && svc.isExternallyAccessible
+
+        let reject = NFTVerdict.goto(NFTNames.rejectChain)
+        let internalFilter: NFTVerdict? = !sel.hasAny ? reject : (hasInternal ? nil : .drop)
+        let externalFilter: NFTVerdict? = !sel.hasAny ? reject : (hasExternal ? nil : .drop)
+
+        // Map elements.
+        b.element(NFTNames.clusterIPs, NFTElement(key: [.address(clusterIP)], comment: name.serviceKey))
+        let cipKey: [NFTValue] = [.address(clusterIP), proto, port]
+        if let internalFilter {
+            b.element(NFTNames.noEndpointServices, NFTElement(key: cipKey, data: .verdict(internalFilter), comment: comment))
+        } else {
+            b.element(NFTNames.serviceIPs, NFTElement(key: cipKey, data: .verdict(.goto(internalChain)), comment: comment))
+        }
+        for ip in externalIPs + lbIPs {
+            let key: [NFTValue] = [.address(ip), proto, port]
+            if sel.hasAny {
+                b.element(NFTNames.serviceIPs, NFTElement(key: key, data: .verdict(.goto(externalChain)), comment: comment))
+            }
+            if let externalFilter {
+                b.element(NFTNames.noEndpointServices, NFTElement(key: key, data: .verdict(externalFilter), comment: comment))
+            }
+        }
+        let sourceRanges = svc.loadBalancerSourceRanges.filter { $0.family == f.ipFamily }
+        let firewallChain = NFTNames.firewallChain(name)
+        let usesFirewall = !lbIPs.isEmpty && !sourceRanges.isEmpty
+        if usesFirewall {
+            for ip in lbIPs {
+                b.element(NFTNames.firewallIPs, NFTElement(key: [.address(ip), proto, port],
+                                                           data: .verdict(.goto(firewallChain)), comment: comment))
+            }
+        }
+        if let nodePort = svc.nodePort {
+            let key: [NFTValue] = [proto, .port(nodePort)]
+            if sel.hasAny {
+                b.element(NFTNames.serviceNodePorts, NFTElement(key: key, data: .verdict(.goto(externalChain)), comment: comment))
+            }
+            if let externalFilter {
+                b.element(NFTNames.noEndpointNodePorts, NFTElement(key: key, data: .verdict(externalFilter), comment: comment))
+            }
+        }
+
+        // Chains.
+        let masqJump = NFTExpression.verdict(.jump(NFTNames.markForMasquerade))
+        var internalRules: [NFTRule] = []
+        if hasInternal {
+            let dest: [NFTExpression] = [.match(.daddr, .address(clusterIP)), .match(.l4proto, proto), .match(.dport, port)]
+            if config.masqueradeAll {
+                internalRules.append(NFTRule(dest + [masqJump], comment: "masquerade all ClusterIP traffic"))
+            } else if !localCIDRs.isEmpty {
+                let notLocal = localCIDRs.map { NFTExpression.match(.saddr, .prefix($0), negated: true) }
+                internalRules.append(NFTRule(dest + notLocal + [masqJump], comment: "masquerade off-cluster traffic"))
+            }
+        }
+        if usesClusterChain {
+            let pre = internalChain == clusterChain ? internalRules : []
+            b.chain(clusterChain, comment: comment, rules: pre + balanceRules(svc, sel.cluster))
+        }
+        if usesLocalChain {
+            let pre = internalChain == localChain ? internalRules : []
+            b.chain(localChain, comment: comment + " (local endpoints)", rules: pre + balanceRules(svc, sel.local))
+        }
+        if usesExternalChain {
+            var rules: [NFTRule] = []
+            if !svc.externalPolicyLocal {
+                rules.append(NFTRule([masqJump], comment: "masquerade external traffic"))
+            } else if usesClusterChain {
+                for cidr in localCIDRs {
+                    rules.append(NFTRule([.match(.saddr, .prefix(cidr)), .verdict(.goto(clusterChain))],
+                                         comment: "short-circuit pod traffic"))
+                }
+                rules.append(NFTRule([.fibLocal(.saddr), masqJump], comment: "masquerade local traffic"))
+                rules.append(NFTRule([.fibLocal(.saddr), .verdict(.goto(clusterChain))], comment: "short-circuit local traffic"))
+            }
+            if hasExternal {
+                rules.append(NFTRule([.verdict(.goto(externalPolicyChain))]))
+            }
+            b.chain(externalChain, comment: comment + " (external traffic)", rules: rules)
+        }
+        if usesFirewall {
+            var sources = sourceRanges.map { NFTValue.prefix($0) }
+            if sourceRanges.contains(where: { range in node.nodeIPs.contains { range.contains($0) } }) {
+                sources += lbIPs.map { .address($0) }
+            }
+            var rules = sources.map { NFTRule([.match(.saddr, $0), .verdict(.return)]) }
+            rules.append(NFTRule([.verdict(.drop)], comment: "not in loadBalancerSourceRanges"))
+            b.chain(firewallChain, comment: comment + " (loadBalancerSourceRanges)", rules: rules)
+        }
+        for ep in sel.allReachable {
+            let epChain = NFTNames.endpointChain(name, ep)
+            var rules = [NFTRule([.match(.saddr, .address(ep.address)), masqJump], comment: "hairpin")]
+            if let timeout = svc.affinityTimeoutSeconds {
+                let set = NFTNames.affinitySet(name, ep)
+                b.set(NFTSet(name: set, keyType: [f.addressType], flags: [.dynamic, .timeout], timeoutSeconds: timeout,
+                             comment: "\(comment) -> \(ep) affinity"))
+                rules.append(NFTRule([.updateSet(set: set, key: [.saddr])]))
+            }
+            rules.append(NFTRule([.match(.l4proto, proto), .dnat(ep.address, port: ep.port)]))
+            b.chain(epChain, comment: "\(comment) -> \(ep)", rules: rules)
+        }
+    }
+
+    /// Affinity checks, then a random pick among `endpoints`.
+    private func balanceRules(_ svc: ServicePortInfo, _ endpoints: [EndpointInfo]) -> [NFTRule] {
+        var rules: [NFTRule] = []
+        if svc.affinityTimeoutSeconds != nil {
+            for ep in endpoints {
+                rules.append(NFTRule([.lookup([.saddr], set: NFTNames.affinitySet(svc.name, ep)),
+                                      .verdict(.goto(NFTNames.endpointChain(svc.name, ep)))]))
+            }
+        }
+        rules.append(NFTRule([.numgenVmap(targets: endpoints.map { .goto(NFTNames.endpointChain(svc.name, $0)) })]))
+        return rules
+    }
+}
