@@ -188,7 +188,7 @@ struct RegistryCreateUpdateTests {
         try await Cluster.with { c in
             _ = try await c.pods.create(makePod("web", labels: ["a": "1", "b": "2"]), namespace: "default")
             let p = try patch("application/merge-patch+json", #"{"metadata":{"labels":{"a":null,"c":"3"}}}"#)
-            let patched = try await c.pods.guaranteedUpdate(namespace: "default", name: "web") { try p.apply(to: $0) }
+            let patched = try await c.pods.guaranteedUpdate(namespace: "default", name: "web") { try p.apply(to: $0).0 }
             #expect(patched.metadata.labels == ["b": "2", "c": "3"])
         }
     }
@@ -197,7 +197,7 @@ struct RegistryCreateUpdateTests {
         try await Cluster.with { c in
             _ = try await c.services.create(makeService("web"), namespace: "default")
             let p = try patch("application/json-patch+json", #"[{"op":"replace","path":"/spec/ports/0/port","value":8080}]"#)
-            let patched = try await c.services.guaranteedUpdate(namespace: "default", name: "web") { try p.apply(to: $0) }
+            let patched = try await c.services.guaranteedUpdate(namespace: "default", name: "web") { try p.apply(to: $0).0 }
             #expect(patched.spec.ports?.first?.port == 8080)
             #expect(patched.metadata.generation == 2)
         }
@@ -207,7 +207,7 @@ struct RegistryCreateUpdateTests {
         try await Cluster.with { c in
             _ = try await c.services.create(makeService("web"), namespace: "default")
             let p = try patch("application/strategic-merge-patch+json", #"{"spec":{"ports":[{"name":"https","port":443}]}}"#)
-            let patched = try await c.services.guaranteedUpdate(namespace: "default", name: "web") { try p.apply(to: $0) }
+            let patched = try await c.services.guaranteedUpdate(namespace: "default", name: "web") { try p.apply(to: $0).0 }
             #expect(patched.spec.ports?.map(\.port).sorted() == [80, 443])
         }
     }
@@ -216,11 +216,11 @@ struct RegistryCreateUpdateTests {
         try await Cluster.with { c in
             let created = try await c.pods.create(makePod("web"), namespace: "default")
             let stale = try patch("application/merge-patch+json", #"{"metadata":{"resourceVersion":"1","labels":{"a":"b"}}}"#)
-            let failure = await status { try await c.pods.guaranteedUpdate(namespace: "default", name: "web") { try stale.apply(to: $0) } }
+            let failure = await status { try await c.pods.guaranteedUpdate(namespace: "default", name: "web") { try stale.apply(to: $0).0 } }
             #expect(failure?.code == 409)
             let rv = created.metadata.resourceVersion ?? ""
             let fresh = try patch("application/merge-patch+json", #"{"metadata":{"resourceVersion":"\#(rv)","labels":{"a":"b"}}}"#)
-            let patched = try await c.pods.guaranteedUpdate(namespace: "default", name: "web") { try fresh.apply(to: $0) }
+            let patched = try await c.pods.guaranteedUpdate(namespace: "default", name: "web") { try fresh.apply(to: $0).0 }
             #expect(patched.metadata.labels == ["a": "b"])
         }
     }

@@ -54,11 +54,15 @@ extension Pod: TablePrintable {
     ]
 
     public func tableCells(now: Date) -> [JSONValue] {
+        // READY and RESTARTS come from containerStatuses when the kubelet reports them (kept as
+        // unmodelled JSON); otherwise from pod readiness.
         let total = spec.containers.count
-        let ready = isReady ? total : 0
+        let statuses = status.unknownFields.values["containerStatuses"]?.arrayValue
+        let ready = statuses.map { $0.filter { $0["ready"]?.boolValue == true }.count } ?? (isReady ? total : 0)
+        let restarts = statuses?.reduce(Int64(0)) { $0 + ($1["restartCount"]?.intValue ?? 0) } ?? 0
         var reason = status.reason ?? status.phase?.rawValue ?? "Pending"
         if metadata.deletionTimestamp != nil { reason = "Terminating" }
-        return [.string("\(ready)/\(total)"), .string(reason), .int(0), age(metadata, now: now),
+        return [.string("\(ready)/\(total)"), .string(reason), .int(restarts), age(metadata, now: now),
                 .string(status.podIP.flatMap { $0.isEmpty ? nil : $0 } ?? "<none>"),
                 .string(spec.nodeName.flatMap { $0.isEmpty ? nil : $0 } ?? "<none>"), "<none>", "<none>"]
     }

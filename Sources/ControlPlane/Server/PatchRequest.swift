@@ -23,7 +23,8 @@ struct PatchRequest: Sendable {
         patch = try BodyDecoder.decode(http)
     }
 
-    func apply<T: KubeObject>(to current: T) throws -> T {
+    /// The patched object and the patched document it was decoded from.
+    func apply<T: KubeObject>(to current: T) throws -> (T, JSONValue) {
         var typed = current
         typed.setTypeMeta()
         let document = try KubeJSON.toJSONValue(typed)
@@ -43,6 +44,6 @@ struct PatchRequest: Sendable {
         if let wanted = result["metadata"]?["resourceVersion"]?.stringValue, wanted != current.metadata.resourceVersion {
             throw Status.conflict(T.resourceInfo, name: current.name)
         }
-        return try KubeJSON.fromJSONValue(T.self, result)
+        return (try KubeJSON.fromJSONValue(T.self, result), result)
     }
 }

@@ -64,10 +64,16 @@ struct TypedEndpoint<T: ServedObject & TablePrintable>: ResourceEndpoint {
             case (.PATCH, let name?, let sub):
                 let subresource = try self.subresource(sub)
                 let patch = try PatchRequest(request.http)
+                let mode = FieldValidation(request.http.query["fieldValidation"])
+                let warnings = WarningSink()
                 let updated = try await registry.guaranteedUpdate(namespace: request.namespace, name: name, subresource: subresource, dryRun: dryRun) { current in
-                    try patch.apply(to: current)
+                    let (patched, document) = try patch.apply(to: current)
+                    // Unknown fields the patch brings in (not those the object already carried) are judged by fieldValidation.
+                    let added = try Set(unknownFieldPaths(document, patched)).subtracting(unknownFieldPaths(try KubeJSON.toJSONValue(current), current))
+                    try warnings.set(mode.judge(added.sorted()))
+                    return patched
                 }
-                return try json(typed(updated))
+                return try json(typed(updated), warnings: warnings.get())
             case (.DELETE, let name?, nil):
                 let options = try deleteOptions(request.http)
                 let outcome = try await registry.delete(namespace: request.namespace, name: name, options: options, dryRun: dryRun || options.isDryRun)
@@ -143,18 +149,17 @@ struct TypedEndpoint<T: ServedObject & TablePrintable>: ResourceEndpoint {
             throw Status.badRequest("the API version in the data (\(document["apiVersion"]?.stringValue ?? "")) does not match the expected API version (\(info.apiVersion)) or kind \(kind) is not \(info.kind)")
         }
         let object = try KubeJSON.fromJSONValue(T.self, document)
-        let mode = http.query["fieldValidation"] ?? "Warn"
-        guard mode != "Ignore" else { return (object, []) }
+        let mode = FieldValidation(http.query["fieldValidation"])
+        guard mode != .ignore else { return (object, []) }
+        return (object, try mode.judge(unknownFieldPaths(document, object)))
+    }
+
+    /// Paths in `document` that the kind does not model.
+    private func unknownFieldPaths(_ document: JSONValue, _ object: T) throws -> [String] {
         let encoder = KubeJSON.encoder()
         encoder.userInfo[UnknownFields.omitKey] = true
         let known = try KubeJSON.decode(JSONValue.self, from: encoder.encode(object))
-        let unknown = UnknownFields.paths(in: document, missingFrom: known)
-        if unknown.isEmpty { return (object, []) }
-        if mode == "Strict" {
-            let list = unknown.map { "unknown field \"\($0)\"" }.joined(separator: ", ")
-            throw Status.badRequest("strict decoding error: \(list)")
-        }
-        return (object, unknown.map { "unknown field \"\($0)\"" })
+        return UnknownFields.paths(in: document, missingFrom: known)
     }
 
     private func wantsTable(_ http: HTTPRequest) -> IncludeObject? {
@@ -231,4 +236,33 @@ enum BodyDecoder {
             throw Status.badRequest("error decoding request body: \(error)")
         }
     }
+}
+
+/// `fieldValidation`: Strict rejects unknown fields (400), Warn (the default) reports them in
+/// `Warning` headers, Ignore accepts them silently.
+enum FieldValidation: Equatable {
+    case strict, warn, ignore
+
+    init(_ query: String?) {
+        switch query {
+        case "Strict": self = .strict
+        case "Ignore": self = .ignore
+        default: self = .warn
+        }
+    }
+
+    /// Throws for Strict, returns the warnings for Warn.
+    func judge(_ unknown: [String]) throws -> [String] {
+        guard !unknown.isEmpty, self != .ignore else { return [] }
+        let list = unknown.map { "unknown field \"\($0)\"" }
+        if self == .strict { throw Status.badRequest("strict decoding error: \(list.joined(separator: ", "))") }
+        return list
+    }
+}
+
+/// Warnings produced inside a retried update closure (the last try's are the ones that count).
+final class WarningSink: Sendable {
+    private let value = LockedDictionary<Int, [String]>()
+    func set(_ warnings: [String]) { value.set(0, warnings) }
+    func get() -> [String] { value.get(0) ?? [] }
 }
