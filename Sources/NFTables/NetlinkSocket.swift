@@ -1,0 +1,176 @@
+import CNftnl
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Owns a libmnl `NETLINK_NETFILTER` socket, bound in one network namespace.
+///
+/// Not thread-safe: one owner (an actor or a single thread) sends on it at a time.
+public final class NetlinkSocket {
+    private let socket: OpaquePointer
+    /// The namespace the socket was opened in.
+    public let namespace: NetworkNamespace
+    /// The port id the kernel assigned at bind time.
+    public let portID: UInt32
+    private var sequence: UInt32
+
+    /// Opens and binds a socket in `namespace`, entering it on a dedicated thread if it is not the current one.
+    public init(namespace: NetworkNamespace = .current) throws {
+        let opened: OpenedSocket = try namespace.run { try OpenedSocket.open(namespace: namespace) }
+        self.socket = opened.socket
+        self.namespace = namespace
+        self.portID = mnl_socket_get_portid(opened.socket)
+        self.sequence = UInt32(truncatingIfNeeded: time(nil))
+        var on: Int32 = 1
+        // Errors carry only the failing header (not the whole request) and an explanation when the kernel has one.
+        _ = setsockopt(fileDescriptor, Int32(SOL_NETLINK), NETLINK_CAP_ACK, &on, socklen_t(MemoryLayout<Int32>.size))
+        _ = setsockopt(fileDescriptor, Int32(SOL_NETLINK), NETLINK_EXT_ACK, &on, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    deinit { mnl_socket_close(socket) }
+
+    /// The socket's file descriptor.
+    var fileDescriptor: Int32 { mnl_socket_get_fd(socket) }
+
+    /// Reserves `count` consecutive sequence numbers and returns the first.
+    func takeSequences(_ count: UInt32) -> UInt32 {
+        let first = sequence
+        sequence &+= count
+        return first
+    }
+
+    /// Sends a finished batch in one `sendmsg` and checks the kernel's answers.
+    ///
+    /// The kernel processes a batch synchronously inside `sendmsg`, so every error and the final ACK are queued
+    /// when it returns. The first error is thrown, naming the message that caused it; the kernel has then
+    /// rolled back the whole transaction.
+    func send(_ batch: NFTBatch) throws {
+        let length = batch.withIOVectors { $0.reduce(0) { $0 + $1.iov_len } }
+        try growBuffer(SO_SNDBUFFORCE, SO_SNDBUF, to: length + 4096)
+        try growBuffer(SO_RCVBUFFORCE, SO_RCVBUF, to: 1 << 20)
+        var address = sockaddr_nl()
+        address.nl_family = sa_family_t(AF_NETLINK)
+        let sent: Int = batch.withIOVectors { vectors in
+            var vectors = vectors
+            return withUnsafeMutablePointer(to: &address) { addressPointer in
+                vectors.withUnsafeMutableBufferPointer { buffer in
+                    var message = msghdr()
+                    message.msg_name = UnsafeMutableRawPointer(addressPointer)
+                    message.msg_namelen = socklen_t(MemoryLayout<sockaddr_nl>.size)
+                    message.msg_iov = buffer.baseAddress
+                    message.msg_iovlen = buffer.count
+                    return retryingEINTR { sendmsg(fileDescriptor, &message, 0) }
+                }
+            }
+        }
+        guard sent >= 0 else { throw NFTablesError.lastErrno("sendmsg batch", "\(batch.messageCount) messages") }
+        try readAcknowledgements(batch)
+    }
+
+    private func readAcknowledgements(_ batch: NFTBatch) throws {
+        var firstError: NFTablesError?
+        var acknowledged = batch.lastAcknowledgedSequence == nil
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let received = buffer.withUnsafeMutableBytes { raw in
+                retryingEINTR { recv(fileDescriptor, raw.baseAddress, raw.count, Int32(MSG_DONTWAIT)) }
+            }
+            if received < 0 {
+                if errno == EAGAIN || errno == EWOULDBLOCK { break }
+                throw NFTablesError.lastErrno("receive batch acknowledgements")
+            }
+            buffer.withUnsafeBytes { raw in
+                for answer in NetlinkMessages(raw.prefix(received)) where answer.type == NLMSG_ERROR {
+                    if answer.error == 0 {
+                        if answer.sequence == batch.lastAcknowledgedSequence { acknowledged = true }
+                        continue
+                    }
+                    guard firstError == nil else { continue }
+                    let origin = batch.describe(sequence: answer.sequence)
+                    firstError = NFTablesError(operation: origin?.operation ?? "batch message \(answer.sequence)",
+                                               object: origin?.object ?? "", errno: -answer.error,
+                                               kernelMessage: answer.extendedMessage)
+                }
+            }
+        }
+        if let firstError { throw firstError }
+        guard acknowledged else {
+            throw NFTablesError(operation: "batch", object: "no acknowledgement from the kernel", errno: EPROTO)
+        }
+    }
+
+    /// Sends one request with `NLM_F_DUMP` and hands every answer message to `body` until `NLMSG_DONE`.
+    func dump(_ build: (UnsafeMutablePointer<CChar>, UInt32) -> UnsafeMutablePointer<nlmsghdr>?,
+              operation: String, _ body: (UnsafePointer<nlmsghdr>) throws -> Void) throws {
+        let sequence = takeSequences(1)
+        var request = [CChar](repeating: 0, count: 8192)
+        let length: Int = request.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress, let header = build(base, sequence) else { return -1 }
+            return Int(header.pointee.nlmsg_len)
+        }
+        guard length > 0 else { throw NFTablesError(operation: operation, object: "build request", errno: EINVAL) }
+        let sent = request.withUnsafeBytes { mnl_socket_sendto(socket, $0.baseAddress, length) }
+        guard sent >= 0 else { throw NFTablesError.lastErrno(operation) }
+        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        while true {
+            let received = buffer.withUnsafeMutableBytes { raw in
+                retryingEINTR { recv(fileDescriptor, raw.baseAddress, raw.count, 0) }
+            }
+            guard received >= 0 else { throw NFTablesError.lastErrno(operation) }
+            var done = false
+            try buffer.withUnsafeBytes { raw in
+                for answer in NetlinkMessages(raw.prefix(received)) where answer.sequence == sequence {
+                    if answer.type == NLMSG_DONE { done = true; break }
+                    if answer.type == NLMSG_ERROR {
+                        guard answer.error != 0 else { continue }
+                        throw NFTablesError(operation: operation, object: "", errno: -answer.error,
+                                            kernelMessage: answer.extendedMessage)
+                    }
+                    if answer.flags & UInt16(NLM_F_DUMP_INTR) != 0 {
+                        throw NFTablesError(operation: operation, object: "dump interrupted", errno: EINTR)
+                    }
+                    try body(answer.header)
+                }
+            }
+            if done { return }
+        }
+    }
+
+    private func growBuffer(_ force: Int32, _ plain: Int32, to size: Int) throws {
+        var current: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        if getsockopt(fileDescriptor, SOL_SOCKET, plain, &current, &length) == 0, Int(current) >= size { return }
+        var wanted = Int32(clamping: size)
+        if setsockopt(fileDescriptor, SOL_SOCKET, force, &wanted, socklen_t(MemoryLayout<Int32>.size)) != 0,
+           setsockopt(fileDescriptor, SOL_SOCKET, plain, &wanted, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+            throw NFTablesError.lastErrno("setsockopt buffer size", "\(size) bytes")
+        }
+    }
+}
+
+/// The socket right after `mnl_socket_open` + `mnl_socket_bind`, handed from the namespace thread to the owner.
+private struct OpenedSocket: @unchecked Sendable {
+    // Unchecked: the pointer is created on the namespace thread and used only after that thread is joined.
+    let socket: OpaquePointer
+
+    static func open(namespace: NetworkNamespace) throws -> OpenedSocket {
+        guard let socket = mnl_socket_open(NETLINK_NETFILTER) else {
+            throw NFTablesError.lastErrno("open netfilter netlink socket", "\(namespace)")
+        }
+        guard mnl_socket_bind(socket, 0, pid_t(MNL_SOCKET_AUTOPID)) == 0 else {
+            let error = NFTablesError.lastErrno("bind netfilter netlink socket", "\(namespace)")
+            mnl_socket_close(socket)
+            throw error
+        }
+        return OpenedSocket(socket: socket)
+    }
+}
+
+/// Retries a system call interrupted by a signal.
+func retryingEINTR<T: BinaryInteger>(_ call: () -> T) -> T {
+    while true {
+        let result = call()
+        if result < 0 && errno == EINTR { continue }
+        return result
+    }
+}
