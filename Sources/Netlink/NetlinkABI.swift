@@ -1,6 +1,6 @@
 import CNetlink
 
-/// Facts about the libnl-route interface this adapter speaks; the CNI issue builds link and route management on it.
+/// Facts about the libnl-route interface this adapter speaks.
 public enum NetlinkABI {
     /// Human-readable text of a libnl error code (`nl_geterror`).
     public static func describe(error code: Int32) -> String {

@@ -1,1 +1,32 @@
-print("{\"cniVersion\":\"1.1.0\",\"supportedVersions\":[\"0.3.0\",\"0.3.1\",\"0.4.0\",\"1.0.0\",\"1.1.0\"]}")
+// kproxy-cni: a CNI 1.1.0 plugin (bridge + veth, pod-CIDR IPAM). Reads CNI_* from the environment and
+// the network config from stdin; writes a result or a CNI error as JSON on stdout; exits 1 on error.
+import CNICore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let environment = ProcessIO.environment()
+let stdinBytes = ProcessIO.readAll(fd: 0)
+var answerVersion = CNIVersion.current.description
+
+do throws(CNIError) {
+    let env = try CNIEnvironment(environment)
+    if env.command == .version {
+        ProcessIO.writeLine(CNIVersion.versionInfo().serialized())
+        exit(0)
+    }
+    let conf = try NetConf(bytes: stdinBytes)
+    answerVersion = conf.cniVersion.description
+    let invocation = Invocation(env: env, conf: conf, stdin: stdinBytes, environment: environment)
+    let output: JSONValue?
+    if conf.type == Invocation.pluginType {
+        output = try BridgePlugin(invocation).run()
+    } else {
+        output = try IPAMPlugin(invocation).run()
+    }
+    if let output { ProcessIO.writeLine(output.serialized()) }
+    exit(0)
+} catch {
+    ProcessIO.writeLine(error.json(cniVersion: answerVersion).serialized())
+    exit(1)
+}

@@ -1,0 +1,77 @@
+import CNetlink
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs work inside a network namespace. `setns` changes only the calling OS thread, so the
+/// work runs on a fresh pthread that joins the namespace and ends afterwards; the caller's
+/// thread never changes namespace. Never call this from async code that must not block.
+public enum NetworkNamespace {
+    /// Opens a namespace file (`/var/run/netns/NAME`, `/proc/PID/ns/net`) read-only; the caller closes it.
+    public static func open(path: String) throws(NetlinkError) -> Int32 {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw NetlinkError(code: errno, operation: "open netns", object: path) }
+        return fd
+    }
+
+    /// Runs `body` on a dedicated thread that has joined the namespace at `path`.
+    public static func run<T>(path: String, _ body: () throws(NetlinkError) -> T) throws(NetlinkError) -> T {
+        let fd = try open(path: path)
+        defer { close(fd) }
+        return try run(fd: fd, name: path, body)
+    }
+
+    /// Runs `body` on a dedicated thread that has joined the namespace behind `fd`.
+    public static func run<T>(fd: Int32, name: String = "netns", _ body: () throws(NetlinkError) -> T) throws(NetlinkError) -> T {
+        var outcome: Result<T, NetlinkError> = .failure(NetlinkError(code: EINVAL, operation: "run in netns", object: name))
+        try withoutActuallyEscaping(body) { (escapable) throws(NetlinkError) in
+            let job = ThreadJob {
+                guard kp_setns_net(fd) == 0 else {
+                    outcome = .failure(NetlinkError(code: errno, operation: "setns", object: name))
+                    return
+                }
+                do throws(NetlinkError) { outcome = .success(try escapable()) } catch { outcome = .failure(error) }
+            }
+            try job.runAndWait(name: name)
+        }
+        return try outcome.get()
+    }
+
+    /// Writes a sysctl file such as `net/ipv6/conf/eth0/accept_dad` in the calling thread's
+    /// namespace (call it from inside `run`). A missing file (IPv6 off) is not an error.
+    public static func writeSysctl(_ key: String, _ value: String) throws(NetlinkError) {
+        let path = "/proc/sys/" + key
+        let fd = Glibc.open(path, O_WRONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return }
+            throw NetlinkError(code: errno, operation: "open sysctl", object: path)
+        }
+        defer { close(fd) }
+        let bytes = Array(value.utf8)
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if n != bytes.count { throw NetlinkError(code: errno, operation: "write sysctl", object: path) }
+    }
+}
+
+/// A closure handed to a pthread. Safe as `@unchecked Sendable` because the creating thread
+/// blocks in `pthread_join` until the new thread has finished with it: never two users at once.
+private final class ThreadJob: @unchecked Sendable {
+    let work: () -> Void
+    init(_ work: @escaping () -> Void) { self.work = work }
+
+    func runAndWait(name: String) throws(NetlinkError) {
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let rc = pthread_create(&thread, nil, { raw in
+            guard let raw else { return nil }
+            let job = Unmanaged<ThreadJob>.fromOpaque(raw).takeRetainedValue()
+            job.work()
+            return nil
+        }, context)
+        guard rc == 0 else {
+            Unmanaged<ThreadJob>.fromOpaque(context).release()
+            throw NetlinkError(code: rc, operation: "pthread_create", object: name)
+        }
+        pthread_join(thread, nil)
+    }
+}
