@@ -28,6 +28,10 @@ public struct UnknownFields: Hashable, Sendable {
             values[key.stringValue] = try container.decode(JSONValue.self, forKey: key)
         }
         self.values = values
+        if !values.isEmpty, let collector = decoder.userInfo[UnknownFieldCollector.key] as? UnknownFieldCollector {
+            let prefix = decoder.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            for name in values.keys.sorted() { collector.record(String((prefix + "." + name).dropFirst())) }
+        }
     }
 
     /// Writes the members into the encoder's keyed container, next to the typed ones.
@@ -74,4 +78,18 @@ extension UnknownFields {
             return []
         }
     }
+}
+
+/// Collects the paths of unknown fields while a document is decoded (set in the decoder's `userInfo`
+/// under `key`), so strict field validation needs no second pass over the document.
+public final class UnknownFieldCollector: @unchecked Sendable {
+    // Safe: one collector serves one decode, which runs on one thread from start to end.
+    public private(set) var paths: [String] = []
+    public init() {}
+    public func record(_ path: String) { paths.append(path) }
+
+    public static let key: CodingUserInfoKey = {
+        guard let key = CodingUserInfoKey(rawValue: "kproxy.unknownFieldCollector") else { preconditionFailure("invalid key") }
+        return key
+    }()
 }

@@ -16,6 +16,10 @@ actor EndpointSliceController {
     private var serviceCache: [String: Service] = [:]             // ns/name
     private var podCache: [String: [String: Pod]] = [:]            // ns → name → pod
     private var sliceCache: [String: [String: EndpointSlice]] = [:] // ns/service → slice name → slice
+    /// Indexes by label pair ("ns/key=value"), so a pod event touches only the Services that may select
+    /// it and a sync looks only at the pods that may match: without them both are O(services × pods).
+    private var servicesBySelectorPair: [String: Set<String>] = [:]  // → service keys
+    private var podsByLabelPair: [String: Set<String>] = [:]         // → pod names in that namespace
 
     init(services: ResourceRegistry<Service>, pods: ResourceRegistry<Pod>, slices: ResourceRegistry<EndpointSlice>, logger: Logger) {
         self.services = services; self.pods = pods; self.slices = slices; self.logger = logger
@@ -45,31 +49,73 @@ actor EndpointSliceController {
     // MARK: caches
 
     private func resetServices(_ all: [Service]) {
-        serviceCache = Dictionary(all.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        serviceCache = [:]
+        servicesBySelectorPair = [:]
+        for s in all { putService(s) }
         for key in serviceCache.keys { queue.add(key) }
     }
 
     private func serviceChanged(_ type: WatchEventType, _ s: Service) {
-        if type == .deleted { serviceCache[s.key] = nil } else { serviceCache[s.key] = s }
+        if type == .deleted { removeService(s.key) } else { putService(s) }
         queue.add(s.key)
+    }
+
+    private func putService(_ s: Service) {
+        removeService(s.key)
+        serviceCache[s.key] = s
+        for pair in Self.pairs(s.metadata.namespace, s.spec.selector) { servicesBySelectorPair[pair, default: []].insert(s.key) }
+    }
+
+    private func removeService(_ key: String) {
+        guard let old = serviceCache.removeValue(forKey: key) else { return }
+        for pair in Self.pairs(old.metadata.namespace, old.spec.selector) { servicesBySelectorPair[pair]?.remove(key) }
     }
 
     private func resetPods(_ all: [Pod]) {
         podCache = [:]
-        for p in all { podCache[p.metadata.namespace ?? "", default: [:]][p.name] = p }
+        podsByLabelPair = [:]
+        for p in all { putPod(p) }
         for key in serviceCache.keys { queue.add(key) }
     }
 
     private func podChanged(_ type: WatchEventType, _ p: Pod) {
         let ns = p.metadata.namespace ?? ""
         let old = podCache[ns]?[p.name]
-        if type == .deleted { podCache[ns]?[p.name] = nil } else { podCache[ns, default: [:]][p.name] = p }
+        if type == .deleted { removePod(ns, p.name) } else { putPod(p) }
         // Services whose selector matched the pod before or matches it now.
-        for (key, service) in serviceCache where service.metadata.namespace == ns {
-            guard let selector = service.spec.selector, !selector.isEmpty else { continue }
+        var candidates = Set<String>()
+        for labels in [old?.metadata.labels, p.metadata.labels] {
+            for pair in Self.pairs(ns, labels) { candidates.formUnion(servicesBySelectorPair[pair] ?? []) }
+        }
+        for key in candidates {
+            guard let selector = serviceCache[key]?.spec.selector, !selector.isEmpty else { continue }
             let matches = { (labels: [String: String]?) in selector.allSatisfy { labels?[$0.key] == $0.value } }
             if matches(p.metadata.labels) || matches(old?.metadata.labels) { queue.add(key) }
         }
+    }
+
+    private func putPod(_ p: Pod) {
+        let ns = p.metadata.namespace ?? ""
+        removePod(ns, p.name)
+        podCache[ns, default: [:]][p.name] = p
+        for pair in Self.pairs(ns, p.metadata.labels) { podsByLabelPair[pair, default: []].insert(p.name) }
+    }
+
+    private func removePod(_ ns: String, _ name: String) {
+        guard let old = podCache[ns]?.removeValue(forKey: name) else { return }
+        for pair in Self.pairs(ns, old.metadata.labels) { podsByLabelPair[pair]?.remove(name) }
+    }
+
+    /// The pods of a namespace that carry every label of `selector` (the reconciler still checks them all).
+    private func candidatePods(_ ns: String, _ selector: [String: String]?) -> [Pod] {
+        guard let selector, !selector.isEmpty, let pods = podCache[ns] else { return [] }
+        let sets = Self.pairs(ns, selector).map { podsByLabelPair[$0] ?? [] }
+        guard let smallest = sets.min(by: { $0.count < $1.count }) else { return [] }
+        return smallest.compactMap { name in pods[name].flatMap { pod in selector.allSatisfy { pod.metadata.labels?[$0.key] == $0.value } ? pod : nil } }
+    }
+
+    private static func pairs(_ ns: String?, _ labels: [String: String]?) -> [String] {
+        (labels ?? [:]).map { "\(ns ?? "")/\($0.key)=\($0.value)" }
     }
 
     private func serviceKey(of slice: EndpointSlice) -> String? {
@@ -98,7 +144,7 @@ actor EndpointSliceController {
         let changes: EndpointSliceChanges
         if let service = serviceCache[key] {
             let ns = service.metadata.namespace ?? ""
-            changes = reconciler.reconcile(service: service, pods: Array((podCache[ns] ?? [:]).values), existing: existing)
+            changes = reconciler.reconcile(service: service, pods: candidatePods(ns, service.spec.selector), existing: existing)
         } else {
             // The Service is gone: its slices go too (upstream leaves this to the garbage collector).
             changes = EndpointSliceChanges(create: [], update: [], delete: existing)

@@ -7,15 +7,28 @@ import Logging
 func informLoop<T: ServedObject>(_ registry: ResourceRegistry<T>, logger: Logger,
                                   onSync: @Sendable ([T]) async -> Void,
                                   onEvent: @Sendable (WatchEventType, T) async -> Void) async {
+    await informLoop(registry, as: T.self, logger: logger, onSync: onSync, onEvent: onEvent)
+}
+
+/// The same, decoding each object only as far as the view `V` needs (a controller that reads only
+/// metadata should not pay for decoding whole pods).
+func informLoop<T: ServedObject, V: Decodable & Sendable>(_ registry: ResourceRegistry<T>, as view: V.Type, logger: Logger,
+                                                          onSync: @Sendable ([V]) async -> Void,
+                                                          onEvent: @Sendable (WatchEventType, V) async -> Void) async {
+    let decoder = KubeJSON.decoder()
     while !Task.isCancelled {
         do {
-            let (items, revision) = try await registry.list(namespace: nil)
-            await onSync(items)
+            let page = try await registry.listRaw(namespace: nil)
+            await onSync(try page.items.map { try decoder.decode(V.self, from: $0) })
             var options = ListOptions()
-            options.resourceVersion = String(revision)
+            options.resourceVersion = String(page.resourceVersion)
             options.timeoutSeconds = 3600
-            for try await (type, object) in registry.watchObjects(namespace: nil, options: options) {
-                await onEvent(type, object)
+            for try await item in registry.watch(namespace: nil, options: options) {
+                switch item.type {
+                case .bookmark: continue
+                case .error: throw (try? KubeJSON.decode(Status.self, from: item.object)) ?? Status.internalError("watch failed")
+                default: await onEvent(item.type, try decoder.decode(V.self, from: item.object))
+                }
             }
         } catch is CancellationError {
             return
@@ -23,6 +36,20 @@ func informLoop<T: ServedObject>(_ registry: ResourceRegistry<T>, logger: Logger
             logger.warning("controller watch of \(T.resourceInfo.resource) ended, relisting: \(error)")
             try? await Task.sleep(for: .milliseconds(500))
         }
+    }
+}
+
+/// The identity and deletion state of an object, for controllers that need no more.
+struct MetadataView: Decodable, Sendable {
+    struct Meta: Decodable, Sendable {
+        var name: String?
+        var namespace: String?
+        var deletionTimestamp: String?
+    }
+    var metadata: Meta
+    var key: String {
+        if let ns = metadata.namespace, !ns.isEmpty { return "\(ns)/\(metadata.name ?? "")" }
+        return metadata.name ?? ""
     }
 }
 

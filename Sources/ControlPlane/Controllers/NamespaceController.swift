@@ -51,7 +51,7 @@ struct PodTerminator: Sendable {
         let deadlines = LockedDictionary<String, Date>()
         await withDiscardingTaskGroup { group in
             group.addTask {
-                await informLoop(pods, logger: logger,
+                await informLoop(pods, as: MetadataView.self, logger: logger,
                                  onSync: { all in
                                      for pod in all { if let d = deadline(pod) { deadlines.set(pod.key, d) } }
                                  },
@@ -79,7 +79,7 @@ struct PodTerminator: Sendable {
         }
     }
 
-    private func deadline(_ pod: Pod) -> Date? {
+    private func deadline(_ pod: MetadataView) -> Date? {
         guard let ts = pod.metadata.deletionTimestamp else { return nil }
         return KubeTime.parse(ts)
     }

@@ -27,6 +27,14 @@ public final class ResourceRegistry<T: ServedObject>: Sendable {
 
     static func decode(_ stored: StoredObject) throws -> T { try KubeJSON.decode(T.self, from: stored.value) }
 
+    /// The object as stored at `revision` (what decoding the stored bytes would give, without decoding).
+    static func stamped(_ object: T, revision: Int64) -> T {
+        var copy = object
+        copy.metadata.resourceVersion = String(revision)
+        copy.setTypeMeta()
+        return copy
+    }
+
     static func encode(_ object: T, revision: Int64) throws -> Data {
         var copy = object
         copy.metadata.resourceVersion = String(revision)
@@ -137,7 +145,7 @@ public final class ResourceRegistry<T: ServedObject>: Sendable {
                     try Self.encode(ready, revision: revision)
                 }
                 await hooks.didCreate(ready)
-                return try Self.decode(stored)
+                return Self.stamped(ready, revision: stored.modRevision)
             } catch {
                 await hooks.rollbackCreate(ready)
                 throw error
@@ -206,7 +214,7 @@ public final class ResourceRegistry<T: ServedObject>: Sendable {
                         return try Self.encode(ready, revision: revision)
                     }
                     if subresource == .main { await hooks.didUpdate(ready, old: old) }
-                    return try Self.decode(result)
+                    return result.modRevision == expectedRevision ? old : Self.stamped(ready, revision: result.modRevision)
                 } catch {
                     if subresource == .main { await hooks.rollbackUpdate(ready, old: old) }
                     throw error

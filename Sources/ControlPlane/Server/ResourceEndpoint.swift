@@ -141,17 +141,20 @@ struct TypedEndpoint<T: ServedObject & TablePrintable>: ResourceEndpoint {
         return options
     }
 
-    /// Decodes a JSON or YAML body into the kind, applying `fieldValidation` (Strict rejects unknown
-    /// fields with 400; Warn, the default, answers with `Warning` headers; Ignore accepts silently).
+    /// Decodes a JSON, YAML or protobuf body into the kind in one pass, applying `fieldValidation` (Strict
+    /// rejects unknown fields with 400; Warn, the default, answers with `Warning` headers; Ignore accepts
+    /// silently). Unknown fields are found while decoding, by a collector the typed decoders report to.
     private func decodeBody(_ http: HTTPRequest) throws -> (T, [String]) {
-        let document = try BodyDecoder.decode(http)
-        if let kind = document["kind"]?.stringValue, kind != info.kind {
-            throw Status.badRequest("the API version in the data (\(document["apiVersion"]?.stringValue ?? "")) does not match the expected API version (\(info.apiVersion)) or kind \(kind) is not \(info.kind)")
+        let bytes = try BodyDecoder.jsonBytes(http)
+        let collector = UnknownFieldCollector()
+        let decoder = KubeJSON.decoder()
+        decoder.userInfo[UnknownFieldCollector.key] = collector
+        let object = try decoder.decode(T.self, from: bytes)
+        if let kind = object.kind, kind != info.kind {
+            throw Status.badRequest("the API version in the data (\(object.apiVersion ?? "")) does not match the expected API version (\(info.apiVersion)) or kind \(kind) is not \(info.kind)")
         }
-        let object = try KubeJSON.fromJSONValue(T.self, document)
         let mode = FieldValidation(http.query["fieldValidation"])
-        guard mode != .ignore else { return (object, []) }
-        return (object, try mode.judge(unknownFieldPaths(document, object)))
+        return (object, try mode.judge(collector.paths))
     }
 
     /// Paths in `document` that the kind does not model.
@@ -204,8 +207,17 @@ struct TypedEndpoint<T: ServedObject & TablePrintable>: ResourceEndpoint {
     }
 }
 
-/// Request bodies: JSON, or YAML (`application/yaml`), into a JSON document; 400 when unreadable.
+/// Request bodies: JSON, YAML (`application/yaml`) or Kubernetes protobuf; 400 when unreadable.
 enum BodyDecoder {
+    /// The body as JSON bytes: JSON passes through untouched (the fast path), YAML and protobuf are converted.
+    static func jsonBytes(_ http: HTTPRequest) throws -> Data {
+        let type = http.header("Content-Type") ?? "application/json"
+        if type.contains("yaml") || KubeProtobuf.isProtobuf(contentType: type) || type.contains("cbor") {
+            return try KubeJSON.encode(try decode(http))
+        }
+        return Data(http.body.readableBytesView)
+    }
+
     static func decode(_ http: HTTPRequest) throws -> JSONValue {
         let bytes = Data(http.body.readableBytesView)
         let type = http.header("Content-Type") ?? "application/json"

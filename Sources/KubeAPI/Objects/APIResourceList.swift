@@ -10,9 +10,7 @@ public struct APIVersions: FieldCoded, Hashable, Sendable {
         kind = "APIVersions"; self.versions = versions; self.serverAddressByClientCIDRs = serverAddressByClientCIDRs
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("kind", \.kind), .always("versions", \.versions), .always("serverAddressByClientCIDRs", \.serverAddressByClientCIDRs)]
-    }
+    public static let codedFields: [CodedField<APIVersions>] = [.optional("kind", \.kind), .always("versions", \.versions), .always("serverAddressByClientCIDRs", \.serverAddressByClientCIDRs)]
 }
 
 /// `{"clientCIDR": "0.0.0.0/0", "serverAddress": "10.0.0.1:6443"}`.
@@ -22,9 +20,7 @@ public struct ServerAddressByClientCIDR: FieldCoded, Hashable, Sendable {
     public var unknownFields = UnknownFields()
     public init() {}
     public init(clientCIDR: String, serverAddress: String) { self.clientCIDR = clientCIDR; self.serverAddress = serverAddress }
-    public static var codedFields: [CodedField<Self>] {
-        [.always("clientCIDR", \.clientCIDR), .always("serverAddress", \.serverAddress)]
-    }
+    public static let codedFields: [CodedField<ServerAddressByClientCIDR>] = [.always("clientCIDR", \.clientCIDR), .always("serverAddress", \.serverAddress)]
 }
 
 /// `/apis`: the named groups.
@@ -37,9 +33,7 @@ public struct APIGroupList: FieldCoded, Hashable, Sendable {
     public init() {}
     public init(groups: [APIGroup]) { kind = "APIGroupList"; apiVersion = "v1"; self.groups = groups }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("kind", \.kind), .optional("apiVersion", \.apiVersion), .always("groups", \.groups)]
-    }
+    public static let codedFields: [CodedField<APIGroupList>] = [.optional("kind", \.kind), .optional("apiVersion", \.apiVersion), .always("groups", \.groups)]
 }
 
 /// `/apis/<group>` and an entry of `APIGroupList`.
@@ -59,11 +53,9 @@ public struct APIGroup: FieldCoded, Hashable, Sendable {
         self.preferredVersion = preferredVersion ?? versions.first
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("kind", \.kind), .optional("apiVersion", \.apiVersion), .always("name", \.name),
+    public static let codedFields: [CodedField<APIGroup>] = [.optional("kind", \.kind), .optional("apiVersion", \.apiVersion), .always("name", \.name),
          .always("versions", \.versions), .optional("preferredVersion", \.preferredVersion),
          .optional("serverAddressByClientCIDRs", \.serverAddressByClientCIDRs)]
-    }
 }
 
 /// `{"groupVersion": "discovery.k8s.io/v1", "version": "v1"}`.
@@ -73,7 +65,7 @@ public struct GroupVersionForDiscovery: FieldCoded, Hashable, Sendable {
     public var unknownFields = UnknownFields()
     public init() {}
     public init(groupVersion: String, version: String) { self.groupVersion = groupVersion; self.version = version }
-    public static var codedFields: [CodedField<Self>] { [.always("groupVersion", \.groupVersion), .always("version", \.version)] }
+    public static let codedFields: [CodedField<GroupVersionForDiscovery>] = [.always("groupVersion", \.groupVersion), .always("version", \.version)]
 }
 
 /// `/api/v1` and `/apis/<group>/<version>`: the resources of one group version.
@@ -89,10 +81,8 @@ public struct APIResourceList: FieldCoded, Hashable, Sendable {
         kind = "APIResourceList"; apiVersion = "v1"; self.groupVersion = groupVersion; self.resources = resources
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("kind", \.kind), .optional("apiVersion", \.apiVersion), .always("groupVersion", \.groupVersion),
+    public static let codedFields: [CodedField<APIResourceList>] = [.optional("kind", \.kind), .optional("apiVersion", \.apiVersion), .always("groupVersion", \.groupVersion),
          .always("resources", \.resources)]
-    }
 }
 
 /// One resource (or subresource, `services/status`) in an `APIResourceList`.
@@ -122,10 +112,8 @@ public struct APIResource: FieldCoded, Hashable, Sendable {
                   verbs: info.verbs, shortNames: info.shortNames.isEmpty ? nil : info.shortNames, categories: categories)
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.always("name", \.name), .always("singularName", \.singularName), .always("namespaced", \.namespaced),
+    public static let codedFields: [CodedField<APIResource>] = [.always("name", \.name), .always("singularName", \.singularName), .always("namespaced", \.namespaced),
          .optional("group", \.group), .optional("version", \.version), .always("kind", \.kind), .always("verbs", \.verbs),
          .optional("shortNames", \.shortNames), .optional("categories", \.categories),
          .optional("storageVersionHash", \.storageVersionHash)]
-    }
 }

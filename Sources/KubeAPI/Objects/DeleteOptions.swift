@@ -18,12 +18,10 @@ public struct DeleteOptions: FieldCoded, Hashable, Sendable {
         self.propagationPolicy = propagationPolicy; self.dryRun = dryRun
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("kind", \.kind), .optional("apiVersion", \.apiVersion),
+    public static let codedFields: [CodedField<DeleteOptions>] = [.optional("kind", \.kind), .optional("apiVersion", \.apiVersion),
          .optional("gracePeriodSeconds", \.gracePeriodSeconds), .optional("preconditions", \.preconditions),
          .optional("orphanDependents", \.orphanDependents), .optional("propagationPolicy", \.propagationPolicy),
          .optional("dryRun", \.dryRun)]
-    }
 
     /// Whether `dryRun` asks for a dry run.
     public var isDryRun: Bool { dryRun?.contains("All") ?? false }
@@ -36,7 +34,7 @@ public struct Preconditions: FieldCoded, Hashable, Sendable {
     public var unknownFields = UnknownFields()
     public init() {}
     public init(uid: String? = nil, resourceVersion: String? = nil) { self.uid = uid; self.resourceVersion = resourceVersion }
-    public static var codedFields: [CodedField<Self>] { [.optional("uid", \.uid), .optional("resourceVersion", \.resourceVersion)] }
+    public static let codedFields: [CodedField<Preconditions>] = [.optional("uid", \.uid), .optional("resourceVersion", \.resourceVersion)]
 }
 
 /// `Orphan`, `Background` or `Foreground`.

@@ -21,10 +21,8 @@ public struct EndpointSlice: KubeObject, FieldCoded {
         self.metadata = metadata; self.addressType = addressType; self.endpoints = endpoints; self.ports = ports
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("apiVersion", \.apiVersion), .optional("kind", \.kind), .always("metadata", \.metadata),
+    public static let codedFields: [CodedField<EndpointSlice>] = [.optional("apiVersion", \.apiVersion), .optional("kind", \.kind), .always("metadata", \.metadata),
          .always("addressType", \.addressType), .always("endpoints", \.endpoints), .optional("ports", \.ports)]
-    }
 }
 
 /// `IPv4`, `IPv6` or `FQDN`.
@@ -55,11 +53,9 @@ public struct Endpoint: FieldCoded, Hashable, Sendable {
         self.nodeName = nodeName; self.zone = zone; self.hints = hints
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.always("addresses", \.addresses), .always("conditions", \.conditions), .optional("hostname", \.hostname),
+    public static let codedFields: [CodedField<Endpoint>] = [.always("addresses", \.addresses), .always("conditions", \.conditions), .optional("hostname", \.hostname),
          .optional("targetRef", \.targetRef), .optional("nodeName", \.nodeName), .optional("zone", \.zone),
          .optional("hints", \.hints)]
-    }
 }
 
 /// `EndpointSlice.endpoints[].conditions`. Upstream: nil `ready` means ready; nil `serving` means `ready`.
@@ -74,9 +70,7 @@ public struct EndpointConditions: FieldCoded, Hashable, Sendable {
         self.ready = ready; self.serving = serving; self.terminating = terminating
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("ready", \.ready), .optional("serving", \.serving), .optional("terminating", \.terminating)]
-    }
+    public static let codedFields: [CodedField<EndpointConditions>] = [.optional("ready", \.ready), .optional("serving", \.serving), .optional("terminating", \.terminating)]
 
     /// `ready`, with upstream's nil-means-true rule.
     public var isReady: Bool { ready ?? true }
@@ -94,7 +88,7 @@ public struct EndpointHints: FieldCoded, Hashable, Sendable {
     public init() {}
     public init(forZones: [NamedHint]? = nil, forNodes: [NamedHint]? = nil) { self.forZones = forZones; self.forNodes = forNodes }
 
-    public static var codedFields: [CodedField<Self>] { [.optional("forZones", \.forZones), .optional("forNodes", \.forNodes)] }
+    public static let codedFields: [CodedField<EndpointHints>] = [.optional("forZones", \.forZones), .optional("forNodes", \.forNodes)]
 }
 
 /// `ForZone` / `ForNode`: `{"name": …}`.
@@ -103,7 +97,7 @@ public struct NamedHint: FieldCoded, Hashable, Sendable {
     public var unknownFields = UnknownFields()
     public init() {}
     public init(name: String) { self.name = name }
-    public static var codedFields: [CodedField<Self>] { [.always("name", \.name)] }
+    public static let codedFields: [CodedField<NamedHint>] = [.always("name", \.name)]
 }
 
 /// `EndpointSlice.ports[]`. Every field is optional upstream (nil port means "all ports").
@@ -119,8 +113,6 @@ public struct EndpointPort: FieldCoded, Hashable, Sendable {
         self.name = name; self.protocol = `protocol`; self.port = port; self.appProtocol = appProtocol
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("name", \.name), .optional("protocol", \.protocol), .optional("port", \.port),
+    public static let codedFields: [CodedField<EndpointPort>] = [.optional("name", \.name), .optional("protocol", \.protocol), .optional("port", \.port),
          .optional("appProtocol", \.appProtocol)]
-    }
 }

@@ -26,12 +26,10 @@ public struct Event: KubeObject, FieldCoded {
         self.count = count; self.type = type
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("apiVersion", \.apiVersion), .optional("kind", \.kind), .always("metadata", \.metadata),
+    public static let codedFields: [CodedField<Event>] = [.optional("apiVersion", \.apiVersion), .optional("kind", \.kind), .always("metadata", \.metadata),
          .always("involvedObject", \.involvedObject), .optional("reason", \.reason), .optional("message", \.message),
          .always("source", \.source), .optional("firstTimestamp", \.firstTimestamp),
          .optional("lastTimestamp", \.lastTimestamp), .optional("count", \.count), .optional("type", \.type)]
-    }
 }
 
 /// `Event.source`.
@@ -41,5 +39,5 @@ public struct EventSource: FieldCoded, Hashable, Sendable {
     public var unknownFields = UnknownFields()
     public init() {}
     public init(component: String? = nil, host: String? = nil) { self.component = component; self.host = host }
-    public static var codedFields: [CodedField<Self>] { [.optional("component", \.component), .optional("host", \.host)] }
+    public static let codedFields: [CodedField<EventSource>] = [.optional("component", \.component), .optional("host", \.host)]
 }

@@ -36,10 +36,13 @@ extension FieldCoded {
         let container = try decoder.container(keyedBy: AnyCodingKey.self)
         let fields = Self.codedFields
         for field in fields { try field.decode(&self, container) }
-        let known = Set(fields.map(\.name))
         var unknown: [String: JSONValue] = [:]
-        for key in container.allKeys where !known.contains(key.stringValue) {
+        for key in container.allKeys where !fields.contains(where: { $0.name == key.stringValue }) {
             unknown[key.stringValue] = try container.decode(JSONValue.self, forKey: key)
+        }
+        if !unknown.isEmpty, let collector = decoder.userInfo[UnknownFieldCollector.key] as? UnknownFieldCollector {
+            let prefix = decoder.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            for name in unknown.keys.sorted() { collector.record(String((prefix + "." + name).dropFirst())) }
         }
         unknownFields = UnknownFields(unknown)
     }

@@ -15,10 +15,8 @@ public struct Namespace: KubeObject, FieldCoded {
         self.metadata = metadata; self.spec = spec; self.status = status
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("apiVersion", \.apiVersion), .optional("kind", \.kind), .always("metadata", \.metadata),
+    public static let codedFields: [CodedField<Namespace>] = [.optional("apiVersion", \.apiVersion), .optional("kind", \.kind), .always("metadata", \.metadata),
          .always("spec", \.spec), .always("status", \.status)]
-    }
 }
 
 /// `Namespace.spec`.
@@ -30,7 +28,7 @@ public struct NamespaceSpec: FieldCoded, Hashable, Sendable {
     public init() {}
     public init(finalizers: [String]? = nil) { self.finalizers = finalizers }
 
-    public static var codedFields: [CodedField<Self>] { [.optional("finalizers", \.finalizers)] }
+    public static let codedFields: [CodedField<NamespaceSpec>] = [.optional("finalizers", \.finalizers)]
 }
 
 /// `Namespace.status`.
@@ -42,7 +40,7 @@ public struct NamespaceStatus: FieldCoded, Hashable, Sendable {
     public init() {}
     public init(phase: NamespacePhase? = nil, conditions: JSONValue? = nil) { self.phase = phase; self.conditions = conditions }
 
-    public static var codedFields: [CodedField<Self>] { [.optional("phase", \.phase), .optional("conditions", \.conditions)] }
+    public static let codedFields: [CodedField<NamespaceStatus>] = [.optional("phase", \.phase), .optional("conditions", \.conditions)]
 }
 
 /// `Active` or `Terminating`.

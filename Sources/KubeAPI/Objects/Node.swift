@@ -15,10 +15,8 @@ public struct Node: KubeObject, FieldCoded {
         self.metadata = metadata; self.spec = spec; self.status = status
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("apiVersion", \.apiVersion), .optional("kind", \.kind), .always("metadata", \.metadata),
+    public static let codedFields: [CodedField<Node>] = [.optional("apiVersion", \.apiVersion), .optional("kind", \.kind), .always("metadata", \.metadata),
          .always("spec", \.spec), .always("status", \.status)]
-    }
 
     /// Whether the `Ready` condition is `True`.
     public var isReady: Bool {
@@ -47,10 +45,8 @@ public struct NodeSpec: FieldCoded, Hashable, Sendable {
         self.unschedulable = unschedulable; self.taints = taints
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("podCIDR", \.podCIDR), .optional("podCIDRs", \.podCIDRs), .optional("providerID", \.providerID),
+    public static let codedFields: [CodedField<NodeSpec>] = [.optional("podCIDR", \.podCIDR), .optional("podCIDRs", \.podCIDRs), .optional("providerID", \.providerID),
          .optional("unschedulable", \.unschedulable), .optional("taints", \.taints)]
-    }
 }
 
 /// `Node.spec.taints[]`.
@@ -66,9 +62,7 @@ public struct Taint: FieldCoded, Hashable, Sendable {
         self.key = key; self.value = value; self.effect = effect; self.timeAdded = timeAdded
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.always("key", \.key), .optional("value", \.value), .always("effect", \.effect), .optional("timeAdded", \.timeAdded)]
-    }
+    public static let codedFields: [CodedField<Taint>] = [.always("key", \.key), .optional("value", \.value), .always("effect", \.effect), .optional("timeAdded", \.timeAdded)]
 }
 
 /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
@@ -98,10 +92,8 @@ public struct NodeStatus: FieldCoded, Hashable, Sendable {
         self.addresses = addresses; self.nodeInfo = nodeInfo
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("capacity", \.capacity), .optional("allocatable", \.allocatable), .optional("conditions", \.conditions),
+    public static let codedFields: [CodedField<NodeStatus>] = [.optional("capacity", \.capacity), .optional("allocatable", \.allocatable), .optional("conditions", \.conditions),
          .optional("addresses", \.addresses), .optional("nodeInfo", \.nodeInfo)]
-    }
 }
 
 /// `Node.status.addresses[]`.
@@ -113,7 +105,7 @@ public struct NodeAddress: FieldCoded, Hashable, Sendable {
     public init() {}
     public init(type: NodeAddressType, address: String) { self.type = type; self.address = address }
 
-    public static var codedFields: [CodedField<Self>] { [.always("type", \.type), .always("address", \.address)] }
+    public static let codedFields: [CodedField<NodeAddress>] = [.always("type", \.type), .always("address", \.address)]
 }
 
 /// `InternalIP`, `ExternalIP`, `Hostname`, …
@@ -144,10 +136,8 @@ public struct NodeCondition: FieldCoded, Hashable, Sendable {
         self.lastTransitionTime = lastTransitionTime; self.reason = reason; self.message = message
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.always("type", \.type), .always("status", \.status), .optional("lastHeartbeatTime", \.lastHeartbeatTime),
+    public static let codedFields: [CodedField<NodeCondition>] = [.always("type", \.type), .always("status", \.status), .optional("lastHeartbeatTime", \.lastHeartbeatTime),
          .optional("lastTransitionTime", \.lastTransitionTime), .optional("reason", \.reason), .optional("message", \.message)]
-    }
 }
 
 /// `Ready`, `MemoryPressure`, `DiskPressure`, `PIDPressure`, `NetworkUnavailable`.

@@ -16,9 +16,7 @@ public struct ObjectReference: FieldCoded, Hashable, Sendable {
         self.apiVersion = apiVersion; self.resourceVersion = resourceVersion; self.fieldPath = fieldPath
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("kind", \.kind), .optional("namespace", \.namespace), .optional("name", \.name),
+    public static let codedFields: [CodedField<ObjectReference>] = [.optional("kind", \.kind), .optional("namespace", \.namespace), .optional("name", \.name),
          .optional("uid", \.uid), .optional("apiVersion", \.apiVersion),
          .optional("resourceVersion", \.resourceVersion), .optional("fieldPath", \.fieldPath)]
-    }
 }

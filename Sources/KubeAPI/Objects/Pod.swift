@@ -15,10 +15,8 @@ public struct Pod: KubeObject, FieldCoded {
         self.metadata = metadata; self.spec = spec; self.status = status
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("apiVersion", \.apiVersion), .optional("kind", \.kind), .always("metadata", \.metadata),
+    public static let codedFields: [CodedField<Pod>] = [.optional("apiVersion", \.apiVersion), .optional("kind", \.kind), .always("metadata", \.metadata),
          .always("spec", \.spec), .always("status", \.status)]
-    }
 
     /// Whether the `Ready` condition is `True`.
     public var isReady: Bool {
@@ -53,13 +51,11 @@ public struct PodSpec: FieldCoded, Hashable, Sendable {
         self.hostNetwork = hostNetwork; self.hostname = hostname; self.subdomain = subdomain
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.always("containers", \.containers), .optional("restartPolicy", \.restartPolicy),
+    public static let codedFields: [CodedField<PodSpec>] = [.always("containers", \.containers), .optional("restartPolicy", \.restartPolicy),
          .optional("terminationGracePeriodSeconds", \.terminationGracePeriodSeconds), .optional("dnsPolicy", \.dnsPolicy),
          .optional("nodeSelector", \.nodeSelector), .optional("serviceAccountName", \.serviceAccountName),
          .optional("nodeName", \.nodeName), .optional("hostNetwork", \.hostNetwork), .optional("hostname", \.hostname),
          .optional("subdomain", \.subdomain)]
-    }
 }
 
 /// `Always`, `OnFailure` or `Never`.
@@ -85,10 +81,8 @@ public struct Container: FieldCoded, Hashable, Sendable {
         self.name = name; self.image = image; self.command = command; self.args = args; self.ports = ports
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.always("name", \.name), .optional("image", \.image), .optional("command", \.command),
+    public static let codedFields: [CodedField<Container>] = [.always("name", \.name), .optional("image", \.image), .optional("command", \.command),
          .optional("args", \.args), .optional("ports", \.ports)]
-    }
 }
 
 /// `Pod.spec.containers[].ports[]`.
@@ -105,8 +99,6 @@ public struct ContainerPort: FieldCoded, Hashable, Sendable {
         self.name = name; self.containerPort = containerPort; self.protocol = `protocol`; self.hostPort = hostPort; self.hostIP = hostIP
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("name", \.name), .optional("hostPort", \.hostPort), .always("containerPort", \.containerPort),
+    public static let codedFields: [CodedField<ContainerPort>] = [.optional("name", \.name), .optional("hostPort", \.hostPort), .always("containerPort", \.containerPort),
          .optional("protocol", \.protocol), .optional("hostIP", \.hostIP)]
-    }
 }

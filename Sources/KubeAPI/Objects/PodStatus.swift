@@ -19,11 +19,9 @@ public struct PodStatus: FieldCoded, Hashable, Sendable {
         self.hostIP = hostIP; self.hostIPs = hostIPs; self.podIP = podIP; self.podIPs = podIPs; self.startTime = startTime
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("phase", \.phase), .optional("conditions", \.conditions), .optional("message", \.message),
+    public static let codedFields: [CodedField<PodStatus>] = [.optional("phase", \.phase), .optional("conditions", \.conditions), .optional("message", \.message),
          .optional("reason", \.reason), .optional("hostIP", \.hostIP), .optional("hostIPs", \.hostIPs),
          .optional("podIP", \.podIP), .optional("podIPs", \.podIPs), .optional("startTime", \.startTime)]
-    }
 }
 
 /// `Pending`, `Running`, `Succeeded`, `Failed`, `Unknown`.
@@ -43,7 +41,7 @@ public struct PodIP: FieldCoded, Hashable, Sendable {
     public var unknownFields = UnknownFields()
     public init() {}
     public init(ip: String) { self.ip = ip }
-    public static var codedFields: [CodedField<Self>] { [.always("ip", \.ip)] }
+    public static let codedFields: [CodedField<PodIP>] = [.always("ip", \.ip)]
 }
 
 /// `Pod.status.hostIPs[]`.
@@ -52,7 +50,7 @@ public struct HostIP: FieldCoded, Hashable, Sendable {
     public var unknownFields = UnknownFields()
     public init() {}
     public init(ip: String) { self.ip = ip }
-    public static var codedFields: [CodedField<Self>] { [.always("ip", \.ip)] }
+    public static let codedFields: [CodedField<HostIP>] = [.always("ip", \.ip)]
 }
 
 /// `Pod.status.conditions[]`. (`lastProbeTime`, usually `null`, is kept in `unknownFields`.)
@@ -71,10 +69,8 @@ public struct PodCondition: FieldCoded, Hashable, Sendable {
         self.reason = reason; self.message = message
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.always("type", \.type), .always("status", \.status), .optional("lastTransitionTime", \.lastTransitionTime),
+    public static let codedFields: [CodedField<PodCondition>] = [.always("type", \.type), .always("status", \.status), .optional("lastTransitionTime", \.lastTransitionTime),
          .optional("reason", \.reason), .optional("message", \.message)]
-    }
 }
 
 /// `PodScheduled`, `Initialized`, `ContainersReady`, `Ready`, `PodReadyToStartContainers`.

@@ -15,10 +15,8 @@ public struct Service: KubeObject, FieldCoded {
         self.metadata = metadata; self.spec = spec; self.status = status
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("apiVersion", \.apiVersion), .optional("kind", \.kind), .always("metadata", \.metadata),
+    public static let codedFields: [CodedField<Service>] = [.optional("apiVersion", \.apiVersion), .optional("kind", \.kind), .always("metadata", \.metadata),
          .always("spec", \.spec), .always("status", \.status)]
-    }
 
     /// The effective type (`ClusterIP` when unset).
     public var type: ServiceType { spec.type ?? .clusterIP }
@@ -93,10 +91,8 @@ public struct ServicePort: FieldCoded, Hashable, Sendable {
         self.nodePort = nodePort; self.appProtocol = appProtocol
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("name", \.name), .optional("protocol", \.protocol), .optional("appProtocol", \.appProtocol),
+    public static let codedFields: [CodedField<ServicePort>] = [.optional("name", \.name), .optional("protocol", \.protocol), .optional("appProtocol", \.appProtocol),
          .always("port", \.port), .optional("targetPort", \.targetPort), .optional("nodePort", \.nodePort)]
-    }
 }
 
 /// `Service.spec.sessionAffinityConfig`.
@@ -105,7 +101,7 @@ public struct SessionAffinityConfig: FieldCoded, Hashable, Sendable {
     public var unknownFields = UnknownFields()
     public init() {}
     public init(clientIP: ClientIPConfig? = nil) { self.clientIP = clientIP }
-    public static var codedFields: [CodedField<Self>] { [.optional("clientIP", \.clientIP)] }
+    public static let codedFields: [CodedField<SessionAffinityConfig>] = [.optional("clientIP", \.clientIP)]
 }
 
 /// `Service.spec.sessionAffinityConfig.clientIP`.
@@ -115,7 +111,7 @@ public struct ClientIPConfig: FieldCoded, Hashable, Sendable {
     public var unknownFields = UnknownFields()
     public init() {}
     public init(timeoutSeconds: Int? = nil) { self.timeoutSeconds = timeoutSeconds }
-    public static var codedFields: [CodedField<Self>] { [.optional("timeoutSeconds", \.timeoutSeconds)] }
+    public static let codedFields: [CodedField<ClientIPConfig>] = [.optional("timeoutSeconds", \.timeoutSeconds)]
     /// Upstream's default stickiness: 3 hours.
     public static let defaultTimeoutSeconds = 10800
 }
@@ -131,9 +127,7 @@ public struct ServiceStatus: FieldCoded, Hashable, Sendable {
         self.loadBalancer = loadBalancer; self.conditions = conditions
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.always("loadBalancer", \.loadBalancer), .optional("conditions", \.conditions)]
-    }
+    public static let codedFields: [CodedField<ServiceStatus>] = [.always("loadBalancer", \.loadBalancer), .optional("conditions", \.conditions)]
 }
 
 /// `Service.status.loadBalancer`.
@@ -142,7 +136,7 @@ public struct LoadBalancerStatus: FieldCoded, Hashable, Sendable {
     public var unknownFields = UnknownFields()
     public init() {}
     public init(ingress: [LoadBalancerIngress]? = nil) { self.ingress = ingress }
-    public static var codedFields: [CodedField<Self>] { [.optional("ingress", \.ingress)] }
+    public static let codedFields: [CodedField<LoadBalancerStatus>] = [.optional("ingress", \.ingress)]
 }
 
 /// `Service.status.loadBalancer.ingress[]`.
@@ -158,9 +152,7 @@ public struct LoadBalancerIngress: FieldCoded, Hashable, Sendable {
         self.ip = ip; self.hostname = hostname; self.ipMode = ipMode; self.ports = ports
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("ip", \.ip), .optional("hostname", \.hostname), .optional("ipMode", \.ipMode), .optional("ports", \.ports)]
-    }
+    public static let codedFields: [CodedField<LoadBalancerIngress>] = [.optional("ip", \.ip), .optional("hostname", \.hostname), .optional("ipMode", \.ipMode), .optional("ports", \.ports)]
 }
 
 /// `VIP` or `Proxy`.
@@ -183,7 +175,5 @@ public struct PortStatus: FieldCoded, Hashable, Sendable {
         self.port = port; self.protocol = `protocol`; self.error = error
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.always("port", \.port), .always("protocol", \.protocol), .optional("error", \.error)]
-    }
+    public static let codedFields: [CodedField<PortStatus>] = [.always("port", \.port), .always("protocol", \.protocol), .optional("error", \.error)]
 }

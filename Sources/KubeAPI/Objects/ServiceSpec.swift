@@ -45,8 +45,7 @@ public struct ServiceSpec: FieldCoded, Hashable, Sendable {
         self.trafficDistribution = trafficDistribution
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("ports", \.ports), .optional("selector", \.selector), .optional("clusterIP", \.clusterIP),
+    public static let codedFields: [CodedField<ServiceSpec>] = [.optional("ports", \.ports), .optional("selector", \.selector), .optional("clusterIP", \.clusterIP),
          .optional("clusterIPs", \.clusterIPs), .optional("type", \.type), .optional("externalIPs", \.externalIPs),
          .optional("sessionAffinity", \.sessionAffinity), .optional("loadBalancerIP", \.loadBalancerIP),
          .optional("loadBalancerSourceRanges", \.loadBalancerSourceRanges), .optional("externalName", \.externalName),
@@ -57,5 +56,4 @@ public struct ServiceSpec: FieldCoded, Hashable, Sendable {
          .optional("allocateLoadBalancerNodePorts", \.allocateLoadBalancerNodePorts),
          .optional("loadBalancerClass", \.loadBalancerClass), .optional("internalTrafficPolicy", \.internalTrafficPolicy),
          .optional("trafficDistribution", \.trafficDistribution)]
-    }
 }

@@ -13,10 +13,8 @@ public struct Table: FieldCoded, Hashable, Sendable {
         self.metadata = metadata; self.columnDefinitions = columnDefinitions; self.rows = rows
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.optional("kind", \.kind), .optional("apiVersion", \.apiVersion), .always("metadata", \.metadata),
+    public static let codedFields: [CodedField<Table>] = [.optional("kind", \.kind), .optional("apiVersion", \.apiVersion), .always("metadata", \.metadata),
          .always("columnDefinitions", \.columnDefinitions), .always("rows", \.rows)]
-    }
 }
 
 /// `Table.columnDefinitions[]`.
@@ -36,10 +34,8 @@ public struct TableColumnDefinition: FieldCoded, Hashable, Sendable {
         self.name = name; self.type = type; self.format = format; self.description = description; self.priority = priority
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.always("name", \.name), .always("type", \.type), .always("format", \.format),
+    public static let codedFields: [CodedField<TableColumnDefinition>] = [.always("name", \.name), .always("type", \.type), .always("format", \.format),
          .always("description", \.description), .always("priority", \.priority)]
-    }
 }
 
 /// `Table.rows[]`.
@@ -55,7 +51,5 @@ public struct TableRow: FieldCoded, Hashable, Sendable {
         self.cells = cells; self.conditions = conditions; self.object = object
     }
 
-    public static var codedFields: [CodedField<Self>] {
-        [.always("cells", \.cells), .optional("conditions", \.conditions), .optional("object", \.object)]
-    }
+    public static let codedFields: [CodedField<TableRow>] = [.always("cells", \.cells), .optional("conditions", \.conditions), .optional("object", \.object)]
 }

@@ -1,1 +1,0 @@
-// The DNSServer module; see README's design section.
