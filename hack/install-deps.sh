@@ -7,6 +7,8 @@ packages=(
   pkg-config libmnl-dev libnftnl-dev libnl-3-dev libnl-route-3-dev libsqlite3-dev
   # runtime and tests: kernel tooling used only inside test network namespaces
   nftables iproute2 sqlite3 procps psmisc curl jq
+  # CNI tests and bench-cni.sh chain and compare with the reference plugins (/usr/lib/cni)
+  containernetworking-plugins
 )
 # kubectl drives the integration tests; Debian's kubernetes-client only where none is present.
 command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
