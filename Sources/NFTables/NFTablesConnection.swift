@@ -6,15 +6,15 @@ import ProxyCore
 ///
 /// Not thread-safe (it owns one socket); give it to one actor or thread.
 public final class NFTablesConnection {
-    let socket: NetlinkSocket
+    let socket: NetfilterSocket
 
     /// Opens a netfilter netlink socket in `namespace` (entered on a dedicated thread).
-    public init(namespace: NetworkNamespace = .current) throws {
-        socket = try NetlinkSocket(namespace: namespace)
+    public init(namespace: NetnsReference = .current) throws {
+        socket = try NetfilterSocket(namespace: namespace)
     }
 
     /// The namespace the connection talks to.
-    public var namespace: NetworkNamespace { socket.namespace }
+    public var namespace: NetnsReference { socket.namespace }
 
     /// Sends `commands` as one transaction (`BEGIN` … `END` in one `sendmsg`). Either every command takes
     /// effect or none does; the error names the command the kernel refused first.

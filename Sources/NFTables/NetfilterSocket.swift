@@ -6,16 +6,16 @@ import Glibc
 /// Owns a libmnl `NETLINK_NETFILTER` socket, bound in one network namespace.
 ///
 /// Not thread-safe: one owner (an actor or a single thread) sends on it at a time.
-public final class NetlinkSocket {
+final class NetfilterSocket {
     private let socket: OpaquePointer
     /// The namespace the socket was opened in.
-    public let namespace: NetworkNamespace
+    let namespace: NetnsReference
     /// The port id the kernel assigned at bind time.
-    public let portID: UInt32
+    let portID: UInt32
     private var sequence: UInt32
 
     /// Opens and binds a socket in `namespace`, entering it on a dedicated thread if it is not the current one.
-    public init(namespace: NetworkNamespace = .current) throws {
+    init(namespace: NetnsReference = .current) throws {
         let opened: OpenedSocket = try namespace.run { try OpenedSocket.open(namespace: namespace) }
         self.socket = opened.socket
         self.namespace = namespace
@@ -153,7 +153,7 @@ private struct OpenedSocket: @unchecked Sendable {
     // Unchecked: the pointer is created on the namespace thread and used only after that thread is joined.
     let socket: OpaquePointer
 
-    static func open(namespace: NetworkNamespace) throws -> OpenedSocket {
+    static func open(namespace: NetnsReference) throws -> OpenedSocket {
         guard let socket = mnl_socket_open(NETLINK_NETFILTER) else {
             throw NFTablesError.lastErrno("open netfilter netlink socket", "\(namespace)")
         }

@@ -7,7 +7,7 @@ import Glibc
 ///
 /// `setns(2)` changes only the calling OS thread, so entering a namespace happens on a dedicated thread that
 /// opens the socket and ends; the socket stays bound to the namespace it was created in.
-public enum NetworkNamespace: Hashable, Sendable, CustomStringConvertible {
+public enum NetnsReference: Hashable, Sendable, CustomStringConvertible {
     /// The namespace of the calling process.
     case current
     /// A namespace created by `ip netns add NAME` (`/var/run/netns/NAME`).
