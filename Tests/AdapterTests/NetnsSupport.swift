@@ -61,6 +61,14 @@ enum NetnsSupport {
         return output.stdout
     }
 
+    /// Stops a background helper (servers in pod namespaces). Children inherit the test runner's blocked
+    /// signal mask, so SIGTERM stays pending forever; SIGKILL cannot be blocked.
+    static func stop(_ process: Process) {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
     struct CommandFailed: Error, CustomStringConvertible {
         var command: String
         var status: Int32
