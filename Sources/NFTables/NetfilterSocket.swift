@@ -136,6 +136,51 @@ final class NetfilterSocket {
         }
     }
 
+    /// Sends plain (non-batch) requests that ask for an ACK in one `sendto` and waits for every answer.
+    /// Returns how many succeeded; errors whose errno is in `ignoring` count as neither, others throw.
+    func sendRequests(_ builders: [(UnsafeMutablePointer<CChar>, UInt32) -> UnsafeMutablePointer<nlmsghdr>?],
+                      operation: String, ignoring: Set<Int32>) throws -> Int {
+        guard !builders.isEmpty else { return 0 }
+        let first = takeSequences(UInt32(builders.count))
+        var request = [CChar](repeating: 0, count: builders.count * 512)
+        let length: Int = request.withUnsafeMutableBufferPointer { buffer in
+            var offset = 0
+            for (index, build) in builders.enumerated() {
+                guard let base = buffer.baseAddress, offset + 512 <= buffer.count,
+                      let header = build(base + offset, first &+ UInt32(index)) else { return -1 }
+                offset += (Int(header.pointee.nlmsg_len) + 3) & ~3
+            }
+            return offset
+        }
+        guard length > 0 else { throw NFTablesError(operation: operation, object: "build request", errno: EINVAL) }
+        let sent = request.withUnsafeBytes { mnl_socket_sendto(socket, $0.baseAddress, length) }
+        guard sent >= 0 else { throw NFTablesError.lastErrno(operation) }
+        var pending = builders.count
+        var succeeded = 0
+        var firstError: NFTablesError?
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while pending > 0 {
+            let received = buffer.withUnsafeMutableBytes { raw in
+                retryingEINTR { recv(fileDescriptor, raw.baseAddress, raw.count, 0) }
+            }
+            guard received >= 0 else { throw NFTablesError.lastErrno(operation) }
+            buffer.withUnsafeBytes { raw in
+                for answer in NetlinkMessages(raw.prefix(received)) where answer.type == NLMSG_ERROR {
+                    guard answer.sequence &- first < UInt32(builders.count) else { continue }
+                    pending -= 1
+                    if answer.error == 0 {
+                        succeeded += 1
+                    } else if !ignoring.contains(-answer.error), firstError == nil {
+                        firstError = NFTablesError(operation: operation, object: "", errno: -answer.error,
+                                                   kernelMessage: answer.extendedMessage)
+                    }
+                }
+            }
+        }
+        if let firstError { throw firstError }
+        return succeeded
+    }
+
     private func growBuffer(_ force: Int32, _ plain: Int32, to size: Int) throws {
         var current: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
