@@ -1,0 +1,108 @@
+import KubeAPI
+import Testing
+@testable import ProxyCore
+
+struct RulesetDiffTests {
+    typealias F = Fixtures
+
+    /// The fixture cluster with one extra ready endpoint for default/web.
+    static func withExtraWebEndpoint() -> ProxyState {
+        var c = F.cluster()
+        c.slices.append(F.slice("default", "web", "3", ports: [("http", 8080, .tcp)], endpoints: [F.EP(ip: "10.244.3.5", node: "node-d")]))
+        return ProxyState(services: c.services, endpointSlices: c.slices)
+    }
+
+    static func applyFull(_ rs: NFTRuleset) throws -> NFTRuleset {
+        try NFTRuleset().applying(RulesetDiff.fullSync(to: rs))
+    }
+
+    @Test func noChangeIsEmpty() {
+        let rs = F.compile(F.clusterState())
+        #expect(RulesetDiff.partialSync(from: rs, to: rs).isEmpty)
+        #expect(RulesetDiff.partialSync(from: rs, to: F.compile(F.clusterState())).isEmpty)
+    }
+
+    @Test func fullSyncFromNothingBuildsTheRuleset() throws {
+        let rs = F.compile(F.clusterState())
+        #expect(try Self.applyFull(rs).nftText() == rs.nftText())
+    }
+
+    @Test func oneEndpointTouchesOnlyThatService() throws {
+        let old = F.compile(F.clusterState())
+        let new = F.compile(Self.withExtraWebEndpoint())
+        let tx = RulesetDiff.partialSync(from: old, to: new)
+        #expect(!tx.isEmpty)
+        for op in tx.operations {
+            switch op {
+            case .addChain(_, let c): #expect(c.name.contains("default/web/"))
+            case .flushChain(_, let c), .deleteChain(_, let c): #expect(c.contains("default/web/"))
+            case .addRule(_, let c, _): #expect(c.contains("default/web/"))
+            default: Issue.record("unexpected \(op)")
+            }
+        }
+        let applied = try Self.applyFull(old).applying(tx)
+        #expect(applied.nftText() == new.nftText())
+    }
+
+    @Test func removedEndpointDeletesItsChainAfterReferencesAreGone() throws {
+        let old = F.compile(Self.withExtraWebEndpoint())
+        let new = F.compile(F.clusterState())
+        let tx = RulesetDiff.partialSync(from: old, to: new)
+        #expect(tx.operations.contains { if case .deleteChain(_, let c) = $0 { c.contains("10.244.3.5") } else { false } })
+        #expect(try Self.applyFull(old).applying(tx).nftText() == new.nftText())
+    }
+
+    @Test func serviceLosingEndpointsMovesItsElements() throws {
+        var c = F.cluster()
+        let old = F.compile(ProxyState(services: c.services, endpointSlices: c.slices))
+        c.slices.removeAll { $0.metadata.name == "sticky-1" }
+        let new = F.compile(ProxyState(services: c.services, endpointSlices: c.slices))
+        let tx = RulesetDiff.partialSync(from: old, to: new)
+        let sets = tx.operations.compactMap { op -> String? in
+            switch op {
+            case .addElements(_, let s, _), .deleteElements(_, let s, _): s
+            default: nil
+            }
+        }
+        #expect(Set(sets) == [NFTNames.serviceIPs, NFTNames.noEndpointServices])
+        #expect(tx.operations.contains { if case .deleteSet(_, let s) = $0 { s.hasPrefix("affinity-") } else { false } })
+        #expect(try Self.applyFull(old).applying(tx).nftText() == new.nftText())
+    }
+
+    @Test func affinityTimeoutChangeRedefinesTheSets() throws {
+        var c = F.cluster()
+        let old = F.compile(ProxyState(services: c.services, endpointSlices: c.slices))
+        if let i = c.services.firstIndex(where: { $0.metadata.name == "sticky" }) {
+            c.services[i].spec.sessionAffinityConfig = SessionAffinityConfig(clientIP: ClientIPConfig(timeoutSeconds: 30))
+        }
+        let new = F.compile(ProxyState(services: c.services, endpointSlices: c.slices))
+        let tx = RulesetDiff.partialSync(from: old, to: new)
+        #expect(try Self.applyFull(old).applying(tx).nftText() == new.nftText())
+    }
+
+    @Test func fullSyncAdoptsAnExistingTable() throws {
+        var c = F.cluster()
+        let old = F.compile(ProxyState(services: c.services, endpointSlices: c.slices))
+        c.services.removeAll { $0.metadata.name == "web" || $0.metadata.name == "sticky" }
+        let new = F.compile(ProxyState(services: c.services, endpointSlices: c.slices))
+        let kernel = try Self.applyFull(old)
+        let tx = RulesetDiff.fullSync(to: new, existing: kernel)
+        #expect(!tx.operations.contains { if case .deleteTable = $0 { true } else { false } })
+        #expect(try kernel.applying(tx).nftText() == new.nftText())
+    }
+
+    @Test func fullSyncKeepsAffinityEntries() throws {
+        let rs = F.compile(F.clusterState())
+        let tx = RulesetDiff.fullSync(to: rs, existing: try Self.applyFull(rs))
+        #expect(!tx.operations.contains { if case .flushSet(_, let s) = $0 { s.hasPrefix("affinity-") } else { false } })
+    }
+
+    @Test func fakeKernelRefusesDeletingAReferencedChain() throws {
+        let rs = try Self.applyFull(F.compile(F.clusterState()))
+        let table = try #require(rs.table(.ip)).id
+        let web = NFTNames.serviceChain(ServicePortName(namespace: "default", name: "web", port: "http", protocol: .tcp))
+        #expect(throws: NFTApplyError.busy(web)) {
+            try rs.applying(NFTTransaction([.flushChain(table, chain: web), .deleteChain(table, chain: web)]))
+        }
+    }
+}
