@@ -174,7 +174,7 @@ struct TypedEndpoint<T: ServedObject & TablePrintable>: ResourceEndpoint {
         let events = registry.watch(namespace: request.namespace, options: options)
         let table = wantsTable(request.http)
         let now = self.now
-        let (body, continuation) = AsyncThrowingStream<ByteBuffer, Error>.makeStream()
+        let batcher = ChunkBatcher()
         let task = Task {
             do {
                 for try await item in events {
@@ -187,13 +187,13 @@ struct TypedEndpoint<T: ServedObject & TablePrintable>: ResourceEndpoint {
                         line.writeBytes(item.object)
                     }
                     line.writeString("}\n")
-                    continuation.yield(line)
+                    batcher.append(line)
                 }
-                continuation.finish()
-            } catch { continuation.finish() }
+            } catch {}
+            batcher.finish()
         }
-        continuation.onTermination = { _ in task.cancel() }
-        return .stream(status: .ok, headers: ["Content-Type": "application/json"], body: body)
+        batcher.onClose { task.cancel() }
+        return .stream(status: .ok, headers: ["Content-Type": "application/json"], body: batcher.stream)
     }
 
     private func json<V: Encodable>(_ value: V, status: HTTPResponseStatus = .ok, warnings: [String] = []) throws -> HTTPResponse {
