@@ -9,6 +9,8 @@ packages=(
   nftables iproute2 sqlite3 procps psmisc curl jq
   # CNI tests and bench-cni.sh chain and compare with the reference plugins (/usr/lib/cni)
   containernetworking-plugins
+  # DNS tests: dig, and dnsmasq as the local upstream the forwarder test talks to
+  bind9-dnsutils dnsmasq-base
 )
 # kubectl drives the integration tests; Debian's kubernetes-client only where none is present.
 command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
