@@ -6,6 +6,6 @@ struct KProxy: AsyncParsableCommand {
         commandName: "kproxy",
         abstract: "Kubernetes networking data plane: control plane, service proxy, CNI and cluster DNS.",
         version: "0.1.0",
-        subcommands: [ControlPlaneCommand.self, BenchCommand.self, DNSCommand.self]
+        subcommands: [ControlPlaneCommand.self, ProxyCommand.self, DNSCommand.self, BenchCommand.self]
     )
 }

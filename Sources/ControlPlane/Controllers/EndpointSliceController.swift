@@ -11,7 +11,8 @@ actor EndpointSliceController {
     private let slices: ResourceRegistry<EndpointSlice>
     private let reconciler = EndpointSliceReconciler()
     private let logger: Logger
-    private let queue = WorkQueue()
+    /// Pod changes to one Service within 100 ms become one slice write.
+    private let queue = WorkQueue(batchPeriod: .milliseconds(100))
 
     private var serviceCache: [String: Service] = [:]             // ns/name
     private var podCache: [String: [String: Pod]] = [:]            // ns → name → pod

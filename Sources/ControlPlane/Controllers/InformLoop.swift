@@ -59,7 +59,12 @@ final class WorkQueue: Sendable {
     private let signal: AsyncStream<Void>.Continuation
     private let stream: AsyncStream<Void>
 
-    init() {
+    /// Work waits this long after it is first queued, so a burst of changes to one key costs one sync
+    /// (upstream's `--endpointslice-updates-batch-period`).
+    private let batchPeriod: Duration
+
+    init(batchPeriod: Duration = .zero) {
+        self.batchPeriod = batchPeriod
         (stream, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -71,6 +76,7 @@ final class WorkQueue: Sendable {
     /// Runs `work` for queued keys until cancelled; a key added while it is worked on is worked on again.
     func run(_ work: @Sendable (String) async -> Void) async {
         for await _ in stream {
+            if batchPeriod > .zero { try? await Task.sleep(for: batchPeriod) }
             while let key = pending.popAny() {
                 await work(key)
                 if Task.isCancelled { return }

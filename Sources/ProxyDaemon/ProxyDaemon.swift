@@ -1,1 +1,0 @@
-// The ProxyDaemon module; see README's design section.
