@@ -81,6 +81,14 @@ private func ip(_ s: String) -> IPAddress { IPAddress(s) ?? IPAddress(ipv4: 0) }
         #expect(!full.header.truncated && full.answers.count == 200)
     }
 
+    @Test func aMessageWithTCSetKeepsItsRecords() throws {
+        // Found by hack/fuzz-dns.sh: an incoming TC bit made the encoder drop every record.
+        var m = DNSMessage(questions: [DNSQuestion(name: .root, type: .a)])
+        m.header.truncated = true
+        m.answers = [DNSRecord(name: .root, ttl: 5, data: .a(ip("192.0.2.1")))]
+        #expect(try DNSMessage.decode(m.encode()) == m)
+    }
+
     @Test func additionalThatDoesNotFitIsDroppedWithoutTC() throws {
         var m = DNSMessage(header: DNSHeader(id: 1), questions: [DNSQuestion(name: name("a.b"), type: .srv)])
         m.answers = [DNSRecord(name: name("a.b"), ttl: 5, data: .srv(SRVData(priority: 0, weight: 100, port: 1, target: name("t.a.b"))))]

@@ -105,13 +105,13 @@ extension DNSMessage {
         w.u16(0)
         for _ in 0..<4 { w.u16(0) }
         var counts: [UInt16] = [0, 0, 0, 0]
+        var full = false
         for q in questions {
             let mark = w.checkpoint()
             w.question(q)
-            if w.bytes.count > limit { w.rollback(to: mark); header.truncated = true; break }
+            if w.bytes.count > limit { w.rollback(to: mark); header.truncated = true; full = true; break }
             counts[0] += 1
         }
-        var full = header.truncated
         for (section, records) in [answers, authority, additional].enumerated() where !full {
             for r in records {
                 let mark = w.checkpoint()
