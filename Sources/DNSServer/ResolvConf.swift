@@ -6,7 +6,8 @@ public enum ResolvConf {
     public static func nameservers(in text: String) -> [SocketAddress] {
         text.split(whereSeparator: \.isNewline).compactMap { line in
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            guard fields.count >= 2, fields[0] == "nameserver" else { return nil }
+            // Scoped link-local addresses (fe80::1%eth0) would lose their scope: skipped.
+            guard fields.count >= 2, fields[0] == "nameserver", !fields[1].contains("%") else { return nil }
             return try? SocketAddress(ipAddress: String(fields[1]), port: 53)
         }
     }

@@ -1,0 +1,171 @@
+import DNSCore
+import DNSServer
+import Foundation
+import KubeAPI
+import Logging
+import NIOCore
+import NIOPosix
+import Testing
+
+/// The DNS server on loopback addresses, queried with `dig` over UDP and TCP, forwarding to a
+/// dnsmasq it starts on another loopback address. Loopback only: no namespaces, no outside traffic.
+@Suite(.serialized) struct DNSServerTests {
+    static func run(_ tool: String, _ args: [String]) throws -> String { try DNSTestProcess.output(tool, args) }
+
+    static func which(_ name: String) -> String? {
+        ["/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/", "/usr/local/bin/"].map { $0 + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    static func index() -> ServiceIndex {
+        func meta(_ name: String) -> ObjectMeta { var m = ObjectMeta(); m.name = name; m.namespace = "default"; return m }
+        var web = ServiceSpec()
+        web.clusterIP = "10.96.0.20"; web.clusterIPs = ["10.96.0.20"]
+        var http = ServicePort(); http.name = "http"; http.port = 80; http.protocol = .tcp
+        web.ports = [http]
+        var ext = ServiceSpec(); ext.type = .externalName; ext.externalName = "www.example.test"
+        var big = ServiceSpec(); big.clusterIP = "None"; big.clusterIPs = ["None"]; big.ports = [http]
+        var sliceMeta = meta("big-abc")
+        sliceMeta.labels = [EndpointSlice.serviceNameLabel: "big"]
+        let endpoints = (0..<200).map { Endpoint(addresses: ["10.244.\($0 / 250).\($0 % 250 + 1)"]) }
+        return ServiceIndex.build(options: ZoneOptions(), services: [
+            Service(metadata: meta("web"), spec: web), Service(metadata: meta("ext"), spec: ext), Service(metadata: meta("big"), spec: big),
+        ], slices: [EndpointSlice(metadata: sliceMeta, addressType: .ipv4, endpoints: endpoints, ports: [EndpointPort(name: "http", protocol: .tcp, port: 80)])])
+    }
+
+    struct Harness {
+        let dig: String
+        let address: String
+        let port: Int
+        let server: DNSServer
+        func query(_ args: String...) throws -> String {
+            try DNSServerTests.run(dig, ["@\(address)", "-p", "\(port)", "+tries=1", "+time=3"] + args)
+        }
+        func short(_ args: String...) throws -> [String] {
+            try DNSServerTests.run(dig, ["@\(address)", "-p", "\(port)", "+tries=1", "+time=3", "+short"] + args)
+                .split(separator: "\n").map(String.init).sorted()
+        }
+    }
+
+    /// Starts dnsmasq and the server, runs `body`, stops both.
+    func withServer(_ body: (Harness) async throws -> Void) async throws {
+        let dig = try #require(Self.which("dig"), "dig missing: run hack/install-deps.sh")
+        let dnsmasqPath = try #require(Self.which("dnsmasq"), "dnsmasq missing: run hack/install-deps.sh")
+        let octet = Int.random(in: 100...250)
+        let upstreamAddress = "127.0.0.\(octet)", serverAddress = "127.0.0.\(octet - 1)"
+        let upstreamPort = Int.random(in: 20000...40000)
+        let longText = String(repeating: "x", count: 250)
+        let dnsmasq = try DNSTestProcess.spawn(dnsmasqPath, [
+            "--keep-in-foreground", "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--bind-interfaces",
+            "--listen-address=\(upstreamAddress)", "--port=\(upstreamPort)", "--user=root", "--pid-file=",
+            "--address=/example.test/192.0.2.1",
+        ] + (0..<10).map { "--txt-record=big.example.test,\($0)\(longText)" })
+        defer { dnsmasq.stop() }
+        // Wait (with a deadline) until dnsmasq answers.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try !Self.run(dig, ["@\(upstreamAddress)", "-p", "\(upstreamPort)", "+short", "+tries=1", "+time=1", "a.example.test"]).contains("192.0.2.1") {
+            guard ContinuousClock.now < deadline, dnsmasq.isRunning else { Issue.record("dnsmasq did not start"); return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let logger = Logger(label: "dns-test")
+        let forwarder = try await Forwarder.start(upstreams: [try SocketAddress(ipAddress: upstreamAddress, port: upstreamPort)],
+                                                  timeout: .seconds(2), group: group, logger: logger)
+        let processor = QueryProcessor(store: IndexStore(Self.index()), forwarder: forwarder, metrics: DNSMetrics(), logger: logger)
+        let server = try await DNSServer.bind(host: serverAddress, port: 0, processor: processor, group: group, tcpIdleTimeout: .seconds(2))
+        do {
+            try await body(Harness(dig: dig, address: serverAddress, port: server.localAddress.port ?? 0, server: server))
+        } catch {
+            Issue.record(error)
+        }
+        await server.close()
+        await forwarder.shutdown()
+        try await group.shutdownGracefully()
+    }
+
+    @Test func clusterNamesOverUDPAndTCP() async throws {
+        try await withServer { (h: Harness) async throws in
+            #expect(try h.short("web.default.svc.cluster.local", "A") == ["10.96.0.20"])
+            #expect(try h.short("+tcp", "WEB.Default.svc.cluster.local", "A") == ["10.96.0.20"])
+            #expect(try h.short("_http._tcp.web.default.svc.cluster.local", "SRV") == ["0 100 80 web.default.svc.cluster.local."])
+            #expect(try h.short("-x", "10.96.0.20") == ["web.default.svc.cluster.local."])
+            #expect(try h.short("dns-version.cluster.local", "TXT") == ["\"1.1.0\""])
+            let nx = try h.query("nope.default.svc.cluster.local", "A")
+            #expect(nx.contains("status: NXDOMAIN") && nx.contains("flags: qr aa rd ra"))
+            let nodata = try h.query("+tcp", "web.default.svc.cluster.local", "AAAA")
+            #expect(nodata.contains("status: NOERROR") && nodata.contains("ANSWER: 0") && nodata.contains("AUTHORITY: 1"))
+            // Several queries on one TCP connection.
+            let many = try h.query("+tcp", "+keepopen", "web.default.svc.cluster.local", "A", "ext.default.svc.cluster.local", "CNAME",
+                                   "nope.default.svc.cluster.local", "A")
+            #expect(many.components(separatedBy: "status: NOERROR").count == 3 && many.contains("status: NXDOMAIN"))
+        }
+    }
+
+    @Test func truncationOverUDPAndFullAnswerOverTCP() async throws {
+        try await withServer { (h: Harness) async throws in
+            let udp = try h.query("+ignore", "+bufsize=1232", "big.default.svc.cluster.local", "A")
+            #expect(udp.contains(" tc"))
+            #expect(udp.contains("udp: 1232"))
+            #expect(try h.short("+tcp", "big.default.svc.cluster.local", "A").count == 200)
+            let plain = try h.query("+ignore", "+noedns", "big.default.svc.cluster.local", "A")
+            #expect(plain.contains(" tc") && !plain.contains("OPT PSEUDOSECTION"))
+        }
+    }
+
+    @Test func forwardsOutOfZoneNamesToTheUpstream() async throws {
+        try await withServer { (h: Harness) async throws in
+            #expect(try h.short("www.example.test", "A") == ["192.0.2.1"])
+            #expect(try h.short("+tcp", "www.example.test", "A") == ["192.0.2.1"])  // now from the cache
+            #expect(try h.short("ext.default.svc.cluster.local", "A") == ["192.0.2.1", "www.example.test."])
+            // The upstream answer needs TCP (dnsmasq sets TC): the forwarder retries over TCP.
+            #expect(try h.short("+tcp", "big.example.test", "TXT").count == 10)
+            let metrics = h.server.processor.metrics.render()
+            #expect(metrics.contains("coredns_cache_hits_total"))
+            #expect(metrics.contains("coredns_dns_responses_total{server=\"dns://:53\",zone=\".\",view=\"\",rcode=\"NOERROR\",plugin=\"\"}"))
+        }
+    }
+
+    @Test func malformedPacketsGetFormErrOrAreDropped() async throws {
+        try await withServer { (h: Harness) async throws in
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
+            let channel = try await DatagramBootstrap(group: group)
+                .channelInitializer { ch in
+                    ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(Collector(continuation: continuation)) }
+                }
+                .bind(host: "127.0.0.1", port: 0).get()
+            let target = try SocketAddress(ipAddress: h.address, port: h.port)
+            func send(_ bytes: [UInt8]) async throws {
+                try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: ByteBuffer(bytes: bytes)))
+            }
+            try await send([0x12])  // no header: dropped
+            try await send([0xAB, 0xCD, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1])  // pointer loop: FORMERR
+            var iterator = stream.makeAsyncIterator()
+            let reply = try #require(await iterator.next())
+            let header = try #require(DNSMessage.header(of: reply))
+            #expect(header.id == 0xABCD && header.isResponse && header.rcode == UInt8(DNSRCode.formErr.rawValue))
+            #expect(try h.short("web.default.svc.cluster.local", "A") == ["10.96.0.20"])  // still serving
+            try await channel.close()
+            try await group.shutdownGracefully()
+        }
+    }
+
+    final class Collector: ChannelInboundHandler, Sendable {
+        typealias InboundIn = AddressedEnvelope<ByteBuffer>
+        let continuation: AsyncStream<[UInt8]>.Continuation
+        init(continuation: AsyncStream<[UInt8]>.Continuation) { self.continuation = continuation }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            continuation.yield(Array(unwrapInboundIn(data).data.readableBytesView))
+        }
+    }
+
+    @Test func selfForwardingIsRecognised() throws {
+        let listen = try SocketAddress(ipAddress: "0.0.0.0", port: 53)
+        #expect(ResolvConf.isSelf(try SocketAddress(ipAddress: "127.0.0.53", port: 53), listen: listen))
+        #expect(!ResolvConf.isSelf(try SocketAddress(ipAddress: "127.0.0.53", port: 5353), listen: listen))
+        #expect(ResolvConf.nameservers(in: "# x\nnameserver 10.0.0.2\nsearch a\nnameserver fe80::1%eth0\nnameserver ::1\n").compactMap(\.ipAddress)
+            == ["10.0.0.2", "::1"])
+        #expect(try ResolvConf.parseUpstream("[::1]:5353").port == 5353)
+        #expect(try ResolvConf.parseUpstream("1.1.1.1:54").port == 54)
+    }
+}
