@@ -89,6 +89,24 @@ import Testing
         let healthz = try node.execStatus(["curl", "--silent", "--fail", "http://127.0.0.1:10256/healthz"])
         #expect(healthz.status == 0 && healthz.stdout.contains("lastUpdated"), "\(healthz.stdout)")
 
+        // Restarting the proxy drops nothing: the rules stay in the kernel while it is down, and the new
+        // process adopts the table (a full sync without flushing it) instead of rebuilding it from empty.
+        NetnsSupport.stop(proxy)
+        #expect(try NFTablesTrafficTests.fetch(from: node, url).status == 0, "traffic flows while the proxy is down")
+        let restarted = try Self.start(node, [binary, "proxy", "--kubeconfig", dir + "/kubeconfig", "--node", "node-a",
+                                              "--cluster-cidr", "10.244.0.0/16", "--service-cidr", "10.96.0.0/12",
+                                              "--metrics-bind-address", "127.0.0.1:10259"], log: dir + "/proxy2.log")
+        defer { NetnsSupport.stop(restarted) }
+        var failures = 0
+        let synced = try Self.eventually {
+            if try NFTablesTrafficTests.fetch(from: node, url).status != 0 { failures += 1 }
+            let m = try node.execStatus(["curl", "--silent", "http://127.0.0.1:10259/metrics"]).stdout
+            return m.contains("kubeproxy_sync_full_proxy_rules_duration_seconds_count 1")
+        }
+        #expect(synced, "the restarted proxy synced")
+        #expect(failures == 0, "\(failures) requests failed across the restart")
+        #expect(try NFTablesTrafficTests.fetch(from: node, url).status == 0)
+
         // The pod goes: the Service has no endpoints and is refused at once.
         let deleted = try kubectl(["delete", "pod", "web-1", "--grace-period=0", "--force"], nil)
         #expect(deleted.status == 0, "\(deleted.stderr)")
