@@ -24,19 +24,14 @@ public final class DNSMetrics: Sendable {
         for proto in ["udp", "tcp"] {
             for family in ["1", "2"] {
                 for type in typeNames {
-                    requests["\(proto)/\(family)/\(type)"] = registry.makeCounter(
-                        name: "coredns_dns_requests_total",
-                        labels: [("server", server), ("zone", zone), ("view", ""), ("proto", proto), ("family", family), ("type", type)],
-                        help: "Counter of DNS requests made per zone, protocol and family.")
+                    requests["\(proto)/\(family)/\(type)"] = registry.makeCounter(descriptor: metricName("coredns_dns_requests_total", "Counter of DNS requests made per zone, protocol and family."), labels: [("server", server), ("zone", zone), ("view", ""), ("proto", proto), ("family", family), ("type", type)])
                 }
             }
         }
         self.requests = requests
         var responses: [UInt16: Counter] = [:]
         func responseCounter(_ rcode: String) -> Counter {
-            registry.makeCounter(name: "coredns_dns_responses_total",
-                                 labels: [("server", server), ("zone", zone), ("view", ""), ("rcode", rcode), ("plugin", "")],
-                                 help: "Counter of response status codes.")
+            registry.makeCounter(descriptor: metricName("coredns_dns_responses_total", "Counter of response status codes."), labels: [("server", server), ("zone", zone), ("view", ""), ("rcode", rcode), ("plugin", "")])
         }
         for rcode in Self.rcodes { responses[rcode.rawValue] = responseCounter(rcode.description) }
         self.responses = responses
@@ -45,21 +40,15 @@ public final class DNSMetrics: Sendable {
             .map { Duration.nanoseconds(Int64($0 * 1e9)) }
         var durations: [String: DurationHistogram] = [:]
         for type in typeNames {
-            durations[type] = registry.makeDurationHistogram(
-                name: "coredns_dns_request_duration_seconds",
-                labels: [("server", server), ("zone", zone), ("view", ""), ("type", type)], buckets: buckets,
-                help: "Histogram of the time (in seconds) each request took per zone.")
+            durations[type] = registry.makeDurationHistogram(descriptor: metricName("coredns_dns_request_duration_seconds", "Histogram of the time (in seconds) each request took per zone."), labels: [("server", server), ("zone", zone), ("view", ""), ("type", type)], buckets: buckets)
         }
         self.durations = durations
         cacheHits = [
-            .success: registry.makeCounter(name: "coredns_cache_hits_total", labels: [("server", server), ("type", "success"), ("zones", "."), ("view", "")],
-                                           help: "The count of cache hits."),
-            .denial: registry.makeCounter(name: "coredns_cache_hits_total", labels: [("server", server), ("type", "denial"), ("zones", "."), ("view", "")],
-                                          help: "The count of cache hits."),
+            .success: registry.makeCounter(descriptor: metricName("coredns_cache_hits_total", "The count of cache hits."), labels: [("server", server), ("type", "success"), ("zones", "."), ("view", "")]),
+            .denial: registry.makeCounter(descriptor: metricName("coredns_cache_hits_total", "The count of cache hits."), labels: [("server", server), ("type", "denial"), ("zones", "."), ("view", "")]),
         ]
-        cacheMisses = registry.makeCounter(name: "coredns_cache_misses_total", labels: [("server", server), ("zones", "."), ("view", "")],
-                                           help: "The count of cache misses.")
-        dropped = registry.makeCounter(name: "kproxy_dns_dropped_packets_total", help: "Packets dropped because no DNS header could be read.")
+        cacheMisses = registry.makeCounter(descriptor: metricName("coredns_cache_misses_total", "The count of cache misses."), labels: [("server", server), ("zones", "."), ("view", "")])
+        dropped = registry.makeCounter(descriptor: metricName("kproxy_dns_dropped_packets_total", "Packets dropped because no DNS header could be read."))
     }
 
     static func typeLabel(_ type: DNSType?) -> String {
@@ -82,4 +71,9 @@ public final class DNSMetrics: Sendable {
 
     /// The text exposition format.
     public func render() -> String { registry.emitToString() }
+}
+
+/// A descriptor whose full name is `name` exactly (CoreDNS's names already carry their units).
+func metricName(_ name: String, _ help: String) -> MetricNameDescriptor {
+    MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
 }
