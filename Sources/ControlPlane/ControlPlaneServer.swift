@@ -62,15 +62,7 @@ public final class ControlPlaneServer: Sendable {
         let allocations = try ServiceAllocations(serviceCIDR: serviceCIDR, nodePortRange: config.nodePortRange)
 
         let namespaces = ResourceRegistry<Namespace>(store: store, hooks: NamespaceHooks(), deletion: NamespaceDeletion())
-        let gate: @Sendable (String) async throws -> Void = { name in
-            guard let ns = try? await namespaces.get(namespace: nil, name: name) else {
-                throw Status.notFound(Namespace.resourceInfo, name: name)
-            }
-            if ns.metadata.deletionTimestamp != nil {
-                throw Status(message: "unable to create new content in namespace \(name) because it is being terminated",
-                             reason: "Forbidden", details: StatusDetails(name: name, kind: "namespaces"), code: 403)
-            }
-        }
+        let gate = NamespaceHooks.gate(namespaces)
         let services = ResourceRegistry<Service>(store: store, hooks: ServiceHooks(allocations: allocations), namespaceGate: gate)
         let pods = ResourceRegistry<Pod>(store: store, deletion: PodDeletion(), namespaceGate: gate)
         let nodes = ResourceRegistry<Node>(store: store)

@@ -44,15 +44,7 @@ struct Cluster: Sendable {
         let uids = UIDCounter()
         let env = RegistryEnvironment(now: { clock.now }, newUID: { uids.make() })
         let namespaces = ResourceRegistry<Namespace>(store: store, hooks: NamespaceHooks(), deletion: NamespaceDeletion(), env: env)
-        let gate: @Sendable (String) async throws -> Void = { name in
-            guard let ns = try? await namespaces.get(namespace: nil, name: name) else {
-                throw Status.notFound(Namespace.resourceInfo, name: name)
-            }
-            if ns.metadata.deletionTimestamp != nil {
-                throw Status(message: "unable to create new content in namespace \(name) because it is being terminated",
-                             reason: "Forbidden", details: StatusDetails(name: name, kind: "namespaces"), code: 403)
-            }
-        }
+        let gate = NamespaceHooks.gate(namespaces)
         guard let cidr = CIDR(Self.serviceCIDR) else { throw Status.internalError("bad test CIDR") }
         let allocations = try ServiceAllocations(serviceCIDR: cidr, nodePortRange: Self.nodePortRange)
         self.namespaces = namespaces

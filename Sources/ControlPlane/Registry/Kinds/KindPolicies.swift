@@ -47,6 +47,20 @@ final class PendingAllocations: Sendable {
 /// Namespaces: created with the `kubernetes` finalizer and phase Active; deleting turns them Terminating
 /// until the namespace controller has removed their contents and the finalizer.
 struct NamespaceHooks: RegistryHooks {
+    /// The check every namespaced create passes: the namespace exists (404) and is not terminating (403).
+    static func gate(_ namespaces: ResourceRegistry<Namespace>) -> @Sendable (String) async throws -> Void {
+        { name in
+            guard let ns = try? await namespaces.get(namespace: nil, name: name) else {
+                throw Status.notFound(Namespace.resourceInfo, name: name)
+            }
+            if ns.metadata.deletionTimestamp != nil {
+                throw Status(message: "unable to create new content in namespace \(name) because it is being terminated",
+                             reason: "Forbidden", details: StatusDetails(name: name, kind: "namespaces"), code: 403)
+            }
+        }
+    }
+
+
     func prepareCreate(_ object: inout Namespace) async throws {
         object.spec.finalizers = object.spec.finalizers ?? ["kubernetes"]
         object.status.phase = .active
