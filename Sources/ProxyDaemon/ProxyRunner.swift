@@ -50,6 +50,7 @@ public final class ProxyRunner: Sendable {
             group.addTask { await services.run() }
             group.addTask { await slices.run() }
             group.addTask { await nodes.run() }
+            group.addTask { await NodeRouteSync(client: self.client, nodeName: self.config.nodeName, logger: self.logger).run() }
             for server in servers { group.addTask { await server.run() } }
             group.addTask {
                 for await event in services.events {

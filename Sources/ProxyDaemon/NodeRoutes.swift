@@ -1,0 +1,102 @@
+import KubeAPI
+import KubeClient
+import Logging
+import Netlink
+import ProxyCore
+
+/// Keeps host-gw pod routes in step with the Node objects: every other Node's podCIDRs via its
+/// InternalIP (`HostGatewayRoutes`), installed with protocol `HostGatewayRoutes.routeProtocol` so
+/// only routes of ours are ever changed. Changes are coalesced; errors are logged and retried on
+/// the next change or after a short pause.
+public struct NodeRouteSync: Sendable {
+    private let client: KubeClient
+    private let nodeName: String
+    private let namespacePath: String?
+    private let logger: Logger
+
+    /// `namespacePath` names a network namespace to program (`/var/run/netns/NAME`); nil means the
+    /// daemon's own.
+    public init(client: KubeClient, nodeName: String, namespacePath: String? = nil, logger: Logger) {
+        self.client = client; self.nodeName = nodeName; self.namespacePath = namespacePath; self.logger = logger
+    }
+
+    /// Watches all Nodes and applies the route diff after each batch of changes, until cancelled.
+    public func run() async {
+        let nodes = Informer(KubeListWatcher<Node>(client: client))
+        let trigger = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        await withDiscardingTaskGroup { group in
+            group.addTask { await nodes.run() }
+            group.addTask {
+                for await _ in nodes.events { trigger.continuation.yield() }
+                trigger.continuation.finish()
+            }
+            group.addTask {
+                do { try await nodes.waitForSync() } catch { return }
+                for await _ in trigger.stream {
+                    let snapshot = Array(nodes.snapshot().values)
+                    do {
+                        let plan = try Self.apply(nodes: snapshot, localNodeName: nodeName, namespacePath: namespacePath)
+                        if !plan.isEmpty {
+                            logger.info("node routes: +\(plan.add.count) ~\(plan.replace.count) -\(plan.delete.count)")
+                        }
+                    } catch {
+                        logger.error("node routes: \(error)")
+                        try? await Task.sleep(for: .seconds(2))
+                        trigger.continuation.yield()
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads our installed routes, computes the plan for `nodes` and applies it (blocking briefly on
+    /// netlink). Every change is attempted; failures are thrown together after the rest ran.
+    /// With `namespacePath`, the work runs on a dedicated thread inside that namespace.
+    @discardableResult
+    public static func apply(nodes: [Node], localNodeName: String, namespacePath: String? = nil) throws(NodeRouteError) -> NodeRoutePlan {
+        let desired = HostGatewayRoutes.desired(nodes: nodes, localNodeName: localNodeName)
+        let outcome: (plan: NodeRoutePlan, failures: [NetlinkError])
+        do throws(NetlinkError) {
+            if let namespacePath {
+                outcome = try NetworkNamespace.run(path: namespacePath) { () throws(NetlinkError) in try applyHere(desired) }
+            } else {
+                outcome = try applyHere(desired)
+            }
+        } catch {
+            throw NodeRouteError(plan: nil, failures: [error])
+        }
+        if !outcome.failures.isEmpty { throw NodeRouteError(plan: outcome.plan, failures: outcome.failures) }
+        return outcome.plan
+    }
+
+    /// Applies the plan from our installed routes to `desired` in the calling thread's namespace.
+    private static func applyHere(_ desired: [NodeRoute]) throws(NetlinkError) -> (plan: NodeRoutePlan, failures: [NetlinkError]) {
+        let manager = try RouteManager(routeProtocol: HostGatewayRoutes.routeProtocol)
+        let installed = try manager.routes().compactMap(nodeRoute)
+        let plan = HostGatewayRoutes.plan(desired: desired, installed: installed)
+        var failures: [NetlinkError] = []
+        func attempt(_ change: () throws(NetlinkError) -> Void) {
+            do throws(NetlinkError) { try change() } catch { failures.append(error) }
+        }
+        for route in plan.delete { attempt { () throws(NetlinkError) in try manager.delete(gatewayRoute(route)) } }
+        for route in plan.replace { attempt { () throws(NetlinkError) in try manager.replace(gatewayRoute(route)) } }
+        for route in plan.add { attempt { () throws(NetlinkError) in try manager.add(gatewayRoute(route)) } }
+        return (plan, failures)
+    }
+
+    static func gatewayRoute(_ route: NodeRoute) -> GatewayRoute {
+        GatewayRoute(destination: route.destination.description, gateway: route.gateway.description)
+    }
+
+    static func nodeRoute(_ route: GatewayRoute) -> NodeRoute? {
+        guard let cidr = CIDR(route.destination), let gateway = IPAddress(route.gateway) else { return nil }
+        return NodeRoute(destination: cidr, gateway: gateway)
+    }
+}
+
+/// Applying node routes failed: the netlink errors, and the plan when it was computed.
+public struct NodeRouteError: Error, Sendable, CustomStringConvertible {
+    public var plan: NodeRoutePlan?
+    public var failures: [NetlinkError]
+    public var description: String { failures.map(\.description).joined(separator: "; ") }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import KubeAPI
+import Netlink
+import ProxyCore
+import ProxyDaemon
+import Testing
+
+/// Host-gw node routes programmed through netlink in a throwaway "node" namespace linked by a veth
+/// to a "peer node" namespace (192.0.2.0/24, fd00:192::/64); nothing touches the root namespace.
+@Suite(.serialized, .enabled(if: NetnsSupport.isAvailable, "needs root and ip"))
+struct NodeRoutesTests {
+    private func peer(_ name: String, _ cidrs: [String], _ ips: [String]) -> Node {
+        Node(metadata: ObjectMeta(name: name), spec: NodeSpec(podCIDRs: cidrs),
+             status: NodeStatus(addresses: ips.map { NodeAddress(type: .internalIP, address: $0) }))
+    }
+
+    /// `ip route` lines (family `-4`/`-6`) in the node namespace, trimmed.
+    private func routes(_ node: TestNetns, _ family: String = "-4", proto: String? = nil) throws -> [String] {
+        var args = ["ip", family, "route", "show", "table", "main"]
+        if let proto { args += ["proto", proto] }
+        return try node.exec(args).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    @Test func routesFollowNodes() throws {
+        let node = try TestNetns("node")
+        defer { node.destroy() }
+        let peerNode = try TestNetns("peer")
+        defer { peerNode.destroy() }
+        let suffix = NetnsSupport.uniqueSuffix(5)
+        let here = "kpn\(suffix)", there = "kpq\(suffix)"
+        try node.exec(["ip", "link", "add", here, "type", "veth", "peer", "name", there, "netns", peerNode.name])
+        try node.exec(["ip", "addr", "add", "192.0.2.1/24", "dev", here])
+        try node.exec(["ip", "addr", "add", "fd00:192::1/64", "dev", here, "nodad"])
+        try node.exec(["ip", "link", "set", here, "up"])
+        try peerNode.exec(["ip", "addr", "add", "192.0.2.2/24", "dev", there])
+        try peerNode.exec(["ip", "addr", "add", "192.0.2.3/24", "dev", there])
+        try peerNode.exec(["ip", "link", "set", there, "up"])
+        // A route that is not ours, to a CIDR a Node will claim later: it must survive everything.
+        try node.exec(["ip", "route", "add", "10.244.9.0/24", "via", "192.0.2.2", "proto", "static"])
+        let path = "/var/run/netns/\(node.name)"
+        let me = peer("me", ["10.244.0.0/24"], ["192.0.2.1"])
+
+        // Two peers (one dual-stack) → three routes of ours.
+        var nodes = [me, peer("b", ["10.244.1.0/24", "fd00:244:1::/64"], ["192.0.2.2", "fd00:192::2"]),
+                     peer("c", ["10.244.2.0/24"], ["192.0.2.3"])]
+        var plan = try NodeRouteSync.apply(nodes: nodes, localNodeName: "me", namespacePath: path)
+        #expect(plan.add.count == 3)
+        var ours = try routes(node, proto: "75")
+        #expect(ours.contains { $0.hasPrefix("10.244.1.0/24 via 192.0.2.2 dev \(here)") })
+        #expect(ours.contains { $0.hasPrefix("10.244.2.0/24 via 192.0.2.3 dev \(here)") })
+        #expect(ours.count == 2)
+        #expect(try routes(node, "-6", proto: "75").contains { $0.hasPrefix("fd00:244:1::/64 via fd00:192::2 dev \(here)") })
+
+        // In step: nothing to do.
+        plan = try NodeRouteSync.apply(nodes: nodes, localNodeName: "me", namespacePath: path)
+        #expect(plan.isEmpty)
+
+        // c moves to another InternalIP → replaced; b loses its IPv6 CIDR → deleted.
+        nodes = [me, peer("b", ["10.244.1.0/24"], ["192.0.2.2", "fd00:192::2"]), peer("c", ["10.244.2.0/24"], ["192.0.2.2"])]
+        plan = try NodeRouteSync.apply(nodes: nodes, localNodeName: "me", namespacePath: path)
+        #expect(plan.replace.map(\.description) == ["10.244.2.0/24 via 192.0.2.2"])
+        #expect(plan.delete.map(\.description) == ["fd00:244:1::/64 via fd00:192::2"])
+        ours = try routes(node, proto: "75")
+        #expect(ours.contains { $0.hasPrefix("10.244.2.0/24 via 192.0.2.2 dev \(here)") })
+        #expect(!ours.contains { $0.hasPrefix("10.244.2.0/24 via 192.0.2.3") })
+        #expect(try routes(node, "-6", proto: "75").isEmpty)
+
+        // A Node claiming the foreign route's CIDR: the add fails (exists) and the foreign route stays.
+        nodes.append(peer("d", ["10.244.9.0/24"], ["192.0.2.3"]))
+        #expect(throws: NodeRouteError.self) { try NodeRouteSync.apply(nodes: nodes, localNodeName: "me", namespacePath: path) }
+
+        // All peers gone → all ours removed; the foreign route and the connected route untouched.
+        plan = try NodeRouteSync.apply(nodes: [me], localNodeName: "me", namespacePath: path)
+        #expect(plan.delete.count == 2)
+        #expect(try routes(node, proto: "75").isEmpty)
+        let all = try routes(node)
+        #expect(all.contains { $0.hasPrefix("10.244.9.0/24 via 192.0.2.2 dev \(here) proto static") })
+        #expect(all.contains { $0.hasPrefix("192.0.2.0/24 dev \(here) proto kernel") })
+    }
+
+    @Test func routeManagerListsOnlyItsProtocol() throws {
+        let node = try TestNetns("node")
+        defer { node.destroy() }
+        let suffix = NetnsSupport.uniqueSuffix(5)
+        try node.exec(["ip", "link", "add", "kpa\(suffix)", "type", "veth", "peer", "name", "kpb\(suffix)"])
+        try node.exec(["ip", "link", "set", "kpb\(suffix)", "up"])
+        try node.exec(["ip", "addr", "add", "192.0.2.1/24", "dev", "kpa\(suffix)"])
+        try node.exec(["ip", "link", "set", "kpa\(suffix)", "up"])
+        try node.exec(["ip", "route", "add", "10.1.0.0/16", "via", "192.0.2.9", "proto", "75"])
+        try node.exec(["ip", "route", "add", "10.2.0.0/16", "via", "192.0.2.9", "proto", "static"])
+        let listed = try NetworkNamespace.run(path: "/var/run/netns/\(node.name)") { () throws(NetlinkError) in
+            let manager = try RouteManager(routeProtocol: HostGatewayRoutes.routeProtocol)
+            let before = try manager.routes()
+            let deletedForeign = try manager.delete(GatewayRoute(destination: "10.2.0.0/16", gateway: "192.0.2.9"))
+            let deletedMissing = try manager.delete(GatewayRoute(destination: "10.3.0.0/16", gateway: "192.0.2.9"))
+            return (before, deletedForeign, deletedMissing)
+        }
+        #expect(listed.0 == [GatewayRoute(destination: "10.1.0.0/16", gateway: "192.0.2.9")])
+        #expect(listed.1 == false)
+        #expect(listed.2 == false)
+        #expect(try routes(node).contains { $0.hasPrefix("10.2.0.0/16 via 192.0.2.9") })
+    }
+}
