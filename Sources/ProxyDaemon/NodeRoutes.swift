@@ -6,8 +6,8 @@ import ProxyCore
 
 /// Keeps host-gw pod routes in step with the Node objects: every other Node's podCIDRs via its
 /// InternalIP (`HostGatewayRoutes`), installed with protocol `HostGatewayRoutes.routeProtocol` so
-/// only routes of ours are ever changed. Changes are coalesced; errors are logged and retried on
-/// the next change or after a short pause.
+/// only routes of ours are ever changed. Changes are coalesced; errors are logged and retried with
+/// a doubling delay.
 public struct NodeRouteSync: Sendable {
     private let client: KubeClient
     private let nodeName: String
@@ -32,16 +32,20 @@ public struct NodeRouteSync: Sendable {
             }
             group.addTask {
                 do { try await nodes.waitForSync() } catch { return }
+                var retryDelay = Duration.seconds(1)
                 for await _ in trigger.stream {
                     let snapshot = Array(nodes.snapshot().values)
                     do {
                         let plan = try Self.apply(nodes: snapshot, localNodeName: nodeName, namespacePath: namespacePath)
+                        retryDelay = .seconds(1)
                         if !plan.isEmpty {
                             logger.info("node routes: +\(plan.add.count) ~\(plan.replace.count) -\(plan.delete.count)")
                         }
                     } catch {
-                        logger.error("node routes: \(error)")
-                        try? await Task.sleep(for: .seconds(2))
+                        // Retry with a doubling delay (at most a minute) even when no Node changes.
+                        logger.error("node routes (retrying in \(retryDelay)): \(error)")
+                        try? await Task.sleep(for: retryDelay)
+                        retryDelay = min(retryDelay * 2, .seconds(60))
                         trigger.continuation.yield()
                     }
                 }
