@@ -100,4 +100,59 @@ struct NodeRoutesTests {
         #expect(listed.2 == false)
         #expect(try routes(node).contains { $0.hasPrefix("10.2.0.0/16 via 192.0.2.9") })
     }
+
+    /// The daemon path: `kproxy proxy` in a node namespace installs a route for a peer Node created with
+    /// kubectl, follows its InternalIP change and removes the route when the Node is deleted.
+    @Test func proxyDaemonFollowsNodeObjects() throws {
+        let binary = try #require(ProxyDaemonE2ETests.binary, "kproxy binary not built")
+        let dir = NSTemporaryDirectory() + "kproxy-routes-\(NetnsSupport.uniqueSuffix())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let node = try TestNetns("node")
+        defer { node.destroy() }
+        let peerNode = try VethPod.create(host: node, hostAddress: "192.0.2.1", podAddress: "192.0.2.2", prefix: 24)
+        defer { peerNode.pod.destroy() }
+        let controlPlane = try ProxyDaemonE2ETests.start(node, [binary, "controlplane", "--data-dir", dir + "/data", "--listen", "127.0.0.1:6443",
+                                                               "--write-kubeconfig", dir + "/kubeconfig"], log: dir + "/controlplane.log")
+        defer { NetnsSupport.stop(controlPlane) }
+        let kubectl = { (args: [String], input: String?) throws -> NetnsSupport.Output in
+            try NetnsSupport.run([NetnsSupport.ipTool, "netns", "exec", node.name, "kubectl", "--kubeconfig", dir + "/kubeconfig",
+                                  "--cache-dir", dir + "/cache"] + args, input: input)
+        }
+        #expect(try ProxyDaemonE2ETests.eventually { try kubectl(["get", "--raw", "/readyz"], nil).status == 0 }, "control plane up")
+        func applyNode(_ name: String, cidr: String, ip: String) throws {
+            let object = #"{"apiVersion":"v1","kind":"Node","metadata":{"name":"\#(name)"},"spec":{"podCIDR":"\#(cidr)","podCIDRs":["\#(cidr)"]},"status":{"addresses":[{"type":"InternalIP","address":"\#(ip)"}]}}"#
+            let applied = try kubectl(["apply", "-f", "-"], object)
+            #expect(applied.status == 0, "\(applied.stderr)")
+        }
+        try applyNode("node-a", cidr: "10.244.0.0/24", ip: "192.0.2.1")
+        try applyNode("node-b", cidr: "10.244.1.0/24", ip: "192.0.2.2")
+        let proxy = try ProxyDaemonE2ETests.start(node, [binary, "proxy", "--kubeconfig", dir + "/kubeconfig", "--node", "node-a",
+                                                         "--cluster-cidr", "10.244.0.0/16", "--service-cidr", "10.96.0.0/12"], log: dir + "/proxy.log")
+        defer {
+            NetnsSupport.stop(proxy)
+            _ = try? node.execStatus(["nft", "delete", "table", "ip", "kproxy"])
+        }
+        let log = { (try? String(contentsOfFile: dir + "/proxy.log", encoding: .utf8))?.suffix(2000) ?? "" }
+        #expect(try ProxyDaemonE2ETests.eventually { try routes(node, proto: "75").contains { $0.hasPrefix("10.244.1.0/24 via 192.0.2.2 ") } },
+                "route to node-b; proxy log: \(log())")
+        #expect(try !routes(node, proto: "75").contains { $0.hasPrefix("10.244.0.0/24") }, "no route to our own podCIDR")
+
+        try peerNode.pod.exec(["ip", "addr", "add", "192.0.2.3/24", "dev", try peerInterface(peerNode)])
+        // Status changes go through the status subresource (updates of the Node itself keep the old status).
+        let moved = #"{"status":{"addresses":[{"type":"InternalIP","address":"192.0.2.3"}]}}"#
+        let patched = try kubectl(["patch", "node", "node-b", "--subresource=status", "--type=merge", "-p", moved], nil)
+        #expect(patched.status == 0, "\(patched.stderr)")
+        #expect(try ProxyDaemonE2ETests.eventually { try routes(node, proto: "75").contains { $0.hasPrefix("10.244.1.0/24 via 192.0.2.3 ") } },
+                "route follows node-b's InternalIP; proxy log: \(log())")
+
+        #expect(try kubectl(["delete", "node", "node-b"], nil).status == 0)
+        #expect(try ProxyDaemonE2ETests.eventually { try routes(node, proto: "75").isEmpty }, "route gone with node-b; proxy log: \(log())")
+    }
+
+    /// The peer end of a `VethPod` (the only non-loopback link in its namespace).
+    private func peerInterface(_ pod: VethPod) throws -> String {
+        let names = try pod.pod.exec(["ls", "/sys/class/net"]).split(whereSeparator: \.isWhitespace).map(String.init)
+        return try #require(names.first { $0 != "lo" })
+    }
 }
