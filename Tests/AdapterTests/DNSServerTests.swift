@@ -7,8 +7,9 @@ import NIOCore
 import NIOPosix
 import Testing
 
-/// The DNS server on loopback addresses, queried with `dig` over UDP and TCP, forwarding to a
-/// dnsmasq it starts on another loopback address. Loopback only: no namespaces, no outside traffic.
+/// The DNS server in-process on loopback addresses, queried with `dig` over UDP and TCP, forwarding to a
+/// dnsmasq it starts on another loopback address (no outside traffic). DNSNetnsTests runs the same path
+/// end to end inside a network namespace.
 @Suite(.serialized) struct DNSServerTests {
     static func run(_ tool: String, _ args: [String]) throws -> String { try DNSTestProcess.output(tool, args) }
 
