@@ -1,1 +1,0 @@
-// The Balancer module; see README's design section.
