@@ -65,17 +65,11 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Service proxy: pure ruleset compiler, nftables adapter, userspace balancer, and the daemon's sync loop.
+        // Service proxy: pure ruleset compiler, nftables adapter, and the daemon's sync loop.
         .target(name: "ProxyCore", dependencies: ["KubeAPI"]),
         .target(name: "NFTables", dependencies: ["ProxyCore", "CNftnl"]),
-        .target(name: "Balancer", dependencies: [
-            "KubeAPI", "ProxyCore",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
         .target(name: "ProxyDaemon", dependencies: [
-            "KubeAPI", "KubeClient", "ProxyCore", "NFTables", "Balancer", "Netlink", "HTTPServing",
+            "KubeAPI", "KubeClient", "ProxyCore", "NFTables", "Netlink", "HTTPServing",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -103,7 +97,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "kproxy", dependencies: [
-            "KubeAPI", "KubeClient", "ControlPlane", "ProxyCore", "NFTables", "Balancer", "ProxyDaemon",
+            "KubeAPI", "KubeClient", "ControlPlane", "ProxyCore", "NFTables", "ProxyDaemon",
             "Netlink", "CNICore", "DNSCore", "DNSServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -116,7 +110,7 @@ let package = Package(
         .testTarget(name: "CNICoreTests", dependencies: ["CNICore"]),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore", "KubeAPI"]),
         // Real kernel and real sockets, each test in its own network namespaces (run as root).
-        .testTarget(name: "AdapterTests", dependencies: ["NFTables", "Netlink", "ProxyCore", "Balancer", "ProxyDaemon", "CNICore", "DNSServer", "DNSCore", "KubeAPI"]),
+        .testTarget(name: "AdapterTests", dependencies: ["NFTables", "Netlink", "ProxyCore", "ProxyDaemon", "CNICore", "DNSServer", "DNSCore", "KubeAPI"]),
         .testTarget(name: "IntegrationTests", dependencies: ["KubeAPI", "KubeClient", "ControlPlane"]),
     ],
     swiftLanguageModes: [.v6]
