@@ -13,6 +13,12 @@ import Testing
 @Suite(.serialized) struct DNSServerTests {
     static func run(_ tool: String, _ args: [String]) throws -> String { try DNSTestProcess.output(tool, args) }
 
+    static func runOffPool(_ tool: String, _ args: [String]) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try DNSTestProcess.output(tool, args) }) }
+        }
+    }
+
     static func which(_ name: String) -> String? {
         ["/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/", "/usr/local/bin/"].map { $0 + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
@@ -38,11 +44,13 @@ import Testing
         let address: String
         let port: Int
         let server: DNSServer
-        func query(_ args: String...) throws -> String {
-            try DNSServerTests.run(dig, ["@\(address)", "-p", "\(port)", "+tries=1", "+time=3"] + args)
+        // dig runs on a Dispatch thread: the server forwards from Swift tasks, and the cooperative pool has
+        // two threads on this machine, so a test must never block one of them waiting for a child process.
+        func query(_ args: String...) async throws -> String {
+            try await DNSServerTests.runOffPool(dig, ["@\(address)", "-p", "\(port)", "+tries=1", "+time=3"] + args)
         }
-        func short(_ args: String...) throws -> [String] {
-            try DNSServerTests.run(dig, ["@\(address)", "-p", "\(port)", "+tries=1", "+time=3", "+short"] + args)
+        func short(_ args: String...) async throws -> [String] {
+            try await DNSServerTests.runOffPool(dig, ["@\(address)", "-p", "\(port)", "+tries=1", "+time=3", "+short"] + args)
                 .split(separator: "\n").map(String.init).sorted()
         }
     }
@@ -86,17 +94,17 @@ import Testing
 
     @Test func clusterNamesOverUDPAndTCP() async throws {
         try await withServer { (h: Harness) async throws in
-            #expect(try h.short("web.default.svc.cluster.local", "A") == ["10.96.0.20"])
-            #expect(try h.short("+tcp", "WEB.Default.svc.cluster.local", "A") == ["10.96.0.20"])
-            #expect(try h.short("_http._tcp.web.default.svc.cluster.local", "SRV") == ["0 100 80 web.default.svc.cluster.local."])
-            #expect(try h.short("-x", "10.96.0.20") == ["web.default.svc.cluster.local."])
-            #expect(try h.short("dns-version.cluster.local", "TXT") == ["\"1.1.0\""])
-            let nx = try h.query("nope.default.svc.cluster.local", "A")
+            #expect(try await h.short("web.default.svc.cluster.local", "A") == ["10.96.0.20"])
+            #expect(try await h.short("+tcp", "WEB.Default.svc.cluster.local", "A") == ["10.96.0.20"])
+            #expect(try await h.short("_http._tcp.web.default.svc.cluster.local", "SRV") == ["0 100 80 web.default.svc.cluster.local."])
+            #expect(try await h.short("-x", "10.96.0.20") == ["web.default.svc.cluster.local."])
+            #expect(try await h.short("dns-version.cluster.local", "TXT") == ["\"1.1.0\""])
+            let nx = try await h.query("nope.default.svc.cluster.local", "A")
             #expect(nx.contains("status: NXDOMAIN") && nx.contains("flags: qr aa rd ra"))
-            let nodata = try h.query("+tcp", "web.default.svc.cluster.local", "AAAA")
+            let nodata = try await h.query("+tcp", "web.default.svc.cluster.local", "AAAA")
             #expect(nodata.contains("status: NOERROR") && nodata.contains("ANSWER: 0") && nodata.contains("AUTHORITY: 1"))
             // Several queries on one TCP connection.
-            let many = try h.query("+tcp", "+keepopen", "web.default.svc.cluster.local", "A", "ext.default.svc.cluster.local", "CNAME",
+            let many = try await h.query("+tcp", "+keepopen", "web.default.svc.cluster.local", "A", "ext.default.svc.cluster.local", "CNAME",
                                    "nope.default.svc.cluster.local", "A")
             #expect(many.components(separatedBy: "status: NOERROR").count == 3 && many.contains("status: NXDOMAIN"))
         }
@@ -104,22 +112,22 @@ import Testing
 
     @Test func truncationOverUDPAndFullAnswerOverTCP() async throws {
         try await withServer { (h: Harness) async throws in
-            let udp = try h.query("+ignore", "+bufsize=1232", "big.default.svc.cluster.local", "A")
+            let udp = try await h.query("+ignore", "+bufsize=1232", "big.default.svc.cluster.local", "A")
             #expect(udp.contains(" tc"))
             #expect(udp.contains("udp: 1232"))
-            #expect(try h.short("+tcp", "big.default.svc.cluster.local", "A").count == 200)
-            let plain = try h.query("+ignore", "+noedns", "big.default.svc.cluster.local", "A")
+            #expect(try await h.short("+tcp", "big.default.svc.cluster.local", "A").count == 200)
+            let plain = try await h.query("+ignore", "+noedns", "big.default.svc.cluster.local", "A")
             #expect(plain.contains(" tc") && !plain.contains("OPT PSEUDOSECTION"))
         }
     }
 
     @Test func forwardsOutOfZoneNamesToTheUpstream() async throws {
         try await withServer { (h: Harness) async throws in
-            #expect(try h.short("www.example.test", "A") == ["192.0.2.1"])
-            #expect(try h.short("+tcp", "www.example.test", "A") == ["192.0.2.1"])  // now from the cache
-            #expect(try h.short("ext.default.svc.cluster.local", "A") == ["192.0.2.1", "www.example.test."])
+            #expect(try await h.short("www.example.test", "A") == ["192.0.2.1"])
+            #expect(try await h.short("+tcp", "www.example.test", "A") == ["192.0.2.1"])  // now from the cache
+            #expect(try await h.short("ext.default.svc.cluster.local", "A") == ["192.0.2.1", "www.example.test."])
             // The upstream answer needs TCP (dnsmasq sets TC): the forwarder retries over TCP.
-            #expect(try h.short("+tcp", "big.example.test", "TXT").count == 10)
+            #expect(try await h.short("+tcp", "big.example.test", "TXT").count == 10)
             let metrics = h.server.processor.metrics.render()
             #expect(metrics.contains("coredns_cache_hits_total"))
             #expect(metrics.contains("coredns_dns_responses_total{server=\"dns://:53\",zone=\".\",view=\"\",rcode=\"NOERROR\",plugin=\"\"}"))
@@ -145,7 +153,7 @@ import Testing
             let reply = try #require(await iterator.next())
             let header = try #require(DNSMessage.header(of: reply))
             #expect(header.id == 0xABCD && header.isResponse && header.rcode == UInt8(DNSRCode.formErr.rawValue))
-            #expect(try h.short("web.default.svc.cluster.local", "A") == ["10.96.0.20"])  // still serving
+            #expect(try await h.short("web.default.svc.cluster.local", "A") == ["10.96.0.20"])  // still serving
             try await channel.close()
             try await group.shutdownGracefully()
         }
