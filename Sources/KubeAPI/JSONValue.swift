@@ -94,6 +94,16 @@ public enum KubeJSON {
         try decoder().decode(type, from: data)
     }
 
+    /// Decodes a typed value and reports the paths (`spec.ports[0].foo`) of members its types do not
+    /// model, collected during the same pass (upstream's `fieldValidation=Strict|Warn`).
+    public static func decodeReportingUnknown<T: Decodable>(_ type: T.Type, from data: Data) throws -> (T, unknownPaths: [String]) {
+        let collector = UnknownFieldCollector()
+        let d = decoder()
+        d.userInfo[UnknownFieldCollector.key] = collector
+        let value = try d.decode(type, from: data)
+        return (value, collector.paths)
+    }
+
     /// Re-reads a typed value as an untyped document (for patching and field access).
     public static func toJSONValue<T: Encodable>(_ value: T) throws -> JSONValue {
         try decode(JSONValue.self, from: encode(value))

@@ -36,48 +36,12 @@ public struct UnknownFields: Hashable, Sendable {
 
     /// Writes the members into the encoder's keyed container, next to the typed ones.
     public func encode(to encoder: Encoder) throws {
-        guard !values.isEmpty, encoder.userInfo[UnknownFields.omitKey] as? Bool != true else { return }
+        guard !values.isEmpty else { return }
         var container = encoder.container(keyedBy: AnyCodingKey.self)
         for (k, v) in values { try container.encode(v, forKey: AnyCodingKey(k)) }
     }
 
     public var isEmpty: Bool { values.isEmpty }
-}
-
-extension UnknownFields {
-    /// Set to `true` in an encoder's `userInfo` to write only the modelled fields: encoding a decoded
-    /// document that way and comparing it with the input finds the fields the server does not know
-    /// (upstream's `fieldValidation=Strict|Warn`).
-    public static let omitKey: CodingUserInfoKey = {
-        guard let key = CodingUserInfoKey(rawValue: "kproxy.omitUnknownFields") else { preconditionFailure("invalid key") }
-        return key
-    }()
-
-    /// JSON paths (`spec.ports[0].foo`) present in `input` but not in `known`.
-    public static func paths(in input: JSONValue, missingFrom known: JSONValue, prefix: String = "") -> [String] {
-        switch (input, known) {
-        case (.object(let a), .object(let b)):
-            var result: [String] = []
-            for key in a.keys.sorted() {
-                let path = prefix.isEmpty ? key : "\(prefix).\(key)"
-                guard let inner = b[key] else {
-                    // A null member decodes as absent: not an unknown field.
-                    if a[key] != .null { result.append(path) }
-                    continue
-                }
-                if let value = a[key] { result += paths(in: value, missingFrom: inner, prefix: path) }
-            }
-            return result
-        case (.array(let a), .array(let b)):
-            var result: [String] = []
-            for (i, value) in a.enumerated() where i < b.count {
-                result += paths(in: value, missingFrom: b[i], prefix: "\(prefix)[\(i)]")
-            }
-            return result
-        default:
-            return []
-        }
-    }
 }
 
 /// Collects the paths of unknown fields while a document is decoded (set in the decoder's `userInfo`

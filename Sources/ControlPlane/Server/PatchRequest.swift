@@ -23,8 +23,9 @@ struct PatchRequest: Sendable {
         patch = try BodyDecoder.decode(http)
     }
 
-    /// The patched object and the patched document it was decoded from.
-    func apply<T: KubeObject>(to current: T) throws -> (T, JSONValue) {
+    /// The patched object, and the paths of unknown fields the patch added (fields the object already
+    /// carried are not counted again).
+    func apply<T: KubeObject>(to current: T) throws -> (T, addedUnknownPaths: [String]) {
         var typed = current
         typed.setTypeMeta()
         let document = try KubeJSON.toJSONValue(typed)
@@ -44,6 +45,8 @@ struct PatchRequest: Sendable {
         if let wanted = result["metadata"]?["resourceVersion"]?.stringValue, wanted != current.metadata.resourceVersion {
             throw Status.conflict(T.resourceInfo, name: current.name)
         }
-        return (try KubeJSON.fromJSONValue(T.self, result), result)
+        let (patched, after) = try KubeJSON.decodeReportingUnknown(T.self, from: KubeJSON.encode(result))
+        let before = try KubeJSON.decodeReportingUnknown(T.self, from: KubeJSON.encode(document)).unknownPaths
+        return (patched, Array(Set(after).subtracting(before)).sorted())
     }
 }

@@ -67,10 +67,9 @@ struct TypedEndpoint<T: ServedObject & TablePrintable>: ResourceEndpoint {
                 let mode = FieldValidation(request.http.query["fieldValidation"])
                 let warnings = WarningSink()
                 let updated = try await registry.guaranteedUpdate(namespace: request.namespace, name: name, subresource: subresource, dryRun: dryRun) { current in
-                    let (patched, document) = try patch.apply(to: current)
                     // Unknown fields the patch brings in (not those the object already carried) are judged by fieldValidation.
-                    let added = try Set(unknownFieldPaths(document, patched)).subtracting(unknownFieldPaths(try KubeJSON.toJSONValue(current), current))
-                    try warnings.set(mode.judge(added.sorted()))
+                    let (patched, added) = try patch.apply(to: current)
+                    try warnings.set(mode.judge(added))
                     return patched
                 }
                 return try json(typed(updated), warnings: warnings.get())
@@ -145,24 +144,12 @@ struct TypedEndpoint<T: ServedObject & TablePrintable>: ResourceEndpoint {
     /// rejects unknown fields with 400; Warn, the default, answers with `Warning` headers; Ignore accepts
     /// silently). Unknown fields are found while decoding, by a collector the typed decoders report to.
     private func decodeBody(_ http: HTTPRequest) throws -> (T, [String]) {
-        let bytes = try BodyDecoder.jsonBytes(http)
-        let collector = UnknownFieldCollector()
-        let decoder = KubeJSON.decoder()
-        decoder.userInfo[UnknownFieldCollector.key] = collector
-        let object = try decoder.decode(T.self, from: bytes)
+        let (object, unknown) = try KubeJSON.decodeReportingUnknown(T.self, from: try BodyDecoder.jsonBytes(http))
         if let kind = object.kind, kind != info.kind {
             throw Status.badRequest("the API version in the data (\(object.apiVersion ?? "")) does not match the expected API version (\(info.apiVersion)) or kind \(kind) is not \(info.kind)")
         }
         let mode = FieldValidation(http.query["fieldValidation"])
-        return (object, try mode.judge(collector.paths))
-    }
-
-    /// Paths in `document` that the kind does not model.
-    private func unknownFieldPaths(_ document: JSONValue, _ object: T) throws -> [String] {
-        let encoder = KubeJSON.encoder()
-        encoder.userInfo[UnknownFields.omitKey] = true
-        let known = try KubeJSON.decode(JSONValue.self, from: encoder.encode(object))
-        return UnknownFields.paths(in: document, missingFrom: known)
+        return (object, try mode.judge(unknown))
     }
 
     private func wantsTable(_ http: HTTPRequest) -> IncludeObject? {
