@@ -9,5 +9,16 @@ echo "==> building (debug, with tests)"
 start=$(date +%s)
 swift build --build-tests
 echo "==> build took $(( $(date +%s) - start ))s"
-echo "==> running tests"
-KPROXY_BIN="$(swift build --show-bin-path)/kproxy" swift test --skip-build "$@"
+export KPROXY_BIN="$(swift build --show-bin-path)/kproxy"
+if [ $# -gt 0 ]; then
+  echo "==> running tests: $*"
+  exec swift test --skip-build "$@"
+fi
+# Two processes: the kernel and subprocess tests block threads while they wait for `ip`, curl or a
+# child binary, and Swift's cooperative pool has one thread per core (two here). In a process of
+# their own they cannot starve the in-process tests (servers, controllers, informers) of threads.
+kernel='AdapterTests|IntegrationTests|NFTKernelCheckTests'
+echo "==> running in-process tests"
+swift test --skip-build --skip "$kernel"
+echo "==> running kernel (network namespace) and subprocess tests"
+swift test --skip-build --filter "$kernel"

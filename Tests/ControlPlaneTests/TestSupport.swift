@@ -88,7 +88,7 @@ let silentLogger = Logger(label: "controlplane-test", factory: { _ in SwiftLogNo
 
 /// Polls `condition` every 15 ms until it holds or `seconds` pass; records an issue on timeout.
 @discardableResult
-func eventually(_ what: String = "condition", within seconds: Double = 5, sourceLocation: SourceLocation = #_sourceLocation,
+func eventually(_ what: String = "condition", within seconds: Double = 30, sourceLocation: SourceLocation = #_sourceLocation,
                 _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
     while ContinuousClock.now < deadline {

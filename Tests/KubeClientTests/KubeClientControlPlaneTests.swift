@@ -108,7 +108,7 @@ import Testing
             try await informer.waitForSync()
             #expect(informer.snapshot().count == 81)  // 80 + kubernetes
             _ = try await c.delete(Service.self, name: "e7", namespace: "default")
-            let deadline = Date().addingTimeInterval(5)
+            let deadline = Date().addingTimeInterval(30)
             while informer.get("default/e7") != nil, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
             #expect(informer.get("default/e7") == nil)
             run.cancel()
