@@ -127,14 +127,12 @@ public struct KernelLowering: Sendable {
             return loads(fields) + [.lookup(source: first, set: .named(set), destination: nil, inverted: negated)]
         case .vmap(let fields, let map):
             return loads(fields) + [.lookup(source: first, set: .named(map), destination: .verdict, inverted: false)]
-        case .numgenVmap(let targets):
-            let map = KernelSet(table: table, name: "", key: [.integer32], data: .verdict)
-            // Sorted by key bytes, the order the kernel read-back uses for anonymous sets.
-            let elements = targets.enumerated().map { index, verdict in
-                KernelElement(key: KernelKey.host32(UInt32(index)), data: .verdict(verdict))
-            }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
-            return [.numgen(destination: first, modulus: UInt32(targets.count), random: true, offset: 0),
-                    .lookup(source: first, set: .anonymous(map, elements), destination: .verdict, inverted: false)]
+        case .numgenVmap(let modulus, let map):
+            return [.numgen(destination: first, modulus: UInt32(max(modulus, 0)), random: true, offset: 0),
+                    .lookup(source: first, set: .named(map), destination: .verdict, inverted: false)]
+        case .numgenIs(let modulus, let value):
+            return [.numgen(destination: first, modulus: UInt32(max(modulus, 0)), random: true, offset: 0),
+                    .cmp(source: first, op: .eq, data: KernelKey.host32(value))]
         case .fibLocal(let address, let negated):
             // NFTA_FIB_F_SADDR 1, NFTA_FIB_F_DADDR 2; NFT_FIB_RESULT_ADDRTYPE 3; RTN_LOCAL 2.
             return [.fib(flags: address == .saddr ? 1 : 2, result: 3, destination: first),

@@ -46,6 +46,7 @@ struct NFTablesApplierTests {
             service("sticky", ["10.96.0.15"], [http], affinity: 600),
             service("empty", ["10.96.0.11"], [http]),
             service("dual", ["10.96.0.22", "fd00:96::22"], [http]),
+            service("big", ["10.96.0.24"], [http]),
         ]
         let slices = [
             slice("web", "1", port: 8080, addresses: webEndpoints),
@@ -55,6 +56,8 @@ struct NFTablesApplierTests {
             slice("empty", "1", port: 8080, addresses: []),
             slice("dual", "1", port: 8080, addresses: ["10.244.1.22"]),
             slice("dual", "v6", family: .ipv6, port: 8080, addresses: ["fd00:244::22"]),
+            // Beyond the cascade limit: a named numgen verdict map.
+            slice("big", "1", port: 8080, addresses: (1...40).map { "10.244.4.\($0)" }),
         ]
         return ProxyState(services: services, endpointSlices: slices)
     }

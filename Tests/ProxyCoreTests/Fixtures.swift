@@ -78,6 +78,7 @@ enum Fixtures {
                     ports: [ServicePort(name: "dns", protocol: .udp, port: 53), ServicePort(name: "dns-tcp", protocol: .tcp, port: 53)]),
             service("default", "sctp", clusterIPs: ["10.96.0.21"], ports: [ServicePort(name: "s", protocol: .sctp, port: 9999)]),
             service("default", "dual", clusterIPs: ["10.96.0.22", "fd00:96::22"], ports: [tcp80]),
+            service("default", "big", clusterIPs: ["10.96.0.24"], ports: [tcp80]),
             service("default", "headless", clusterIPs: ["None"], ports: [tcp80]),
             service("default", "other-proxy", clusterIPs: ["10.96.0.23"], ports: [tcp80],
                     labels: [ProxyState.serviceProxyNameLabel: "elsewhere"]),
@@ -104,6 +105,8 @@ enum Fixtures {
             slice("default", "sctp", ports: [("s", 9999, .sctp)], endpoints: [EP(ip: "10.244.1.21", node: "node-b")]),
             slice("default", "dual", ports: http, endpoints: [EP(ip: "10.244.1.22", node: "node-b")]),
             slice("default", "dual", "v6", family: .ipv6, ports: http, endpoints: [EP(ip: "fd00:244::22", node: "node-b")]),
+            // More endpoints than RulesetCompiler.cascadeLimit: picked through a numgen verdict map.
+            slice("default", "big", ports: http, endpoints: (1...40).map { EP(ip: "10.244.4.\($0)", node: "node-b") }),
             slice("default", "headless", ports: http, endpoints: [EP(ip: "10.244.1.30", node: "node-b")],
                   labels: [ProxyState.headlessLabel: ""]),
             slice("default", "other-proxy", ports: http, endpoints: [EP(ip: "10.244.1.31", node: "node-b")],

@@ -57,6 +57,9 @@ public enum NFTNames {
         "affinity-" + endpointBase(port, endpoint)
     }
 
+    /// `pick-CHAIN`: the numgen verdict map of a load-balancing chain with many endpoints.
+    public static func endpointMap(chain: String) -> String { "pick-" + chain }
+
     /// Whether `chain` is a per-service or per-endpoint chain (only those contain "/").
     public static func isServiceChain(_ chain: String) -> Bool { chain.contains("/") }
 

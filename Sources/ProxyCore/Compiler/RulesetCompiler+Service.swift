@@ -81,11 +81,12 @@ extension RulesetCompiler {
         }
         if usesClusterChain {
             let pre = internalChain == clusterChain ? internalRules : []
-            b.chain(clusterChain, comment: comment, rules: pre + balanceRules(svc, sel.cluster))
+            b.chain(clusterChain, comment: comment, rules: pre + balanceRules(svc, sel.cluster, chain: clusterChain, &b))
         }
         if usesLocalChain {
             let pre = internalChain == localChain ? internalRules : []
-            b.chain(localChain, comment: comment + " (local endpoints)", rules: pre + balanceRules(svc, sel.local))
+            b.chain(localChain, comment: comment + " (local endpoints)",
+                    rules: pre + balanceRules(svc, sel.local, chain: localChain, &b))
         }
         if usesExternalChain {
             var rules: [NFTRule] = []
@@ -127,8 +128,20 @@ extension RulesetCompiler {
         }
     }
 
-    /// Affinity checks, then a random pick among `endpoints`.
-    private func balanceRules(_ svc: ServicePortInfo, _ endpoints: [EndpointInfo]) -> [NFTRule] {
+    /// Endpoint counts up to this pick by a cascade of `numgen` rules; larger ones through a verdict map.
+    public static let cascadeLimit = 32
+
+    /// Affinity checks, then a uniformly random pick among `endpoints`.
+    ///
+    /// Upstream picks with `numgen random mod N vmap { … }`, an anonymous map per chain. On current kernels
+    /// (6.5+) binding an anonymous set walks the whole pending transaction, so a full sync of n services costs
+    /// O(n²): 100 s for 10,000 services × 10 endpoints here. Up to `cascadeLimit` endpoints kproxy uses no set:
+    /// rule i of n is `numgen random mod (n-i) == 0 goto endpoint-i` (each reached with probability
+    /// (n-i)/n and taken with 1/(n-i), so every endpoint gets 1/n), the last a plain `goto`. Larger chains,
+    /// where a lookup beats walking the rules, get a named map `pick-CHAIN` (named sets cost no transaction
+    /// walk, and there are few of them).
+    private func balanceRules(_ svc: ServicePortInfo, _ endpoints: [EndpointInfo], chain: String,
+                              _ b: inout TableBuilder) -> [NFTRule] {
         var rules: [NFTRule] = []
         if svc.affinityTimeoutSeconds != nil {
             for ep in endpoints {
@@ -136,7 +149,20 @@ extension RulesetCompiler {
                                       .verdict(.goto(NFTNames.endpointChain(svc.name, ep)))]))
             }
         }
-        rules.append(NFTRule([.numgenVmap(targets: endpoints.map { .goto(NFTNames.endpointChain(svc.name, $0)) })]))
+        let targets = endpoints.map { NFTVerdict.goto(NFTNames.endpointChain(svc.name, $0)) }
+        if targets.count > Self.cascadeLimit {
+            let map = NFTNames.endpointMap(chain: chain)
+            b.set(NFTSet(name: map, keyType: [.integer], dataType: .verdict, comment: "\(svc.name) endpoints by numgen value"))
+            for (i, target) in targets.enumerated() {
+                b.element(map, NFTElement(key: [.integer(UInt32(i))], data: .verdict(target)))
+            }
+            rules.append(NFTRule([.numgenVmap(modulus: targets.count, map: map)]))
+            return rules
+        }
+        for (i, target) in targets.enumerated() {
+            let remaining = targets.count - i
+            rules.append(NFTRule(remaining > 1 ? [.numgenIs(modulus: remaining, value: 0), .verdict(target)] : [.verdict(target)]))
+        }
         return rules
     }
 }

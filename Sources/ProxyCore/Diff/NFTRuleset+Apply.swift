@@ -112,9 +112,8 @@ extension NFTTable {
 
     fileprivate func checkTargets(_ e: NFTExpression) throws(NFTApplyError) {
         switch e {
-        case .lookup(_, let s, _), .vmap(_, let s), .updateSet(let s, _): _ = try setIndex(s)
+        case .lookup(_, let s, _), .vmap(_, let s), .updateSet(let s, _), .numgenVmap(_, let s): _ = try setIndex(s)
         case .verdict(let v): if let c = v.chain { _ = try chainIndex(c) }
-        case .numgenVmap(let targets): for v in targets { if let c = v.chain { _ = try chainIndex(c) } }
         default: break
         }
     }
@@ -125,7 +124,6 @@ extension NFTTable {
                 r.expressions.contains { e in
                     switch e {
                     case .verdict(let v): v.chain == name
-                    case .numgenVmap(let targets): targets.contains { $0.chain == name }
                     default: false
                     }
                 }
@@ -138,7 +136,7 @@ extension NFTTable {
             c.rules.contains { r in
                 r.expressions.contains { e in
                     switch e {
-                    case .lookup(_, let s, _), .vmap(_, let s), .updateSet(let s, _): s == name
+                    case .lookup(_, let s, _), .vmap(_, let s), .updateSet(let s, _), .numgenVmap(_, let s): s == name
                     default: false
                     }
                 }

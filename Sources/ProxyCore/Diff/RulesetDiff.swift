@@ -140,7 +140,7 @@ public enum RulesetDiff {
         chain.rules.contains { rule in
             rule.expressions.contains { e in
                 switch e {
-                case .lookup(_, let s, _), .vmap(_, let s), .updateSet(let s, _): sets.contains(s)
+                case .lookup(_, let s, _), .vmap(_, let s), .updateSet(let s, _), .numgenVmap(_, let s): sets.contains(s)
                 default: false
                 }
             }

@@ -11,9 +11,12 @@ public enum NFTExpression: Hashable, Sendable {
     case lookup([NFTField], set: String, negated: Bool = false)
     /// `FIELD . FIELD vmap @map`: loads → `lookup` with the verdict register as destination.
     case vmap([NFTField], map: String)
-    /// `numgen random mod N vmap { 0 : V0, 1 : V1, … }` with N = `targets.count`: `numgen` (random, modulus N,
-    /// offset 0) → `lookup` in an anonymous constant map `integer : verdict` holding `i : targets[i]`.
-    case numgenVmap(targets: [NFTVerdict])
+    /// `numgen random mod N vmap @map`: `numgen` (random, modulus N) → `lookup` in the named verdict map `map`
+    /// (key `typeof numgen random mod 1`), which holds `i : goto endpoint-i` for i in 0..<N.
+    case numgenVmap(modulus: Int, map: String)
+    /// `numgen random mod N == V`: `numgen` (random, modulus N) → `cmp eq` V. A chain of these, the i-th of
+    /// n rules drawing `mod n-i`, picks uniformly among n endpoints without any set.
+    case numgenIs(modulus: Int, value: UInt32)
     /// `fib daddr type local` (or `saddr`; `type != local` when negated): `fib` (flag DADDR/SADDR, result
     /// ADDRTYPE) → cmp with RTN_LOCAL (2).
     case fibLocal(NFTFibAddress, negated: Bool = false)

@@ -24,14 +24,21 @@ extension NFTTable {
 extension NFTSet {
     func nftText(family: NFTFamily) -> String {
         var out = "\t\(isMap ? "map" : "set") \(NFTText.name(name)) {\n"
-        var type = "\t\ttype " + keyType.map(\.nftName).joined(separator: " . ")
+        // A numgen-keyed map has no named key type: nft declares it by the expression (`typeof`).
+        var type = keyType == [.integer] ? "\t\ttypeof numgen random mod 1" : "\t\ttype " + keyType.map(\.nftName).joined(separator: " . ")
         if let dataType { type += " : " + dataType.nftName }
         out += type + "\n"
         if !flags.isEmpty { out += "\t\tflags " + flags.map(\.rawValue).joined(separator: ",") + "\n" }
         if let timeoutSeconds { out += "\t\ttimeout \(timeoutSeconds)s\n" }
         if let comment { out += "\t\tcomment \(NFTText.quoted(comment))\n" }
         if !elements.isEmpty {
-            let lines = elements.map { $0.nftText() }.sorted()
+            var sorted = elements
+            if keyType == [.integer] {
+                // Numeric order, as nft lists them.
+                func number(_ e: NFTElement) -> UInt32 { if case .integer(let i)? = e.key.first { i } else { 0 } }
+                sorted.sort { number($0) < number($1) }
+            }
+            let lines = keyType == [.integer] ? sorted.map { $0.nftText() } : elements.map { $0.nftText() }.sorted()
             out += "\t\telements = {\n" + lines.map { "\t\t\t" + $0 }.joined(separator: ",\n") + "\n\t\t}\n"
         }
         return out + "\t}\n"
@@ -86,9 +93,10 @@ extension NFTExpression {
             return NFTText.concat(fields, family) + (negated ? " != @" : " @") + NFTText.name(set)
         case .vmap(let fields, let map):
             return NFTText.concat(fields, family) + " vmap @" + NFTText.name(map)
-        case .numgenVmap(let targets):
-            let items = targets.enumerated().map { "\($0.offset) : \($0.element.nftText())" }
-            return "numgen random mod \(targets.count) vmap { " + items.joined(separator: ", ") + " }"
+        case .numgenVmap(let modulus, let map):
+            return "numgen random mod \(modulus) vmap @" + NFTText.name(map)
+        case .numgenIs(let modulus, let value):
+            return "numgen random mod \(modulus) == \(value)"
         case .fibLocal(let address, let negated):
             return "fib \(address.rawValue) type " + (negated ? "!= local" : "local")
         case .ctState(let states, let negated):

@@ -11,7 +11,8 @@ import KubeAPI
 //     .match(.saddr, .prefix(cidr), negated) payload → bitwise → cmp            `ip saddr != 10.244.0.0/16`
 //     .lookup([.daddr], set: "cluster-ips")  payload → lookup                   `ip daddr @cluster-ips`
 //     .vmap([.daddr, .l4proto, .dport], map:) loads into concatenated regs → lookup with verdict dreg
-//     .numgenVmap(targets:)                  numgen → lookup in an anonymous constant verdict map
+//     .numgenVmap(modulus:map:)              numgen → lookup in a named verdict map  `numgen random mod 40 vmap @m`
+//     .numgenIs(modulus:value:)              numgen → cmp                        `numgen random mod 3 == 0`
 //     .fibLocal(.daddr)                      fib (daddr, addrtype) → cmp RTN_LOCAL
 //     .ctState([.new])                       ct state → bitwise → cmp != 0
 //     .setMark(.or(0x4000))                  meta load → bitwise → meta set

@@ -48,7 +48,7 @@ public enum NFTDataType: String, Hashable, Sendable {
     case mark = "mark"
     case ifname = "ifname"
     case verdict = "verdict"
-    /// 32-bit integer (numgen output).
+    /// 32-bit integer in host byte order: numgen output (a map keyed by it is declared `typeof numgen …`).
     case integer = "integer"
 
     /// nftables' name for the type.

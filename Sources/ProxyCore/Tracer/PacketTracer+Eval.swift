@@ -106,8 +106,17 @@ extension PacketTracer {
         case .vmap(let fields, let map):
             guard case .verdict(let v)? = element(map, fields.map(s.value))?.data else { return [(.noMatch, s)] }
             return [(Self.flow(v), s)]
-        case .numgenVmap(let targets):
-            return targets.map { (Self.flow($0), s) }
+        case .numgenVmap(let modulus, let map):
+            // Every value numgen can draw is a path; a value missing from the map makes the rule not match.
+            return (0..<UInt32(max(modulus, 0))).map { i in
+                guard case .verdict(let v)? = element(map, [.integer(i)])?.data else { return (.noMatch, s) }
+                return (Self.flow(v), s)
+            }
+        case .numgenIs(let modulus, let value):
+            // Both outcomes are paths when the draw can go either way.
+            let hit = value < UInt32(max(modulus, 0))
+            let miss = modulus > 1 || !hit
+            return (hit ? evaluate(exprs, i + 1, s) : []) + (miss ? [(.noMatch, s)] : [])
         case .fibLocal(let address, let negated):
             return proceed(isLocalAddress(address == .saddr ? s.src : s.dst) != negated, s)
         case .ctState(let states, let negated):
