@@ -23,8 +23,8 @@ final class NFTBatch {
     /// Number of messages between BEGIN and END.
     private(set) var messageCount = 0
 
-    /// Pages of 256 KiB; a message may run 128 KiB past a page end, so every message must stay below that.
-    static let pageSize: UInt32 = 256 * 1024
+    /// Pages of 1 MiB; a message may run 128 KiB past a page end, so every message must stay below that.
+    static let pageSize: UInt32 = 1024 * 1024
     static let pageOverrun: UInt32 = 128 * 1024
     /// Element messages are cut at about this many bytes (a netlink attribute nest holds at most 64 KiB).
     static let elementChunkBytes = 32 * 1024

@@ -50,8 +50,23 @@ final class NetfilterSocket {
         try growBuffer(SO_RCVBUFFORCE, SO_RCVBUF, to: 1 << 20)
         var address = sockaddr_nl()
         address.nl_family = sa_family_t(AF_NETLINK)
-        let sent: Int = batch.withIOVectors { vectors in
-            var vectors = vectors
+        let sent: Int = batch.withIOVectors { pages in
+            // sendmsg takes at most IOV_MAX (1024) vectors: a larger batch (over 1 GiB of pages) goes as one
+            // contiguous copy.
+            var vectors = pages
+            var contiguous: UnsafeMutableRawBufferPointer?
+            defer { contiguous?.deallocate() }
+            if pages.count > Int(UIO_MAXIOV) {
+                let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: length, alignment: 16)
+                contiguous = copy
+                var offset = 0
+                for page in pages {
+                    guard let base = page.iov_base else { continue }
+                    copy.baseAddress?.advanced(by: offset).copyMemory(from: base, byteCount: page.iov_len)
+                    offset += page.iov_len
+                }
+                vectors = [iovec(iov_base: copy.baseAddress, iov_len: offset)]
+            }
             return withUnsafeMutablePointer(to: &address) { addressPointer in
                 vectors.withUnsafeMutableBufferPointer { buffer in
                     var message = msghdr()

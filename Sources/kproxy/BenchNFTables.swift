@@ -15,6 +15,8 @@ struct BenchNFTablesCommand: AsyncParsableCommand {
 
     @Option(help: "Service counts, comma-separated.") var services = "1000,10000,30000"
     @Option(help: "Endpoints per service.") var endpoints = 10
+    @Option(help: "Service counts for the connection-rate comparison, comma-separated (empty: skip).")
+    var connectionRateServices = "100,10000"
 
     func run() async throws {
         let sizes = services.split(separator: ",").compactMap { Int($0) }
@@ -56,6 +58,8 @@ struct BenchNFTablesCommand: AsyncParsableCommand {
             print(String(format: "%8d  %7.3fs  %17.3fs  %19.3fs  %5.1f×  %18.1fms  %7d  %6.0f MiB", n, compile.seconds, full.seconds,
                          nft.seconds, ratio, partial.seconds * 1000, rules, Self.peakRSSMiB()))
         }
+        let rateCounts = connectionRateServices.split(separator: ",").compactMap { Int($0) }
+        if !rateCounts.isEmpty { try ConnectionRateBench.run(serviceCounts: rateCounts) }
     }
 
     static func state(services: Int, endpoints: Int) -> ProxyState {
