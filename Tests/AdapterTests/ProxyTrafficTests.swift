@@ -188,6 +188,48 @@ struct ProxyTrafficTests {
         #expect(try Self.who(from: client.pod, "http://\(Self.nodeIP):\(Self.nodePort + 1)/who") == nil)
     }
 
+    @Test func externalIPFromAnExternalClientReachesThePod() async throws {
+        let cluster = try Cluster()
+        defer { cluster.destroy() }
+        let client = try VethPod.create(host: cluster.node, hostAddress: Self.nodeIP, podAddress: Self.clientIP, prefix: 24)
+        cluster.extra.append(client.pod)
+        // The external client routes the externalIP to the node, as an upstream router would.
+        let externalIP = "203.0.113.10"
+        try client.pod.exec(["ip", "route", "add", "\(externalIP)/32", "via", Self.nodeIP])
+        let log = NSTemporaryDirectory() + "kp-eip-\(NetnsSupport.uniqueSuffix()).log"
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        try cluster.startHTTP("a", log: log)
+        let syncer = try Self.syncer(cluster)
+        var service = NFTablesApplierTests.service("eip", [Self.clusterIP], [Self.http])
+        service.spec.externalIPs = [externalIP]
+        try await Self.load(syncer, service, NFTablesApplierTests.slice("eip", "1", port: 8080, addresses: ["10.244.1.2"]), full: true)
+
+        #expect(try Self.who(from: client.pod, "http://\(externalIP)/who") == "a", "externalIP from the external client reaches the pod")
+        let requests = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(!requests.contains(Self.clientIP), "external traffic (policy Cluster) is masqueraded: \(requests)")
+        // Another port on the externalIP is not the Service's.
+        #expect(try Self.who(from: client.pod, "http://\(externalIP):81/who") == nil)
+    }
+
+    /// A pod reaching itself through its Service: without the hairpin masquerade the reply would come from
+    /// its own address and the connection would never complete.
+    @Test func podReachesItselfThroughItsService() async throws {
+        let cluster = try Cluster()
+        defer { cluster.destroy() }
+        let log = NSTemporaryDirectory() + "kp-hairpin-\(NetnsSupport.uniqueSuffix()).log"
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        try cluster.startHTTP("a", log: log)
+        let syncer = try Self.syncer(cluster)
+        let service = NFTablesApplierTests.service("self", [Self.clusterIP], [Self.http])
+        try await Self.load(syncer, service, NFTablesApplierTests.slice("self", "1", port: 8080, addresses: ["10.244.1.2"]), full: true)
+
+        let pod = try cluster.pod("a")
+        #expect(try Self.who(from: pod.pod, "http://\(Self.clusterIP)/who") == "a", "the pod reaches itself through the ClusterIP")
+        let requests = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        let hairpinned = requests.split(separator: "\n").filter { $0.contains("GET /who") && $0.hasPrefix("10.244.1.1 ") }
+        #expect(!hairpinned.isEmpty, "the hairpin request arrives from the node's address: \(requests)")
+    }
+
     @Test func removedEndpointIsAvoidedAfterAPartialSync() async throws {
         let cluster = try Cluster()
         defer { cluster.destroy() }
