@@ -82,7 +82,10 @@ let package = Package(
         .target(name: "CNICore"),
         .target(name: "Netlink", dependencies: ["CNetlink"]),
         // The plugin binary stays lean (no NIO, no argument parser): it starts in a few milliseconds.
-        .executableTarget(name: "kproxy-cni", dependencies: ["CNICore", "Netlink"]),
+        // Linked with the Swift runtime inside: a runtime starts the plugin for every pod, and loading the
+        // runtime's shared libraries was a third of its start-up (2.1 → 1.2 ms here).
+        .executableTarget(name: "kproxy-cni", dependencies: ["CNICore", "Netlink"],
+                          linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
 
         // Cluster DNS: wire codec and zone answerer (pure), UDP/TCP server and forwarder.
         .target(name: "DNSCore", dependencies: ["KubeAPI"]),

@@ -12,6 +12,9 @@ public protocol AllocationStore {
     func release(_ ip: IPAddress) throws(CNIError)
     /// Every current reservation.
     func allocations() throws(CNIError) -> [IPAddress: AttachmentKey]
+    /// The reservations of one attachment (ADD's duplicate check, DEL, CHECK): should not cost a walk over
+    /// every reservation, since it runs on every pod start and stop.
+    func addresses(of key: AttachmentKey) throws(CNIError) -> [IPAddress]
 }
 
 /// An in-memory store for tests and dry runs; one process only.
@@ -40,4 +43,8 @@ public final class InMemoryAllocationStore: AllocationStore {
     public func release(_ ip: IPAddress) throws(CNIError) { reserved[ip] = nil }
 
     public func allocations() throws(CNIError) -> [IPAddress: AttachmentKey] { reserved }
+
+    public func addresses(of key: AttachmentKey) throws(CNIError) -> [IPAddress] {
+        reserved.filter { $0.value == key }.map(\.key).sorted()
+    }
 }

@@ -8,6 +8,13 @@ import Darwin
 /// `last_reserved_ip.<set>` the round-robin position, and `lock` is `flock`ed for the whole
 /// operation, so concurrent plugin processes never hand out one address twice.
 ///
+/// An index `by-key/<containerID>@<ifname>` lists the addresses of each attachment, one per line, so
+/// ADD, DEL and CHECK cost a few file operations however many pods the node runs (host-local reads
+/// every reservation). The address files stay the truth: the index names candidates, an address counts
+/// only while its file names the attachment. The index is written before the address file and cleaned
+/// after it, so a process killed in between leaves at worst a stale index line, never an unindexed
+/// address; a store from before the index is indexed once, under the lock.
+///
 /// This is the one file in CNICore that makes system calls; it is kept to plain file operations.
 public struct DiskAllocationStore: AllocationStore {
     /// The network's directory.
@@ -25,14 +32,75 @@ public struct DiskAllocationStore: AllocationStore {
         while flock(fd, LOCK_EX) != 0 {
             guard errno == EINTR else { throw Self.ioError("flock", directory + "/lock") }
         }
+        try buildIndexIfMissing()
         return try body()
+    }
+
+    var indexDirectory: String { directory + "/by-key" }
+
+    func indexPath(_ key: AttachmentKey) -> String { indexDirectory + "/" + key.containerID + "@" + key.ifname }
+
+    private func buildIndexIfMissing() throws(CNIError) {
+        var info = stat()
+        if stat(indexDirectory, &info) == 0 { return }
+        guard errno == ENOENT else { throw Self.ioError("stat", indexDirectory) }
+        // Built in a temporary directory and renamed into place, so an interrupted build is redone.
+        let temporary = directory + "/by-key.building"
+        _ = try? Self.removeTree(temporary)
+        if mkdir(temporary, 0o755) != 0 { throw Self.ioError("mkdir", temporary) }
+        var byKey: [AttachmentKey: [IPAddress]] = [:]
+        for (ip, key) in try allocations() { byKey[key, default: []].append(ip) }
+        for (key, ips) in byKey {
+            try Self.writeFile(temporary + "/" + key.containerID + "@" + key.ifname, ips.sorted().map { "\($0)\n" }.joined())
+        }
+        if rename(temporary, indexDirectory) != 0 { throw Self.ioError("rename", indexDirectory) }
+    }
+
+    /// Index lines of `key`.
+    private func indexed(_ key: AttachmentKey) throws(CNIError) -> [IPAddress] {
+        guard let text = try Self.readFile(indexPath(key)) else { return [] }
+        return text.split(separator: "\n").compactMap { IPAddress(String($0)) }
+    }
+
+    private func writeIndex(_ key: AttachmentKey, _ ips: [IPAddress]) throws(CNIError) {
+        let path = indexPath(key)
+        if ips.isEmpty {
+            if unlink(path) != 0, errno != ENOENT { throw Self.ioError("unlink", path) }
+        } else {
+            try Self.writeFile(path, ips.map { "\($0)\n" }.joined())
+        }
+    }
+
+    /// Who an address file names, nil when there is no such file.
+    private func owner(_ ip: IPAddress) throws(CNIError) -> AttachmentKey? {
+        guard let text = try Self.readFile(directory + "/" + ip.description) else { return nil }
+        return Self.parseKey(text)
+    }
+
+    static func parseKey(_ text: String) -> AttachmentKey {
+        let lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map { String($0).trimmingWhitespace() }
+        return AttachmentKey(containerID: lines.first ?? "", ifname: lines.count > 1 ? lines[1] : "")
+    }
+
+    public func addresses(of key: AttachmentKey) throws(CNIError) -> [IPAddress] {
+        let candidates = try indexed(key)
+        var result: [IPAddress] = []
+        for ip in candidates where try owner(ip) == key { result.append(ip) }
+        // Lines a killed process left behind go now.
+        if result.count != candidates.count { try writeIndex(key, result) }
+        return result.sorted()
     }
 
     public func reserve(_ ip: IPAddress, for key: AttachmentKey, rangeSet: Int) throws(CNIError) -> Bool {
         let path = directory + "/" + ip.description
+        let before = try indexed(key)
+        if !before.contains(ip) { try writeIndex(key, before + [ip]) }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         if fd < 0 {
-            if errno == EEXIST { return false }
+            let failure = errno
+            try writeIndex(key, before)
+            if failure == EEXIST { return false }
+            errno = failure
             throw Self.ioError("open", path)
         }
         let ok = Self.writeAll(fd, "\(key.containerID)\n\(key.ifname)")
@@ -52,7 +120,9 @@ public struct DiskAllocationStore: AllocationStore {
 
     public func release(_ ip: IPAddress) throws(CNIError) {
         let path = directory + "/" + ip.description
+        let key = try owner(ip)
         if unlink(path) != 0, errno != ENOENT { throw Self.ioError("unlink", path) }
+        if let key { try writeIndex(key, try indexed(key).filter { $0 != ip }) }
     }
 
     public func allocations() throws(CNIError) -> [IPAddress: AttachmentKey] {
@@ -67,8 +137,7 @@ public struct DiskAllocationStore: AllocationStore {
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
             guard let ip = IPAddress(name), let text = try Self.readFile(directory + "/" + name) else { continue }
-            let lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map { String($0).trimmingWhitespace() }
-            out[ip] = AttachmentKey(containerID: lines.first ?? "", ifname: lines.count > 1 ? lines[1] : "")
+            out[ip] = Self.parseKey(text)
         }
         return out
     }
@@ -79,6 +148,20 @@ public struct DiskAllocationStore: AllocationStore {
         let code = errno
         let text = strerror(code).map { String(cString: $0) } ?? "errno \(code)"
         return CNIError(.ioFailure, "\(op) \(path): \(text)")
+    }
+
+    /// Removes a directory of plain files.
+    static func removeTree(_ path: String) throws(CNIError) {
+        guard let dir = opendir(path) else {
+            if errno == ENOENT { return }
+            throw ioError("opendir", path)
+        }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != ".", name != ".." { unlink(path + "/" + name) }
+        }
+        closedir(dir)
+        if rmdir(path) != 0, errno != ENOENT { throw ioError("rmdir", path) }
     }
 
     static func makeDirectories(_ path: String) throws(CNIError) {

@@ -12,11 +12,11 @@ public struct IPAllocator<Store: AllocationStore> {
     /// (an ADD for an existing attachment) or a set is full. All-or-nothing.
     public func allocate(for key: AttachmentKey) throws(CNIError) -> [CNIResult.IPConfig] {
         try store.withLock { () throws(CNIError) -> [CNIResult.IPConfig] in
-            let current = try store.allocations()
-            if let held = current.first(where: { $0.value == key }) {
-                throw CNIError(.internalFailure, "\(held.key) has been allocated to \(key), duplicate allocation is not allowed")
+            if let held = try store.addresses(of: key).first {
+                throw CNIError(.internalFailure, "\(held) has been allocated to \(key), duplicate allocation is not allowed")
             }
-            var taken = Set(current.keys)
+            // Candidates the store reports taken (its exclusive create decides), not a listing of all.
+            var taken = Set<IPAddress>()
             var done: [CNIResult.IPConfig] = []
             for (index, set) in config.rangeSets.enumerated() {
                 do throws(CNIError) {
@@ -64,7 +64,7 @@ public struct IPAllocator<Store: AllocationStore> {
     @discardableResult
     public func release(_ key: AttachmentKey) throws(CNIError) -> [IPAddress] {
         try store.withLock { () throws(CNIError) -> [IPAddress] in
-            let mine = try store.allocations().filter { $0.value == key }.map(\.key).sorted()
+            let mine = try store.addresses(of: key)
             for ip in mine { try store.release(ip) }
             return mine
         }
@@ -72,9 +72,7 @@ public struct IPAllocator<Store: AllocationStore> {
 
     /// The addresses `key` holds (for CHECK).
     public func addresses(of key: AttachmentKey) throws(CNIError) -> [IPAddress] {
-        try store.withLock { () throws(CNIError) -> [IPAddress] in
-            try store.allocations().filter { $0.value == key }.map(\.key).sorted()
-        }
+        try store.withLock { () throws(CNIError) -> [IPAddress] in try store.addresses(of: key) }
     }
 
     /// Releases every allocation whose attachment is not in `valid`; returns what was released.

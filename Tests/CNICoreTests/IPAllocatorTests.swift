@@ -133,9 +133,38 @@ enum Step: Sendable, CustomStringConvertible {
         try again.release(AttachmentKey(containerID: "ctr-a", ifname: "eth0"))
         try again.release(AttachmentKey(containerID: "ctr-a", ifname: "eth0"))
         #expect(try again.allocate(for: AttachmentKey(containerID: "ctr-c", ifname: "eth0")).map(\.address.description) == ["10.9.0.4/24"])
-        // host-local writes \r\n; both are read.
-        try DiskAllocationStore.writeFile(dir + "/k8s/10.9.0.77", "old\r\neth9")
-        #expect(try again.addresses(of: AttachmentKey(containerID: "old", ifname: "eth9")).map(\.description) == ["10.9.0.77"])
+        // An attachment's addresses come from the index, checked against the address files.
+        #expect(try DiskAllocationStore.readFile(dir + "/k8s/by-key/ctr-c@eth0") == "10.9.0.4\n")
+        #expect(try DiskAllocationStore.readFile(dir + "/k8s/by-key/ctr-a@eth0") == nil)
+
+        // A host-local data directory (no index, \r\n line ends) is indexed on first use.
+        let legacy = DiskAllocationStore(dataDir: dir, network: "hl")
+        try DiskAllocationStore.makeDirectories(legacy.directory)
+        try DiskAllocationStore.writeFile(legacy.directory + "/10.9.0.77", "old\r\neth9")
+        let fromHostLocal = IPAllocator(config: alloc.config, store: legacy)
+        #expect(try fromHostLocal.addresses(of: AttachmentKey(containerID: "old", ifname: "eth9")).map(\.description) == ["10.9.0.77"])
+        #expect(try fromHostLocal.release(AttachmentKey(containerID: "old", ifname: "eth9")).map(\.description) == ["10.9.0.77"])
+        #expect(try fromHostLocal.store.withLock { () throws(CNIError) in try fromHostLocal.store.allocations() }.isEmpty)
+    }
+
+    /// A process killed after writing the index line but before the address file leaves a line that
+    /// names nothing: it is not an allocation, does not block a new ADD and is dropped on the next read.
+    @Test func staleIndexLinesAreIgnoredAndDropped() throws {
+        var template = Array("/tmp/kp-cni-store-XXXXXX".utf8CString)
+        let made: String? = template.withUnsafeMutableBufferPointer { buf in
+            buf.baseAddress.flatMap { mkdtemp($0) }.map { String(cString: $0) }
+        }
+        let dir = try #require(made)
+        defer { _ = try? DiskAllocationStoreTests.removeTree(dir) }
+        let store = DiskAllocationStore(dataDir: dir, network: "k8s")
+        let alloc = IPAllocator(config: try IPAMConfig(json: ["subnet": "10.9.0.0/24"]), store: store)
+        let key = AttachmentKey(containerID: "ctr-k", ifname: "eth0")
+        _ = try alloc.addresses(of: key)  // creates the store and its index
+        try DiskAllocationStore.writeFile(dir + "/k8s/by-key/ctr-k@eth0", "10.9.0.200\n")
+        #expect(try alloc.addresses(of: key).isEmpty)
+        #expect(try DiskAllocationStore.readFile(dir + "/k8s/by-key/ctr-k@eth0") == nil)
+        #expect(try alloc.allocate(for: key).map(\.address.description) == ["10.9.0.2/24"])
+        #expect(try alloc.release(key).map(\.description) == ["10.9.0.2"])
     }
 
     @Test func unusableDirectoryIsIOError() {
