@@ -27,6 +27,10 @@ public final class NetlinkSocket {
             nl_socket_free(s)
             throw NetlinkError(code: rc, operation: "nl_connect", object: "NETLINK_ROUTE")
         }
+        // One recvmsg per answer instead of libnl's default peek-then-read: a buffer as large as any link
+        // or route message we ask for (a link with all its attributes is under 2 KiB).
+        nl_socket_disable_msg_peek(s)
+        _ = nl_socket_set_msg_buf_size(s, 32 * 1024)
         sock = s
     }
 

@@ -47,15 +47,21 @@ public enum PodNetwork {
     public static func attach(_ a: PodAttachment) throws(NetlinkError) -> AttachedLinks {
         let nsfd = try NetworkNamespace.open(path: a.netnsPath)
         defer { close(nsfd) }
-        try NetworkNamespace.run(fd: nsfd, name: a.netnsPath) { () throws(NetlinkError) in
-            if try NetlinkSocket().link(named: a.podInterface) != nil {
-                throw NetlinkError(code: EEXIST, operation: "interface already exists in \(a.netnsPath)", object: a.podInterface)
-            }
-        }
         let host = try NetlinkSocket()
         let bridge = try host.ensureBridge(name: a.bridge, mtu: a.mtu)
         for gw in a.bridgeAddresses { try host.addAddress(gw, index: bridge.index, allowExisting: true) }
-        try host.addVeth(hostName: a.hostInterface, peerName: a.podInterface, peerNamespaceFD: nsfd, mtu: a.mtu, master: bridge.index)
+        do throws(NetlinkError) {
+            // The kernel refuses the pair when either name is taken; only then look for which one it was.
+            try host.addVeth(hostName: a.hostInterface, peerName: a.podInterface, peerNamespaceFD: nsfd, mtu: a.mtu, master: bridge.index)
+        } catch where error.isExists {
+            let podSideExists = try NetworkNamespace.run(fd: nsfd, name: a.netnsPath) { () throws(NetlinkError) -> Bool in
+                try NetlinkSocket().link(named: a.podInterface) != nil
+            }
+            if podSideExists {
+                throw NetlinkError(code: EEXIST, operation: "interface already exists in \(a.netnsPath)", object: a.podInterface)
+            }
+            throw NetlinkError(code: EEXIST, operation: "host interface already exists", object: a.hostInterface)
+        }
         do throws(NetlinkError) {
             guard let hostLink = try host.link(named: a.hostInterface) else {
                 throw NetlinkError(code: -2, operation: "veth vanished", object: a.hostInterface)

@@ -58,8 +58,12 @@ struct CNIPluginTests {
         #expect(try TCPProbe.connects(from: p1.name, to: "10.244.5.3", port: 7002))
         // An interface name taken inside the pod fails too, and leaks no address.
         try p1.exec(["ip", "link", "add", "net1", "type", "veth", "peer", "name", "net1p"])
-        #expect(throws: CNIError.self) { try runner.kproxy(inv("ADD", "c1x", p1, ifname: "net1"), config: conf) }
+        let taken = #expect(throws: CNIError.self) { try runner.kproxy(inv("ADD", "c1x", p1, ifname: "net1"), config: conf) }
+        #expect(taken?.description.contains("already exists") == true && taken?.description.contains("net1") == true,
+                "\(String(describing: taken))")
         #expect(runner.allocatedAddresses() == ["10.244.5.2", "10.244.5.3"])
+        // … and leaves no host end behind.
+        #expect(!(try node.exec(["ip", "-o", "link"]).contains(HostInterfaceName.forAttachment(AttachmentKey(containerID: "c1x", ifname: "net1")))))
 
         // CHECK with the ADD result as prevResult passes; STATUS reports available.
         var checkConf = conf
