@@ -1,4 +1,5 @@
 import DNSCore
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -6,38 +7,31 @@ import NIOPosix
 import Glibc
 #endif
 
-/// Serves DNS on one address over UDP (one SO_REUSEPORT socket per event loop) and TCP
-/// (length-prefixed messages, several per connection, closed after an idle timeout).
+/// Serves DNS on one address over UDP (one SO_REUSEPORT socket per thread, see `UDPWorker`) and TCP
+/// (length-prefixed messages, several per connection, closed after an idle timeout, on the event loops).
 public final class DNSServer: Sendable {
     public let processor: QueryProcessor
     /// The bound UDP address (port chosen by the kernel when asked for 0); TCP uses the same port.
     public let localAddress: SocketAddress
-    private let udpChannels: [any Channel]
+    private let udpWorkers: [UDPWorker]
     private let tcpChannel: any Channel
 
-    private init(processor: QueryProcessor, localAddress: SocketAddress, udpChannels: [any Channel], tcpChannel: any Channel) {
-        self.processor = processor; self.localAddress = localAddress; self.udpChannels = udpChannels; self.tcpChannel = tcpChannel
+    private init(processor: QueryProcessor, localAddress: SocketAddress, udpWorkers: [UDPWorker], tcpChannel: any Channel) {
+        self.processor = processor; self.localAddress = localAddress; self.udpWorkers = udpWorkers; self.tcpChannel = tcpChannel
     }
 
-    /// Binds UDP and TCP on `host:port` (0 picks a free port, shared by both).
+    /// Binds UDP and TCP on `host:port` (0 picks a free port, shared by both): `udpThreads` UDP sockets
+    /// (default: one per event loop of `group`), TCP on `group`.
     public static func bind(host: String, port: Int, processor: QueryProcessor, group: MultiThreadedEventLoopGroup,
-                            tcpIdleTimeout: TimeAmount = .seconds(10)) async throws -> DNSServer {
-        var udp: [any Channel] = []
+                            udpThreads: Int? = nil, tcpIdleTimeout: TimeAmount = .seconds(10)) async throws -> DNSServer {
+        var udp: [UDPWorker] = []
         var boundPort = port
         do {
-            for loop in group.makeIterator() {
-                let channel = try await DatagramBootstrap(group: loop)
-                    .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .channelOption(ChannelOptions.Types.SocketOption(level: .socket, name: .init(rawValue: SO_REUSEPORT)), value: 1)
-                    .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
-                    .channelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(processor: processor))
-                        }
-                    }
-                    .bind(host: host, port: boundPort).get()
-                if boundPort == 0 { boundPort = channel.localAddress?.port ?? 0 }
-                udp.append(channel)
+            let threads = max(1, udpThreads ?? Array(group.makeIterator()).count)
+            for _ in 0..<threads {
+                let worker = try UDPWorker(address: try SocketAddress.makeAddressResolvingHost(host, port: boundPort), processor: processor)
+                if boundPort == 0 { boundPort = worker.localAddress.port ?? 0 }
+                udp.append(worker)
             }
             let tcp = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 256)
@@ -53,36 +47,25 @@ public final class DNSServer: Sendable {
                 }
                 .bind(host: host, port: boundPort).get()
             guard let address = udp.first?.localAddress else { throw ChannelError.unknownLocalAddress }
-            return DNSServer(processor: processor, localAddress: address, udpChannels: udp, tcpChannel: tcp)
+            for worker in udp { worker.start() }
+            return DNSServer(processor: processor, localAddress: address, udpWorkers: udp, tcpChannel: tcp)
         } catch {
-            for channel in udp { try? await channel.close() }
+            for worker in udp { Glibc.close(worker.fd) }
             throw error
         }
     }
 
-    /// Closes every socket.
+    /// Closes every socket (the UDP threads end within their receive timeout).
     public func close() async {
-        for channel in udpChannels { try? await channel.close() }
-        try? await tcpChannel.close()
-    }
-}
-
-final class UDPQueryHandler: ChannelInboundHandler {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    let processor: QueryProcessor
-    init(processor: QueryProcessor) { self.processor = processor }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let envelope = unwrapInboundIn(data)
-        let channel = context.channel
-        let remote = envelope.remoteAddress
-        processor.handle(Array(envelope.data.readableBytesView), transport: .init(tcp: false, ipv6: remote.isIPv6)) { bytes in
-            channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: channel.allocator.buffer(bytes: bytes)), promise: nil)
+        let workers = udpWorkers
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            // `stop` waits for a thread: not on the cooperative pool.
+            Thread {
+                for worker in workers { worker.stop() }
+                done.resume()
+            }.start()
         }
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // ICMP errors and the like on an unconnected UDP socket: keep serving.
+        try? await tcpChannel.close()
     }
 }
 
@@ -95,7 +78,21 @@ final class TCPQueryHandler: ChannelInboundHandler {
         let frame = unwrapInboundIn(data)
         let channel = context.channel
         let ipv6 = channel.remoteAddress?.isIPv6 ?? false
-        processor.handle(Array(frame.readableBytesView), transport: .init(tcp: true, ipv6: ipv6)) { bytes in
+        let transport = QueryProcessor.Transport(tcp: true, ipv6: ipv6)
+        var out = channel.allocator.buffer(capacity: 2 + 4096)
+        let cached: Int? = frame.withUnsafeReadableBytes { query in
+            out.writeWithUnsafeMutableBytes(minimumWritableBytes: 2 + 4096) { space in
+                guard let n = processor.answerFromCache(query, transport: transport, into: UnsafeMutableRawBufferPointer(rebasing: space.dropFirst(2))) else { return 0 }
+                space[0] = UInt8(n >> 8)
+                space[1] = UInt8(n & 0xFF)
+                return 2 + n
+            } > 0 ? 1 : nil
+        }
+        if cached != nil {
+            context.writeAndFlush(NIOAny(out), promise: nil)
+            return
+        }
+        processor.handle(Array(frame.readableBytesView), transport: transport) { bytes in
             var out = channel.allocator.buffer(capacity: bytes.count + 2)
             out.writeInteger(UInt16(truncatingIfNeeded: bytes.count))
             out.writeBytes(bytes)

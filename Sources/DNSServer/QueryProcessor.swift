@@ -28,6 +28,22 @@ public final class QueryProcessor: Sendable {
         loopProbe = DNSName("\(token).kproxy-loop-probe") ?? .root
     }
 
+    /// Answers a plain query whose response for this index is already known, writing it into `out`;
+    /// returns its length, or nil when `handle` must answer (the first time, forwarded names, anything
+    /// unusual). No allocation beyond the cache key.
+    public func answerFromCache(_ packet: UnsafeRawBufferPointer, transport: Transport, into out: UnsafeMutableRawBufferPointer) -> Int? {
+        let start = ContinuousClock.now
+        guard let shape = DNSQueryShape.parse(packet, tcp: transport.tcp) else { return nil }
+        let snapshot = store.snapshot
+        guard let template = snapshot.responses.get(shape.key),
+              let length = shape.patch(template, query: packet, into: out) else { return nil }
+        let typeOffset = 12 + shape.questionLength - 4
+        let type = DNSType(rawValue: UInt16(packet[typeOffset]) << 8 | UInt16(packet[typeOffset + 1]))
+        metrics.request(tcp: transport.tcp, ipv6: transport.ipv6, type: type)
+        metrics.response(DNSRCode(rawValue: UInt16(out[3] & 0x0F)), type: type, duration: ContinuousClock.now - start)
+        return length
+    }
+
     /// Answers `packet`; `reply` is called once with the response bytes (now, or later for
     /// forwarded names) or never when the packet is dropped (no header, or itself a response).
     public func handle(_ packet: [UInt8], transport: Transport, reply: @escaping @Sendable ([UInt8]) -> Void) {
@@ -58,9 +74,20 @@ public final class QueryProcessor: Sendable {
             metrics.response(r.rcode, type: type, duration: ContinuousClock.now - start)
             reply(r.encode(maxSize: limit))
         }
-        switch ZoneAnswerer.answer(query, index: store.index) {
-        case .response(let response):
-            finish(response)
+        let snapshot = store.snapshot
+        switch ZoneAnswerer.answer(query, index: snapshot.index) {
+        case .response(var response):
+            // Authoritative answers of a synced index depend only on the question: keep the wire form for
+            // the next query of the same shape (truncated ones are redone, so TCP retries get them whole).
+            response.header.recursionAvailable = true
+            metrics.response(response.rcode, type: type, duration: ContinuousClock.now - start)
+            let bytes = response.encode(maxSize: limit)
+            if snapshot.index.synced, response.rcode == .noError || response.rcode == .nxDomain,
+               bytes.count >= 4, bytes[2] & 0x02 == 0,
+               let shape = packet.withUnsafeBytes({ DNSQueryShape.parse($0, tcp: transport.tcp) }) {
+                snapshot.responses.put(shape.key, bytes)
+            }
+            reply(bytes)
         case .forward:
             guard let q = query.questions.first else { return finish(.response(to: query, rcode: .formErr)) }
             if q.name == loopProbe, let forwarder {

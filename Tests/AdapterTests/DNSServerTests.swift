@@ -168,6 +168,47 @@ import Testing
         }
     }
 
+    /// The first query of a shape is answered in full and remembered; the next one of that shape (any case,
+    /// any ID) comes from the cache with the same bytes as a full answer; a new index starts an empty cache.
+    @Test func repeatedQueriesComeFromTheResponseCacheUntilTheIndexChanges() async throws {
+        let store = IndexStore(Self.index())
+        let processor = QueryProcessor(store: store, forwarder: nil, metrics: DNSMetrics(), logger: Logger(label: "test"))
+        let udp = QueryProcessor.Transport(tcp: false, ipv6: false)
+        func query(_ name: String, id: UInt16) -> [UInt8] {
+            var header = DNSHeader(id: id)
+            header.recursionDesired = true
+            return DNSMessage(header: header, questions: [DNSQuestion(name: DNSName(name) ?? .root, type: .a)]).encode()
+        }
+        func full(_ packet: [UInt8]) async -> [UInt8] {
+            await withCheckedContinuation { done in processor.handle(packet, transport: udp) { done.resume(returning: $0) } }
+        }
+        func cached(_ packet: [UInt8]) -> [UInt8]? {
+            var out = [UInt8](repeating: 0, count: 4096)
+            let length = packet.withUnsafeBytes { q in out.withUnsafeMutableBytes { processor.answerFromCache(q, transport: udp, into: $0) } }
+            return length.map { Array(out.prefix($0)) }
+        }
+        let first = query("web.default.svc.cluster.local", id: 1), second = query("WEB.Default.svc.cluster.local", id: 2)
+        #expect(cached(first) == nil, "nothing cached yet")
+        _ = await full(first)
+        let hit = try #require(cached(second))
+        #expect(hit == (await full(second)))
+        #expect(try DNSMessage.decode(hit).answers.first?.data == .a(IPAddress("10.96.0.20") ?? IPAddress(ipv4: 0)))
+        // Misses (NXDOMAIN) are cached as well; forwarded names never are.
+        _ = await full(query("nope.default.svc.cluster.local", id: 3))
+        #expect(cached(query("nope.default.svc.cluster.local", id: 4)).map { $0[3] & 0x0F } == 3)
+        _ = await full(query("www.example.test", id: 5))
+        #expect(cached(query("www.example.test", id: 6)) == nil)
+
+        // A rebuilt index (web moved) is answered afresh.
+        func meta(_ name: String) -> ObjectMeta { var m = ObjectMeta(); m.name = name; m.namespace = "default"; return m }
+        var moved = ServiceSpec()
+        moved.clusterIP = "10.96.0.99"; moved.clusterIPs = ["10.96.0.99"]
+        store.publish(ServiceIndex.build(options: ZoneOptions(), services: [Service(metadata: meta("web"), spec: moved)], slices: [EndpointSlice]()))
+        #expect(cached(second) == nil)
+        let answer = try DNSMessage.decode(await full(second))
+        #expect(answer.answers.first?.data == .a(IPAddress("10.96.0.99") ?? IPAddress(ipv4: 0)))
+    }
+
     @Test func selfForwardingIsRecognised() throws {
         let listen = try SocketAddress(ipAddress: "0.0.0.0", port: 53)
         #expect(ResolvConf.isSelf(try SocketAddress(ipAddress: "127.0.0.53", port: 53), listen: listen))
