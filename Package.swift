@@ -29,8 +29,8 @@ let package = Package(
                        providers: [.apt(["libnftnl-dev", "libmnl-dev"])]),
         .systemLibrary(name: "CNetlink", path: "Sources/CNetlink", pkgConfig: "libnl-route-3.0",
                        providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
-        // recvmmsg/sendmmsg (glibc hides them behind _GNU_SOURCE) for the DNS server's UDP loop.
-        .systemLibrary(name: "CUDPBatch", path: "Sources/CUDPBatch"),
+        // recvmmsg/sendmmsg and malloc_trim, which Swift's Glibc module does not show, for the DNS server.
+        .systemLibrary(name: "CLinuxExtras", path: "Sources/CLinuxExtras"),
 
         // Kubernetes objects, validation, selectors, patches, IP/CIDR values. Foundation only.
         .target(name: "KubeAPI"),
@@ -96,7 +96,7 @@ let package = Package(
         // Cluster DNS: wire codec and zone answerer (pure), UDP/TCP server and forwarder.
         .target(name: "DNSCore", dependencies: ["KubeAPI"]),
         .target(name: "DNSServer", dependencies: [
-            "KubeAPI", "KubeClient", "DNSCore", "HTTPServing", "CUDPBatch",
+            "KubeAPI", "KubeClient", "DNSCore", "HTTPServing", "CLinuxExtras",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

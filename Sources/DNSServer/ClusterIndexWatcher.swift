@@ -1,3 +1,4 @@
+import CLinuxExtras
 import DNSCore
 import Foundation
 import KubeAPI
@@ -19,9 +20,14 @@ public struct ClusterIndexWatcher: Sendable {
         self.options = options
         self.store = store
         self.logger = logger
-        services = Informer(KubeListWatcher<Service>(client: client), logger: logger)
-        slices = Informer(KubeListWatcher<EndpointSlice>(client: client), logger: logger)
-        pods = options.pods == .verified ? Informer(KubeListWatcher<Pod>(client: client), logger: logger) : nil
+        // Events only mark the index dirty (the rebuild reads the caches), so one pending event is enough.
+        services = Informer(KubeListWatcher<Service>(client: client), eventBuffering: .bufferingNewest(1),
+                            transform: DNSObjectTrim.service, logger: logger)
+        slices = Informer(KubeListWatcher<EndpointSlice>(client: client), eventBuffering: .bufferingNewest(1),
+                          transform: DNSObjectTrim.endpointSlice, logger: logger)
+        pods = options.pods == .verified
+            ? Informer(KubeListWatcher<Pod>(client: client), eventBuffering: .bufferingNewest(1), transform: DNSObjectTrim.pod, logger: logger)
+            : nil
     }
 
     /// True once every informer has listed.
@@ -58,6 +64,9 @@ public struct ClusterIndexWatcher: Sendable {
                                        pods: pods?.snapshot().values.map { $0 } ?? [],
                                        serial: UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)))
         store.publish(index)
+        // The previous index and the decoding garbage of the events that led here are free now; glibc would
+        // keep those pages in its arenas (the process's size would stay at its high-water mark).
+        kp_malloc_trim()
         logger.debug("index rebuilt: \(index.nameCount) names in \(ContinuousClock.now - start)")
     }
 }

@@ -38,21 +38,27 @@ public final class IndexStore: Sendable {
 /// snapshot). Bounded: when full it starts over, so names that are asked for again come back at once.
 public final class ResponseCache: Sendable {
     public static let defaultEntries = 65_536
-    private let entries = Mutex<[[UInt8]: [UInt8]]>([:])
+    private let entries = Mutex<[Key: [UInt8]]>([:])
     let limit: Int
+
+    /// The key bytes, hashed in one pass (an array of bytes hashes element by element).
+    struct Key: Hashable, Sendable {
+        var bytes: [UInt8]
+        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+    }
 
     init(limit: Int) { self.limit = limit }
 
     func get(_ key: [UInt8]) -> [UInt8]? {
         guard limit > 0 else { return nil }
-        return entries.withLock { $0[key] }
+        return entries.withLock { $0[Key(bytes: key)] }
     }
 
     func put(_ key: [UInt8], _ response: [UInt8]) {
         guard limit > 0 else { return }
         entries.withLock { table in
             if table.count >= limit { table.removeAll(keepingCapacity: true) }
-            table[key] = response
+            table[Key(bytes: key)] = response
         }
     }
 

@@ -1,4 +1,4 @@
-import CUDPBatch
+import CLinuxExtras
 import DNSCore
 import Foundation
 import NIOCore

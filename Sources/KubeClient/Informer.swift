@@ -16,6 +16,7 @@ public final class Informer<T: KubeObject>: Sendable {
     private let source: any ListWatcher<T>
     private let timing: InformerTiming
     private let logger: Logger
+    private let transform: (@Sendable (T) -> T)?
     private let state = Mutex(State())
 
     private struct State: ~Copyable {
@@ -27,11 +28,16 @@ public final class Informer<T: KubeObject>: Sendable {
         var waiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
     }
 
+    /// `transform` is applied to every object before it is cached or delivered (client-go's
+    /// `SetTransform`): a consumer that reads a few fields drops the rest there, so the cache holds only
+    /// what it needs.
     public init(_ source: some ListWatcher<T>, timing: InformerTiming = InformerTiming(),
                 eventBuffering: AsyncStream<InformerEvent<T>>.Continuation.BufferingPolicy = .unbounded,
+                transform: (@Sendable (T) -> T)? = nil,
                 logger: Logger = Logger(label: "kproxy.informer")) {
         self.source = source
         self.timing = timing
+        self.transform = transform
         var logger = logger
         logger[metadataKey: "kind"] = "\(T.resourceInfo.kind)"
         self.logger = logger
@@ -84,7 +90,7 @@ public final class Informer<T: KubeObject>: Sendable {
                 if needsList {
                     let list = try await source.list()
                     resourceVersion = list.metadata.resourceVersion ?? ""
-                    replace(with: list.items, resourceVersion: resourceVersion)
+                    replace(with: transform.map { list.items.map($0) } ?? list.items, resourceVersion: resourceVersion)
                     needsList = false
                     backoff.reset()
                 }
@@ -110,8 +116,8 @@ public final class Informer<T: KubeObject>: Sendable {
         var received = 0
         for try await event in stream {
             switch event {
-            case .added(let object), .modified(let object): upsert(object)
-            case .deleted(let object): remove(object)
+            case .added(let object), .modified(let object): upsert(transform?(object) ?? object)
+            case .deleted(let object): remove(transform?(object) ?? object)
             case .bookmark: break
             case .error(let status): throw KubeClientError.status(status)
             }

@@ -1,4 +1,4 @@
-import DNSCore
+@testable import DNSCore
 import DNSServer
 import Foundation
 import KubeAPI
@@ -207,6 +207,49 @@ import Testing
         #expect(cached(second) == nil)
         let answer = try DNSMessage.decode(await full(second))
         #expect(answer.answers.first?.data == .a(IPAddress("10.96.0.99") ?? IPAddress(ipv4: 0)))
+    }
+
+    /// The DNS informers keep trimmed objects: the index built from them equals the one built from the
+    /// objects as the API serves them (labels, annotations, status, managed fields and all).
+    @Test func trimmedObjectsBuildTheSameIndex() throws {
+        func meta(_ name: String, labels: [String: String]? = nil) -> ObjectMeta {
+            var m = ObjectMeta()
+            m.name = name; m.namespace = "team"; m.uid = "uid-\(name)"; m.resourceVersion = "7"
+            m.labels = (labels ?? [:]).merging(["app": name]) { a, _ in a }
+            m.annotations = ["note": String(repeating: "x", count: 200)]
+            m.managedFields = .array([.object(["manager": .string("kubectl")])])
+            return m
+        }
+        var http = ServicePort(name: "http", protocol: .tcp, port: 80, targetPort: .int(8080))
+        http.appProtocol = "http"
+        var web = ServiceSpec(); web.clusterIP = "10.96.0.20"; web.clusterIPs = ["10.96.0.20", "fd00::20"]; web.ports = [http]
+        web.selector = ["app": "web"]; web.sessionAffinity = .clientIP
+        var headless = ServiceSpec(); headless.clusterIP = "None"; headless.clusterIPs = ["None"]; headless.ports = [http]
+        headless.publishNotReadyAddresses = true
+        var ext = ServiceSpec(); ext.type = .externalName; ext.externalName = "www.example.test"
+        var status = ServiceStatus(); status.loadBalancer = LoadBalancerStatus(ingress: [LoadBalancerIngress(ip: "203.0.113.1")])
+        let services = [Service(metadata: meta("web"), spec: web, status: status), Service(metadata: meta("db"), spec: headless),
+                        Service(metadata: meta("ext"), spec: ext)]
+        var ref = ObjectReference(); ref.kind = "Pod"; ref.name = "db-0"; ref.namespace = "team"; ref.uid = "u"
+        let endpoints = [
+            Endpoint(addresses: ["10.244.1.5"], conditions: EndpointConditions(ready: true, serving: true, terminating: false),
+                     hostname: "db-0", targetRef: ref, nodeName: "n1", zone: "z"),
+            Endpoint(addresses: ["10.244.1.6"], conditions: EndpointConditions(ready: false, serving: true), targetRef: ref),
+        ]
+        let slice = EndpointSlice(metadata: meta("db-x", labels: [EndpointSlice.serviceNameLabel: "db", "kubernetes.io/managed-by": "x"]),
+                                  addressType: .ipv4, endpoints: endpoints,
+                                  ports: [EndpointPort(name: "http", protocol: .tcp, port: 8080, appProtocol: "http")])
+        var podStatus = PodStatus(); podStatus.podIP = "10.244.1.5"; podStatus.podIPs = [PodIP(ip: "10.244.1.5")]; podStatus.phase = .running
+        let pods = [Pod(metadata: meta("db-0"), status: podStatus)]
+        for mode in PodRecordMode.allCases {
+            let options = ZoneOptions(pods: mode, endpointPodNames: mode == .verified)
+            let full = ServiceIndex.build(options: options, services: services, slices: [slice], pods: pods)
+            let trimmed = ServiceIndex.build(options: options, services: services.map(DNSObjectTrim.service),
+                                             slices: [DNSObjectTrim.endpointSlice(slice)], pods: pods.map(DNSObjectTrim.pod))
+            #expect(full.nodes == trimmed.nodes, "\(mode)")
+            #expect(full.podIPs == trimmed.podIPs, "\(mode)")
+            #expect(full.nameCount > 5)
+        }
     }
 
     @Test func selfForwardingIsRecognised() throws {

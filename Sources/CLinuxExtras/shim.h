@@ -1,9 +1,10 @@
-// recvmmsg/sendmmsg for the DNS server's UDP loop. glibc declares them (and struct mmsghdr) only under
-// _GNU_SOURCE, which Swift's Glibc module does not set, and defining it here would make this module's view
-// of the system headers differ from Glibc's. So the struct is declared under its own name with glibc's
-// layout, and the two functions with it.
-#ifndef KPROXY_CUDPBATCH_H
-#define KPROXY_CUDPBATCH_H
+// Linux/glibc calls Swift's Glibc module does not show: recvmmsg/sendmmsg (declared by glibc only under
+// _GNU_SOURCE, which Glibc does not set; defining it here would make this module's view of the system
+// headers differ from Glibc's, so struct mmsghdr is declared under its own name with glibc's layout) and
+// malloc_trim (<malloc.h>).
+#ifndef KPROXY_CLINUXEXTRAS_H
+#define KPROXY_CLINUXEXTRAS_H
+#include <stddef.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -28,4 +29,7 @@ static inline int kp_recvmmsg(int fd, struct kp_mmsghdr *messages, unsigned int 
 static inline int kp_sendmmsg(int fd, struct kp_mmsghdr *messages, unsigned int count) {
     return sendmmsg(fd, messages, count, 0);
 }
+/// Returns freed heap memory to the kernel (glibc keeps it otherwise), e.g. after rebuilding a large index.
+extern int malloc_trim(size_t pad);
+static inline void kp_malloc_trim(void) { (void)malloc_trim(0); }
 #endif
