@@ -90,7 +90,7 @@ struct DNSWireReader {
         let start = offset
         let end = offset + length
         if type == .opt {
-            guard name.labels.isEmpty else { throw .badOPT }
+            guard name == .root else { throw .badOPT }
             var edns = EDNS(udpPayloadSize: cls)
             edns.extendedRCode = UInt8(ttl >> 24)
             edns.version = UInt8((ttl >> 16) & 0xFF)

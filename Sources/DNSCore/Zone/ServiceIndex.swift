@@ -76,8 +76,8 @@ public struct ServiceIndex: Sendable {
     /// The SOA record of the zone.
     public var soa: DNSRecord {
         let zone = options.zone
-        let mname = DNSName(unchecked: [Array("ns".utf8), Array("dns".utf8)] + zone.labels)
-        let rname = DNSName(unchecked: [Array("hostmaster".utf8)] + zone.labels)
+        let mname = zone.prepending([Array("ns".utf8), Array("dns".utf8)])
+        let rname = zone.prepending([Array("hostmaster".utf8)])
         return DNSRecord(name: zone, ttl: options.ttl,
                          data: .soa(SOAData(mname: mname, rname: rname, serial: serial, refresh: 7200, retry: 1800,
                                             expire: 86400, minimum: options.ttl)))
@@ -85,7 +85,7 @@ public struct ServiceIndex: Sendable {
 
     /// `ns.dns.<zone>`, the name server the apex NS record names.
     public var nameserverName: DNSName {
-        DNSName(unchecked: [Array("ns".utf8), Array("dns".utf8)] + options.zone.labels)
+        options.zone.prepending([Array("ns".utf8), Array("dns".utf8)])
     }
 
     /// True when pod `ip` exists in `namespace` (verified mode).

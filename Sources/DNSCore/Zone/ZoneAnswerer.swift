@@ -46,7 +46,7 @@ public enum ZoneAnswerer {
             r.rcode = .refused
             return .response(r)
         }
-        let relative = q.name.labels.count - zone.labels.count
+        let relative = q.name.labelCount - zone.labelCount
         if relative == 0 {
             switch q.type {
             case .soa: r.answers = [index.soa]
