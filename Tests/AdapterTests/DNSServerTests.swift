@@ -247,6 +247,7 @@ import Testing
             let trimmed = ServiceIndex.build(options: options, services: services.map(DNSObjectTrim.service),
                                              slices: [DNSObjectTrim.endpointSlice(slice)], pods: pods.map(DNSObjectTrim.pod))
             #expect(full.nodes == trimmed.nodes, "\(mode)")
+            #expect(full.clusterServices == trimmed.clusterServices && full.reverse == trimmed.reverse, "\(mode)")
             #expect(full.podIPs == trimmed.podIPs, "\(mode)")
             #expect(full.nameCount > 5)
         }

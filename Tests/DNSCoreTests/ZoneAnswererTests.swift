@@ -169,6 +169,9 @@ private func check(_ c: ZoneCase, _ index: ServiceIndex) {
         #expect(ZoneAnswerer.answer(query("example.com.", .a), index: ZoneFixture.index()) == .forward)
         #expect(ZoneAnswerer.answer(query("9.9.9.9.in-addr.arpa.", .ptr), index: ZoneFixture.index()) == .forward)
         #expect(ZoneAnswerer.answer(query("0.0.10.in-addr.arpa.", .ptr), index: ZoneFixture.index()) == .forward)
+        // Only the canonical reverse name of a ClusterIP is ours.
+        #expect(ZoneAnswerer.answer(query("01.0.0.10.in-addr.arpa.", .ptr), index: ZoneFixture.index()) == .forward)
+        #expect(ZoneAnswerer.answer(query("1.0.0.010.in-addr.arpa.", .ptr), index: ZoneFixture.index()) == .forward)
     }
 
     @Test func externalNameIsChasedUpstream() {

@@ -26,7 +26,8 @@ extension ServiceIndex {
                 for ip in ips.compactMap({ IPAddress($0) }) { podIPs[ns, default: []].insert(ip) }
             }
         }
-        return ServiceIndex(options: options, synced: synced, serial: serial, nodes: b.nodes, podIPs: podIPs)
+        return ServiceIndex(options: options, synced: synced, serial: serial, nodes: b.nodes, clusterServices: b.clusterServices,
+                            reverse: b.reverse, podIPs: podIPs)
     }
 
     /// `10-244-1-5` for 10.244.1.5, `fd00--5` for fd00::5 (the dashed form CoreDNS uses).
@@ -39,6 +40,8 @@ extension ServiceIndex {
         let options: ZoneOptions
         let zoneKey: String
         var nodes: [String: ZoneNode] = [:]
+        var clusterServices: [String: ServiceIndex.ClusterService] = [:]
+        var reverse: [IPAddress: [String]] = [:]
 
         init(options: ZoneOptions) {
             self.options = options
@@ -82,7 +85,7 @@ extension ServiceIndex {
         mutating func add(_ service: Service, name: String, namespace: String, slices: [EndpointSlice]) {
             let serviceKey = key("\(name).\(namespace).svc")
             touch(key("\(namespace).svc"))
-            guard let serviceName = DNSName(serviceKey) else { return }
+            guard DNSName(serviceKey) != nil else { return }
             if service.type == .externalName {
                 if let target = service.spec.externalName.flatMap({ DNSName($0) }) {
                     update(serviceKey) { $0.cname = target }
@@ -95,23 +98,13 @@ extension ServiceIndex {
             }
             let ips = service.allocatedClusterIPs.compactMap { IPAddress($0) }
             guard !ips.isEmpty else { return }
-            let ports = service.spec.ports ?? []
-            let distinctPorts = Array(Set(ports.map(\.port))).sorted()
-            let weight = UInt16(100 / max(1, distinctPorts.count))
-            update(serviceKey) { node in
-                for ip in ips { ip.isIPv4 ? node.a.append(ip) : node.aaaa.append(ip) }
-                node.srv = distinctPorts.map { SRVData(priority: 0, weight: weight, port: UInt16(truncatingIfNeeded: $0), target: serviceName) }
+            // Compact: ServiceIndex.node(_:) makes the service's names from this record on lookup.
+            let ports = (service.spec.ports ?? []).map { port in
+                ServiceIndex.ClusterService.Port(name: port.name.map { $0.lowercased() }, proto: (port.protocol ?? .tcp).rawValue.lowercased(),
+                                                 port: UInt16(truncatingIfNeeded: port.port))
             }
-            for port in ports {
-                guard let portName = port.name, !portName.isEmpty else { continue }
-                let proto = (port.protocol ?? .tcp).rawValue.lowercased()
-                update("_\(portName.lowercased())._\(proto).\(serviceKey)") {
-                    $0.srv = [SRVData(priority: 0, weight: 100, port: UInt16(truncatingIfNeeded: port.port), target: serviceName)]
-                }
-            }
-            for ip in ips {
-                update(ip.reverseDNSName) { $0.ptr.append(serviceName) }
-            }
+            clusterServices[serviceKey] = ServiceIndex.ClusterService(ips: ips, ports: ports)
+            for ip in ips { reverse[ip, default: []].append(serviceKey) }
         }
 
         struct EndpointEntry {
