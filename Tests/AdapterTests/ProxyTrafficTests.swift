@@ -211,6 +211,45 @@ struct ProxyTrafficTests {
         #expect(try Self.who(from: client.pod, "http://\(externalIP):81/who") == nil)
     }
 
+    /// The ip6 table: an IPv6 ClusterIP is DNAT-ed to an IPv6 pod, and a port it does not serve is rejected.
+    @Test func ipv6ClusterIPReachesThePod() async throws {
+        let cluster = try Cluster()
+        defer { cluster.destroy() }
+        let pod = try VethPod.create(host: cluster.node, hostAddress: "fd00:244:9::1", podAddress: "fd00:244:9::2", prefix: 64)
+        cluster.extra.append(pod.pod)
+        try cluster.node.exec(["sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1"])
+        try cluster.node.exec(["ip", "-6", "route", "add", "fd00:96::/112", "dev", pod.hostInterface])
+        // The server can bind its address only once duplicate address detection has passed.
+        let settled = try ProxyDaemonE2ETests.eventually(10) {
+            let podTentative = try pod.pod.exec(["ip", "-6", "addr", "show", "tentative"])
+            let nodeTentative = try cluster.node.exec(["ip", "-6", "addr", "show", "tentative"])
+            return !podTentative.contains("fd00:244:9::2") && !nodeTentative.contains("fd00:244:9::1")
+        }
+        try #require(settled, "IPv6 addresses stayed tentative")
+        let dir = NSTemporaryDirectory() + "kp-www6-\(NetnsSupport.uniqueSuffix())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        cluster.directories.append(dir)
+        try Data("v6".utf8).write(to: URL(fileURLWithPath: dir + "/who"))
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: NetnsSupport.ipTool)
+        server.arguments = ["netns", "exec", pod.pod.name, "/usr/bin/python3", "-m", "http.server", "8080",
+                            "--bind", "fd00:244:9::2", "--directory", dir]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        cluster.processes.append(server)
+        let ready = try ProxyDaemonE2ETests.eventually(15) { try Self.who(from: cluster.node, "http://[fd00:244:9::2]:8080/who") == "v6" }
+        try #require(ready, "IPv6 server did not start")
+
+        let syncer = try Self.syncer(cluster)
+        let service = NFTablesApplierTests.service("web6", ["fd00:96::30"], [Self.http])
+        try await Self.load(syncer, service, NFTablesApplierTests.slice("web6", "v6", family: .ipv6, port: 8080, addresses: ["fd00:244:9::2"]),
+                            full: true)
+        #expect(try Self.who(from: cluster.node, "http://[fd00:96::30]/who") == "v6", "IPv6 ClusterIP reaches the pod")
+        let refused = try NFTablesTrafficTests.fetch(from: cluster.node, "http://[fd00:96::30]:81/who")
+        #expect(refused.status == 7, "an undefined port on a live IPv6 ClusterIP is rejected at once (curl: \(refused.status))")
+    }
+
     /// A pod reaching itself through its Service: without the hairpin masquerade the reply would come from
     /// its own address and the connection would never complete.
     @Test func podReachesItselfThroughItsService() async throws {
