@@ -21,7 +21,7 @@ struct BenchNFTablesCommand: AsyncParsableCommand {
     func run() async throws {
         let sizes = services.split(separator: ",").compactMap { Int($0) }
         print("kproxy bench nftables: \(endpoints) endpoints per service, each measurement in a fresh network namespace")
-        print("services  compile   full sync (batch)  nft -f (same rules)  ratio   partial (1 endpoint)  rules    peak RSS")
+        print("services  compile   full sync (batch)  nft -f (same rules)  ratio   partial (1 endpoint)  rules    peak RSS   partial: recompile + diff")
         for n in sizes {
             let state = Self.state(services: n, endpoints: endpoints)
             let compiler = RulesetCompiler(config: ProxyConfig(families: [.ip], clusterCIDRs: [CIDR("10.244.0.0/16")].compactMap { $0 }),
@@ -42,8 +42,10 @@ struct BenchNFTablesCommand: AsyncParsableCommand {
                 list[0].address = IPAddress("10.250.0.1") ?? list[0].address
                 changed.endpoints[first] = list
             }
-            let next = compiler.compile(changed)
-            let partialTx = RulesetDiff.partialSync(from: ruleset, to: next)
+            var next = NFTRuleset(tables: [])
+            let recompile = clock.measure { next = compiler.compile(changed) }
+            var partialTx = NFTTransaction()
+            let diff = clock.measure { partialTx = RulesetDiff.partialSync(from: ruleset, to: next) }
             let partial = try clock.measure { try applier.apply(partialTx) }
 
             let text = ruleset.nftText()
@@ -55,8 +57,8 @@ struct BenchNFTablesCommand: AsyncParsableCommand {
             let nft = try clock.measure { try Shell.run(["ip", "netns", "exec", theirs.name, "nft", "-f", file]) }
 
             let ratio = nft / full
-            print(String(format: "%8d  %7.3fs  %17.3fs  %19.3fs  %5.1f×  %18.1fms  %7d  %6.0f MiB", n, compile.seconds, full.seconds,
-                         nft.seconds, ratio, partial.seconds * 1000, rules, Self.peakRSSMiB()))
+            print(String(format: "%8d  %7.3fs  %17.3fs  %19.3fs  %5.1f×  %18.1fms  %7d  %6.0f MiB   %.0f + %.0f ms", n, compile.seconds, full.seconds,
+                         nft.seconds, ratio, partial.seconds * 1000, rules, Self.peakRSSMiB(), recompile.seconds * 1000, diff.seconds * 1000))
         }
         let rateCounts = connectionRateServices.split(separator: ",").compactMap { Int($0) }
         if !rateCounts.isEmpty { try ConnectionRateBench.run(serviceCounts: rateCounts) }

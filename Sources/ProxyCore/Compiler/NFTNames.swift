@@ -1,3 +1,4 @@
+import Synchronization
 import KubeAPI
 
 /// Every nftables object name kproxy writes, produced in one place. Names follow upstream kube-proxy's
@@ -72,8 +73,24 @@ public enum NFTNames {
         return hashAndTruncate("\(port.namespace)/\(port.name)/\(port.protocol.name)/\(port.port)__\(ip)/\(endpoint.port)")
     }
 
+    /// Names already hashed: every sync compiles every service, and hashing was most of a compile (each
+    /// endpoint's name is asked for by its chain, its affinity set and the pick rules). Emptied when it
+    /// outgrows any plausible cluster, so churn cannot grow it without bound.
+    private static let memo = Mutex<[String: String]>([:])
+    static let memoLimit = 1 << 21
+
     /// `HASH-name`, cut to fit with "..." when too long.
     static func hashAndTruncate(_ name: String) -> String {
+        if let known = memo.withLock({ $0[name] }) { return known }
+        let result = computeHashAndTruncate(name)
+        memo.withLock { table in
+            if table.count >= memoLimit { table.removeAll() }
+            table[name] = result
+        }
+        return result
+    }
+
+    private static func computeHashAndTruncate(_ name: String) -> String {
         let hash = SHA256.base32(SHA256.digest(Array(name.utf8))).prefix(8)
         let full = hash + "-" + name
         guard full.utf8.count > maxBaseLength else { return String(full) }
