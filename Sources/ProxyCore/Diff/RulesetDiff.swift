@@ -72,24 +72,41 @@ public enum RulesetDiff {
 
     private static func partialSync(from old: NFTTable, to new: NFTTable) -> [NFTOperation] {
         let id = new.id
-        let oldChains = Dictionary(old.chains.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let oldSets = Dictionary(old.sets.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let newChainNames = Set(new.chains.map(\.name))
         let newSetNames = Set(new.sets.map(\.name))
 
         let addedSets = new.sets.filter { oldSets[$0.name] == nil }
         let redefinedSets = new.sets.filter { set in oldSets[set.name].map { header($0) != header(set) } ?? false }
         let redefinedNames = Set(redefinedSets.map(\.name))
 
+        // Compiles list chains in a stable order, so most chains sit at the same index in both tables:
+        // walk them side by side and hash names only where the two lists differ.
+        var oldIndex: [String: Int]?
+        func oldChain(_ name: String, at position: Int) -> NFTChain? {
+            if position < old.chains.count, old.chains[position].name == name { return old.chains[position] }
+            if oldIndex == nil {
+                oldIndex = Dictionary(old.chains.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+            }
+            return oldIndex?[name].map { old.chains[$0] }
+        }
         var addedChains: [NFTChain] = []
         var changedChains: [NFTChain] = []
-        for chain in new.chains {
-            guard let before = oldChains[chain.name] else { addedChains.append(chain); continue }
+        var matched = 0
+        for (position, chain) in new.chains.enumerated() {
+            guard let before = oldChain(chain.name, at: position) else { addedChains.append(chain); continue }
+            matched += 1
             if before.rules != chain.rules || (!redefinedNames.isEmpty && references(chain, redefinedNames)) {
                 changedChains.append(chain)
             }
         }
-        let staleChains = old.chains.filter { !newChainNames.contains($0.name) }.map(\.name)
+        // Every old chain matched a new one: nothing is stale (names are unique within a table).
+        let staleChains: [String]
+        if matched == old.chains.count {
+            staleChains = []
+        } else {
+            let newChainNames = Set(new.chains.map(\.name))
+            staleChains = old.chains.filter { !newChainNames.contains($0.name) }.map(\.name)
+        }
         let staleSets = old.sets.filter { !newSetNames.contains($0.name) }.map(\.name)
 
         var ops: [NFTOperation] = []
