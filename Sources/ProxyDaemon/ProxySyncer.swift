@@ -36,6 +36,8 @@ public actor ProxySyncer {
     private var slices: [String: EndpointSlice] = [:]
     private var node: NodeInfo
     private var applied: NFTRuleset?
+    /// Per-Service fragments of earlier compiles: a sync recompiles only what changed.
+    private let compileCache = CompileCache()
     private var lastState = ProxyState()
     private let config: ProxyConfig
     private let target: any RulesetTarget
@@ -60,7 +62,7 @@ public actor ProxySyncer {
     public func sync(full requestedFull: Bool) async -> SyncResult {
         let start = clock.now
         let state = self.state
-        let ruleset = RulesetCompiler(config: config, node: node).compile(state)
+        let ruleset = RulesetCompiler(config: config, node: node, cache: compileCache).compile(state)
         let full = requestedFull || applied == nil
         var operations = 0
         do {

@@ -31,21 +31,39 @@ public struct ProxyConfig: Hashable, Sendable {
 public struct RulesetCompiler: Sendable {
     public var config: ProxyConfig
     public var node: NodeInfo
+    /// Fragments of earlier compiles to reuse (a syncer keeps one across syncs); nil compiles everything.
+    public var cache: CompileCache?
 
-    public init(config: ProxyConfig, node: NodeInfo) { self.config = config; self.node = node }
+    public init(config: ProxyConfig, node: NodeInfo, cache: CompileCache? = nil) {
+        self.config = config; self.node = node; self.cache = cache
+    }
 
     /// One table per configured family.
     public func compile(_ state: ProxyState) -> NFTRuleset {
-        NFTRuleset(tables: config.families.map { compileTable(state, family: $0) })
+        cache?.begin(config: config, node: node)
+        defer { cache?.end() }
+        return NFTRuleset(tables: config.families.map { compileTable(state, family: $0) })
     }
 
-    /// The table of one family.
-    public func compileTable(_ state: ProxyState, family: NFTFamily) -> NFTTable {
+    /// The table of one family (called between the cache's `begin` and `end`).
+    func compileTable(_ state: ProxyState, family: NFTFamily) -> NFTTable {
         var b = TableBuilder(family: family)
         addSkeleton(&b)
+        let sharedSets = b.currentSets
+        let sharedNames = Set(sharedSets.map(\.name))
         for name in state.services.keys.sorted() {
             guard let service = state.services[name] else { continue }
-            addService(service, endpoints: state.endpoints[name] ?? [], to: &b)
+            let endpoints = state.endpoints[name] ?? []
+            let key = CompileCache.Key(family: family, name: name)
+            if let cached = cache?.fragment(key, service: service, endpoints: endpoints) {
+                b.append(cached)
+                continue
+            }
+            var own = TableBuilder.forFragment(family: family, sharedSets: sharedSets)
+            addService(service, endpoints: endpoints, to: &own)
+            let fragment = own.fragment(shared: sharedNames)
+            cache?.store(key, service: service, endpoints: endpoints, fragment: fragment)
+            b.append(fragment)
         }
         return b.table(name: config.tableName, comment: "rules for kproxy")
     }
