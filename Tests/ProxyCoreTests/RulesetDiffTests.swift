@@ -106,3 +106,40 @@ struct RulesetDiffTests {
         }
     }
 }
+
+/// The chain alignment behind partial diffs pairs chains exactly by name, whatever was inserted, removed,
+/// replaced or moved — checked against a plain by-name comparison on random edits.
+struct ChainAlignmentTests {
+    @Test func alignmentEqualsMatchingByName() {
+        var rng = SystemRandomNumberGenerator()
+        for round in 0..<300 {
+            let count = Int.random(in: 0..<300, using: &rng)
+            let old = (0..<count).map { NFTChain(name: "c\($0)", rules: [NFTRule([.verdict(.accept)])]) }
+            var new = old
+            for _ in 0..<Int.random(in: 0..<12, using: &rng) {
+                switch Int.random(in: 0..<4, using: &rng) {
+                case 0 where !new.isEmpty: new.remove(at: Int.random(in: 0..<new.count, using: &rng))
+                case 1: new.insert(NFTChain(name: "n\(round)-\(Int.random(in: 0..<1_000_000, using: &rng))", rules: []),
+                                   at: Int.random(in: 0...new.count, using: &rng))
+                case 2 where !new.isEmpty:
+                    let k = Int.random(in: 0..<new.count, using: &rng)
+                    new[k] = NFTChain(name: "r\(round)-\(k)", rules: [])
+                case 3 where new.count > 1:
+                    let a = Int.random(in: 0..<new.count, using: &rng), b = Int.random(in: 0..<new.count, using: &rng)
+                    new.swapAt(a, b)
+                default: break
+                }
+            }
+            // Unique names only (a random insert could repeat one).
+            var seen = Set<String>()
+            new = new.filter { seen.insert($0.name).inserted }
+            let result = RulesetDiff.alignChains(old, new)
+            let oldNames = Set(old.map(\.name)), newNames = Set(new.map(\.name))
+            #expect(Set(result.matched.map(\.1.name)) == oldNames.intersection(newNames))
+            #expect(result.matched.allSatisfy { $0.0.name == $0.1.name })
+            #expect(Set(result.added.map(\.name)) == newNames.subtracting(oldNames))
+            #expect(Set(result.removed.map(\.name)) == oldNames.subtracting(newNames))
+            #expect(result.matched.count + result.added.count == new.count && result.matched.count + result.removed.count == old.count)
+        }
+    }
+}

@@ -79,34 +79,18 @@ public enum RulesetDiff {
         let redefinedSets = new.sets.filter { set in oldSets[set.name].map { header($0) != header(set) } ?? false }
         let redefinedNames = Set(redefinedSets.map(\.name))
 
-        // Compiles list chains in a stable order, so most chains sit at the same index in both tables:
-        // walk them side by side and hash names only where the two lists differ.
-        var oldIndex: [String: Int]?
-        func oldChain(_ name: String, at position: Int) -> NFTChain? {
-            if position < old.chains.count, old.chains[position].name == name { return old.chains[position] }
-            if oldIndex == nil {
-                oldIndex = Dictionary(old.chains.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
-            }
-            return oldIndex?[name].map { old.chains[$0] }
-        }
-        var addedChains: [NFTChain] = []
+        // Compiles list chains in a stable order, so the two lists mostly line up: walk them side by side,
+        // stepping over short runs of added or removed chains, and settle whatever did not line up by name
+        // at the end (names are unique in a table, so that settling is exact whatever the order).
+        let pairs = alignChains(old.chains, new.chains)
         var changedChains: [NFTChain] = []
-        var matched = 0
-        for (position, chain) in new.chains.enumerated() {
-            guard let before = oldChain(chain.name, at: position) else { addedChains.append(chain); continue }
-            matched += 1
+        for (before, chain) in pairs.matched {
             if before.rules != chain.rules || (!redefinedNames.isEmpty && references(chain, redefinedNames)) {
                 changedChains.append(chain)
             }
         }
-        // Every old chain matched a new one: nothing is stale (names are unique within a table).
-        let staleChains: [String]
-        if matched == old.chains.count {
-            staleChains = []
-        } else {
-            let newChainNames = Set(new.chains.map(\.name))
-            staleChains = old.chains.filter { !newChainNames.contains($0.name) }.map(\.name)
-        }
+        let addedChains = pairs.added
+        let staleChains = pairs.removed.map(\.name)
         let staleSets = old.sets.filter { !newSetNames.contains($0.name) }.map(\.name)
 
         var ops: [NFTOperation] = []
@@ -138,6 +122,49 @@ public enum RulesetDiff {
         ops += staleChains.map { .deleteChain(id, chain: $0) }
         ops += staleSets.map { .deleteSet(id, set: $0) }
         return ops
+    }
+
+    /// Old and new chains paired by name: a side-by-side walk that resynchronises within a small window,
+    /// then an exact match by name of the leftovers.
+    static func alignChains(_ old: [NFTChain], _ new: [NFTChain])
+        -> (matched: [(NFTChain, NFTChain)], added: [NFTChain], removed: [NFTChain]) {
+        let window = 64
+        var matched: [(NFTChain, NFTChain)] = []
+        matched.reserveCapacity(min(old.count, new.count))
+        var leftoverOld: [NFTChain] = []
+        var leftoverNew: [NFTChain] = []
+        var i = 0, j = 0
+        while i < new.count && j < old.count {
+            if new[i].name == old[j].name {
+                matched.append((old[j], new[i]))
+                i += 1; j += 1
+                continue
+            }
+            // Chains removed before new[i]?
+            if let k = (j + 1..<min(old.count, j + 1 + window)).first(where: { old[$0].name == new[i].name }) {
+                leftoverOld += old[j..<k]
+                j = k
+                continue
+            }
+            // Chains added before old[j]?
+            if let k = (i + 1..<min(new.count, i + 1 + window)).first(where: { new[$0].name == old[j].name }) {
+                leftoverNew += new[i..<k]
+                i = k
+                continue
+            }
+            // One replaced by another.
+            leftoverNew.append(new[i]); leftoverOld.append(old[j])
+            i += 1; j += 1
+        }
+        leftoverNew += new[i...]
+        leftoverOld += old[j...]
+        var oldByName = Dictionary(leftoverOld.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var added: [NFTChain] = []
+        for chain in leftoverNew {
+            if let before = oldByName.removeValue(forKey: chain.name) { matched.append((before, chain)) } else { added.append(chain) }
+        }
+        let removed = leftoverOld.filter { oldByName[$0.name] != nil }
+        return (matched, added, removed)
     }
 
     /// A chain without rules.
