@@ -11,7 +11,7 @@ import Logging
 public struct ClusterIndexWatcher: Sendable {
     public let options: ZoneOptions
     public let store: IndexStore
-    let services: Informer<Service>
+    let services: Informer<DNSServiceView>
     let slices: Informer<EndpointSlice>
     let pods: Informer<Pod>?
     let logger: Logger
@@ -21,8 +21,7 @@ public struct ClusterIndexWatcher: Sendable {
         self.store = store
         self.logger = logger
         // Events only mark the index dirty (the rebuild reads the caches), so one pending event is enough.
-        services = Informer(KubeListWatcher<Service>(client: client), eventBuffering: .bufferingNewest(1),
-                            transform: DNSObjectTrim.service, logger: logger)
+        services = Informer(KubeListWatcher<DNSServiceView>(client: client), eventBuffering: .bufferingNewest(1), logger: logger)
         slices = Informer(KubeListWatcher<EndpointSlice>(client: client), eventBuffering: .bufferingNewest(1),
                           transform: DNSObjectTrim.endpointSlice, logger: logger)
         pods = options.pods == .verified
@@ -60,7 +59,7 @@ public struct ClusterIndexWatcher: Sendable {
     /// Builds and publishes a new snapshot from the caches.
     func rebuild() {
         let start = ContinuousClock.now
-        let index = ServiceIndex.build(options: options, services: services.snapshot().values, slices: slices.snapshot().values,
+        let index = ServiceIndex.build(options: options, services: services.snapshot().values.lazy.map(\.service), slices: slices.snapshot().values,
                                        pods: pods?.snapshot().values.map { $0 } ?? [],
                                        serial: UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)))
         store.publish(index)

@@ -1,7 +1,8 @@
 import KubeAPI
 
-/// What the DNS informers keep of each object: the fields `ServiceIndex.build` reads, nothing else (no
-/// status, annotations, managed fields or unknown fields). CoreDNS converts to slim objects the same way.
+/// What the DNS informers keep of EndpointSlices and Pods: the fields `ServiceIndex.build` reads, nothing
+/// else (no status, annotations, managed fields or unknown fields); Services are kept as `DNSServiceView`.
+/// CoreDNS converts to slim objects the same way.
 public enum DNSObjectTrim {
     static func metadata(_ m: ObjectMeta, keepingLabel label: String? = nil) -> ObjectMeta {
         var out = ObjectMeta()
@@ -10,17 +11,6 @@ public enum DNSObjectTrim {
         out.resourceVersion = m.resourceVersion
         if let label, let value = m.labels?[label] { out.labels = [label: value] }
         return out
-    }
-
-    @Sendable public static func service(_ s: Service) -> Service {
-        var spec = ServiceSpec()
-        spec.type = s.spec.type
-        spec.clusterIP = s.spec.clusterIP
-        spec.clusterIPs = s.spec.clusterIPs
-        spec.externalName = s.spec.externalName
-        spec.publishNotReadyAddresses = s.spec.publishNotReadyAddresses
-        spec.ports = s.spec.ports?.map { ServicePort(name: $0.name, protocol: $0.protocol, port: $0.port) }
-        return Service(metadata: metadata(s.metadata), spec: spec)
     }
 
     @Sendable public static func endpointSlice(_ s: EndpointSlice) -> EndpointSlice {

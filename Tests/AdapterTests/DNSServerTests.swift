@@ -241,10 +241,15 @@ import Testing
                                   ports: [EndpointPort(name: "http", protocol: .tcp, port: 8080, appProtocol: "http")])
         var podStatus = PodStatus(); podStatus.podIP = "10.244.1.5"; podStatus.podIPs = [PodIP(ip: "10.244.1.5")]; podStatus.phase = .running
         let pods = [Pod(metadata: meta("db-0"), status: podStatus)]
+        // The informer decodes the view straight from the API's JSON.
+        for service in services {
+            let json = try KubeJSON.encoder().encode(service)
+            #expect(try KubeJSON.decoder().decode(DNSServiceView.self, from: json) == DNSServiceView(service))
+        }
         for mode in PodRecordMode.allCases {
             let options = ZoneOptions(pods: mode, endpointPodNames: mode == .verified)
             let full = ServiceIndex.build(options: options, services: services, slices: [slice], pods: pods)
-            let trimmed = ServiceIndex.build(options: options, services: services.map(DNSObjectTrim.service),
+            let trimmed = ServiceIndex.build(options: options, services: services.map { DNSServiceView($0).service },
                                              slices: [DNSObjectTrim.endpointSlice(slice)], pods: pods.map(DNSObjectTrim.pod))
             #expect(full.nodes == trimmed.nodes, "\(mode)")
             #expect(full.clusterServices == trimmed.clusterServices && full.reverse == trimmed.reverse, "\(mode)")
