@@ -37,6 +37,8 @@ struct RulesetDiffTests {
             case .addChain(_, let c): #expect(c.name.contains("default/web/"))
             case .flushChain(_, let c), .deleteChain(_, let c): #expect(c.contains("default/web/"))
             case .addRule(_, let c, _): #expect(c.contains("default/web/"))
+            case .addElements(_, NFTNames.hairpinEndpoints, let elements):
+                #expect(elements.map(\.key) == [[.address(F.ip("10.244.3.5")), .address(F.ip("10.244.3.5"))]])
             default: Issue.record("unexpected \(op)")
             }
         }
@@ -64,7 +66,7 @@ struct RulesetDiffTests {
             default: nil
             }
         }
-        #expect(Set(sets) == [NFTNames.serviceIPs, NFTNames.noEndpointServices])
+        #expect(Set(sets) == [NFTNames.serviceIPs, NFTNames.noEndpointServices, NFTNames.hairpinEndpoints])
         #expect(tx.operations.contains { if case .deleteSet(_, let s) = $0 { s.hasPrefix("affinity-") } else { false } })
         #expect(try Self.applyFull(old).applying(tx).nftText() == new.nftText())
     }

@@ -36,6 +36,9 @@ public enum NFTNames {
     public static let noEndpointServices = "no-endpoint-services"
     public static let noEndpointNodePorts = "no-endpoint-nodeports"
     public static let firewallIPs = "firewall-ips"
+    /// `endpoint . endpoint` for every endpoint: a connection whose source is its own (DNAT-ed) destination
+    /// is a pod reaching itself through a Service, and is masqueraded.
+    public static let hairpinEndpoints = "hairpin-endpoints"
 
     /// Longest name nftables accepts.
     public static let maxNameLength = 256

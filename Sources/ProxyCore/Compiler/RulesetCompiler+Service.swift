@@ -116,7 +116,8 @@ extension RulesetCompiler {
         }
         for ep in sel.allReachable {
             let epChain = NFTNames.endpointChain(name, ep)
-            var rules = [NFTRule([.match(.saddr, .address(ep.address)), masqJump], comment: "hairpin")]
+            b.element(NFTNames.hairpinEndpoints, NFTElement(key: [.address(ep.address), .address(ep.address)]))
+            var rules: [NFTRule] = []
             if let timeout = svc.affinityTimeoutSeconds {
                 let set = NFTNames.affinitySet(name, ep)
                 b.set(NFTSet(name: set, keyType: [f.addressType], flags: [.dynamic, .timeout], timeoutSeconds: timeout,
