@@ -111,10 +111,13 @@ public enum RulesetDiff {
                 continue
             }
             guard before.elements != set.elements else { continue }
-            let oldByKey = Dictionary(before.elements.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-            let newByKey = Dictionary(set.elements.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-            let removed = before.elements.filter { newByKey[$0.key] != $0 }
-            let added = set.elements.filter { oldByKey[$0.key] != $0 }
+            // An element whose data or comment changed is deleted and added again.
+            let pairs = align(before.elements, set.elements, key: \.key)
+            var removed = pairs.removed, added = pairs.added
+            for (old, new) in pairs.matched where old != new {
+                removed.append(old)
+                added.append(new)
+            }
             if !removed.isEmpty { deletes.append(.deleteElements(id, set: set.name, removed)) }
             if !added.isEmpty { adds.append(.addElements(id, set: set.name, added)) }
         }
@@ -124,30 +127,38 @@ public enum RulesetDiff {
         return ops
     }
 
-    /// Old and new chains paired by name: a side-by-side walk that resynchronises within a small window,
-    /// then an exact match by name of the leftovers.
+    /// Old and new chains paired by name (see `align`).
     static func alignChains(_ old: [NFTChain], _ new: [NFTChain])
         -> (matched: [(NFTChain, NFTChain)], added: [NFTChain], removed: [NFTChain]) {
+        align(old, new, key: \.name)
+    }
+
+    /// Old and new items paired by key: a side-by-side walk that resynchronises within a small window (a
+    /// compile lists chains and elements in a stable order, so the lists mostly line up), then an exact
+    /// match by key of the leftovers. Keys must be unique within each list.
+    static func align<T, K: Hashable>(_ old: [T], _ new: [T], key: (T) -> K)
+        -> (matched: [(T, T)], added: [T], removed: [T]) {
         let window = 64
-        var matched: [(NFTChain, NFTChain)] = []
+        var matched: [(T, T)] = []
         matched.reserveCapacity(min(old.count, new.count))
-        var leftoverOld: [NFTChain] = []
-        var leftoverNew: [NFTChain] = []
+        var leftoverOld: [T] = []
+        var leftoverNew: [T] = []
         var i = 0, j = 0
         while i < new.count && j < old.count {
-            if new[i].name == old[j].name {
+            let newKey = key(new[i]), oldKey = key(old[j])
+            if newKey == oldKey {
                 matched.append((old[j], new[i]))
                 i += 1; j += 1
                 continue
             }
-            // Chains removed before new[i]?
-            if let k = (j + 1..<min(old.count, j + 1 + window)).first(where: { old[$0].name == new[i].name }) {
+            // Items removed before new[i]?
+            if let k = (j + 1..<min(old.count, j + 1 + window)).first(where: { key(old[$0]) == newKey }) {
                 leftoverOld += old[j..<k]
                 j = k
                 continue
             }
-            // Chains added before old[j]?
-            if let k = (i + 1..<min(new.count, i + 1 + window)).first(where: { new[$0].name == old[j].name }) {
+            // Items added before old[j]?
+            if let k = (i + 1..<min(new.count, i + 1 + window)).first(where: { key(new[$0]) == oldKey }) {
                 leftoverNew += new[i..<k]
                 i = k
                 continue
@@ -158,12 +169,12 @@ public enum RulesetDiff {
         }
         leftoverNew += new[i...]
         leftoverOld += old[j...]
-        var oldByName = Dictionary(leftoverOld.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        var added: [NFTChain] = []
-        for chain in leftoverNew {
-            if let before = oldByName.removeValue(forKey: chain.name) { matched.append((before, chain)) } else { added.append(chain) }
+        var oldByKey = Dictionary(leftoverOld.map { (key($0), $0) }, uniquingKeysWith: { a, _ in a })
+        var added: [T] = []
+        for item in leftoverNew {
+            if let before = oldByKey.removeValue(forKey: key(item)) { matched.append((before, item)) } else { added.append(item) }
         }
-        let removed = leftoverOld.filter { oldByName[$0.name] != nil }
+        let removed = leftoverOld.filter { oldByKey[key($0)] != nil }
         return (matched, added, removed)
     }
 
