@@ -15,6 +15,12 @@ public protocol AllocationStore {
     /// The reservations of one attachment (ADD's duplicate check, DEL, CHECK): should not cost a walk over
     /// every reservation, since it runs on every pod start and stop.
     func addresses(of key: AttachmentKey) throws(CNIError) -> [IPAddress]
+    /// Drops bookkeeping of attachments not in `valid` that holds no address (GC, after releasing).
+    func pruneIndex(keeping valid: Set<AttachmentKey>) throws(CNIError)
+}
+
+extension AllocationStore {
+    public func pruneIndex(keeping valid: Set<AttachmentKey>) throws(CNIError) {}
 }
 
 /// An in-memory store for tests and dry runs; one process only.

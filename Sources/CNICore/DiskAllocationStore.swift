@@ -82,6 +82,29 @@ public struct DiskAllocationStore: AllocationStore {
         return AttachmentKey(containerID: lines.first ?? "", ifname: lines.count > 1 ? lines[1] : "")
     }
 
+    /// Removes the index files of attachments not in `valid` (their addresses were released already; what
+    /// is left are lines a killed ADD wrote before its address file).
+    public func pruneIndex(keeping valid: Set<AttachmentKey>) throws(CNIError) {
+        guard let dir = opendir(indexDirectory) else {
+            if errno == ENOENT { return }
+            throw Self.ioError("opendir", indexDirectory)
+        }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        closedir(dir)
+        for name in names {
+            // Container IDs never contain "@" (CNI allows letters, digits, "_", ".", "-").
+            guard let at = name.firstIndex(of: "@") else { continue }
+            let key = AttachmentKey(containerID: String(name[..<at]), ifname: String(name[name.index(after: at)...]))
+            guard !valid.contains(key), try addresses(of: key).isEmpty else { continue }
+            let path = indexDirectory + "/" + name
+            if unlink(path) != 0, errno != ENOENT { throw Self.ioError("unlink", path) }
+        }
+    }
+
     public func addresses(of key: AttachmentKey) throws(CNIError) -> [IPAddress] {
         let candidates = try indexed(key)
         var result: [IPAddress] = []

@@ -81,6 +81,7 @@ public struct IPAllocator<Store: AllocationStore> {
         try store.withLock { () throws(CNIError) -> [IPAddress] in
             let stale = try store.allocations().filter { !valid.contains($0.value) }.map(\.key).sorted()
             for ip in stale { try store.release(ip) }
+            try store.pruneIndex(keeping: valid)
             return stale
         }
     }

@@ -165,6 +165,14 @@ enum Step: Sendable, CustomStringConvertible {
         #expect(try DiskAllocationStore.readFile(dir + "/k8s/by-key/ctr-k@eth0") == nil)
         #expect(try alloc.allocate(for: key).map(\.address.description) == ["10.9.0.2/24"])
         #expect(try alloc.release(key).map(\.description) == ["10.9.0.2"])
+
+        // GC removes index files of attachments that are gone, keeps the valid ones.
+        let kept = AttachmentKey(containerID: "ctr-kept", ifname: "eth0")
+        _ = try alloc.allocate(for: kept)
+        try DiskAllocationStore.writeFile(dir + "/k8s/by-key/ctr-gone@eth0", "10.9.0.201\n")
+        #expect(try alloc.collectGarbage(keeping: [kept]).isEmpty)
+        #expect(try DiskAllocationStore.readFile(dir + "/k8s/by-key/ctr-gone@eth0") == nil)
+        #expect(try alloc.addresses(of: kept).count == 1)
     }
 
     @Test func unusableDirectoryIsIOError() {
