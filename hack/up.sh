@@ -1,29 +1,23 @@
 #!/usr/bin/env bash
-# The main job: install what is needed, build, start the embedded control plane, run the demo
-# against it with kubectl, and keep serving until Ctrl-C.
+# The main job, all in one: install what is needed, build, and run a whole node inside a network namespace
+# this script creates (nothing is configured in the root namespace): the embedded control plane, the
+# kubectl demo, `kproxy proxy` programming nftables, `kproxy dns`, and pods attached by `kproxy-cni`, then
+# a pod resolves a Service by name and reaches it; keeps serving until Ctrl-C (hack/node.sh does the work).
 #   hack/up.sh            serve after the demo
 #   hack/up.sh --demo     run the demo and exit
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash hack/install-deps.sh
-echo "==> building kproxy (release)"
+echo "==> building kproxy and kproxy-cni (release)"
 swift build -c release --product kproxy 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\]' || true
-bin="$(swift build -c release --show-bin-path)/kproxy"
-[ -x "$bin" ] || { echo "build failed" >&2; exit 1; }
+swift build -c release --product kproxy-cni 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\]' || true
+dir="$(swift build -c release --show-bin-path)"
+for b in kproxy kproxy-cni; do [ -x "$dir/$b" ] || { echo "build of $b failed" >&2; exit 1; }; done
 
-data="${KPROXY_DATA_DIR:-/var/lib/kproxy/controlplane}"
-kubeconfig="${KPROXY_KUBECONFIG:-$data/kubeconfig}"
-listen="${KPROXY_LISTEN:-127.0.0.1:6443}"
-mkdir -p "$data"
-"$bin" controlplane --data-dir "$data" --listen "$listen" --write-kubeconfig "$kubeconfig" &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT INT TERM
-
-export KUBECONFIG="$kubeconfig"
-for _ in $(seq 100); do kubectl get --raw /readyz >/dev/null 2>&1 && break; sleep 0.1; done
-bash hack/demo.sh
-
-if [ "${1:-}" = "--demo" ]; then exit 0; fi
-echo
-echo "==> control plane running at $listen; KUBECONFIG=$kubeconfig; Ctrl-C stops it"
-wait $pid
+run="$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+node="kproxy-node-$run"
+ip netns add "$node"
+trap 'ip netns del "$node" 2>/dev/null || true' EXIT
+echo "==> node namespace $node"
+KPROXY_NODE_NETNS="$node" KPROXY_RUN_ID="$run" KPROXY_BIN="$dir/kproxy" KPROXY_CNI_BIN="$dir/kproxy-cni" \
+  ip netns exec "$node" bash hack/node.sh "$@"
