@@ -38,7 +38,10 @@ public struct DiskAllocationStore: AllocationStore {
 
     var indexDirectory: String { directory + "/by-key" }
 
-    func indexPath(_ key: AttachmentKey) -> String { indexDirectory + "/" + key.containerID + "@" + key.ifname }
+    /// `<containerID>@<ifname>`: container IDs never contain "@" (CNI allows letters, digits, "_", ".", "-").
+    static func indexName(_ key: AttachmentKey) -> String { key.containerID + "@" + key.ifname }
+
+    func indexPath(_ key: AttachmentKey) -> String { indexDirectory + "/" + Self.indexName(key) }
 
     private func buildIndexIfMissing() throws(CNIError) {
         var info = stat()
@@ -51,7 +54,7 @@ public struct DiskAllocationStore: AllocationStore {
         var byKey: [AttachmentKey: [IPAddress]] = [:]
         for (ip, key) in try allocations() { byKey[key, default: []].append(ip) }
         for (key, ips) in byKey {
-            try Self.writeFile(temporary + "/" + key.containerID + "@" + key.ifname, ips.sorted().map { "\($0)\n" }.joined())
+            try Self.writeFile(temporary + "/" + Self.indexName(key), ips.sorted().map { "\($0)\n" }.joined())
         }
         if rename(temporary, indexDirectory) != 0 { throw Self.ioError("rename", indexDirectory) }
     }
@@ -85,18 +88,7 @@ public struct DiskAllocationStore: AllocationStore {
     /// Removes the index files of attachments not in `valid` (their addresses were released already; what
     /// is left are lines a killed ADD wrote before its address file).
     public func pruneIndex(keeping valid: Set<AttachmentKey>) throws(CNIError) {
-        guard let dir = opendir(indexDirectory) else {
-            if errno == ENOENT { return }
-            throw Self.ioError("opendir", indexDirectory)
-        }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != ".", name != ".." { names.append(name) }
-        }
-        closedir(dir)
-        for name in names {
-            // Container IDs never contain "@" (CNI allows letters, digits, "_", ".", "-").
+        for name in try Self.names(in: indexDirectory) {
             guard let at = name.firstIndex(of: "@") else { continue }
             let key = AttachmentKey(containerID: String(name[..<at]), ifname: String(name[name.index(after: at)...]))
             guard !valid.contains(key), try addresses(of: key).isEmpty else { continue }
@@ -149,16 +141,8 @@ public struct DiskAllocationStore: AllocationStore {
     }
 
     public func allocations() throws(CNIError) -> [IPAddress: AttachmentKey] {
-        guard let dir = opendir(directory) else {
-            if errno == ENOENT { return [:] }
-            throw Self.ioError("opendir", directory)
-        }
-        defer { closedir(dir) }
         var out: [IPAddress: AttachmentKey] = [:]
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+        for name in try Self.names(in: directory) {
             guard let ip = IPAddress(name), let text = try Self.readFile(directory + "/" + name) else { continue }
             out[ip] = Self.parseKey(text)
         }
@@ -173,17 +157,24 @@ public struct DiskAllocationStore: AllocationStore {
         return CNIError(.ioFailure, "\(op) \(path): \(text)")
     }
 
-    /// Removes a directory of plain files.
-    static func removeTree(_ path: String) throws(CNIError) {
+    /// The entries of a directory (without `.` and `..`); none when it does not exist.
+    static func names(in path: String) throws(CNIError) -> [String] {
         guard let dir = opendir(path) else {
-            if errno == ENOENT { return }
+            if errno == ENOENT { return [] }
             throw ioError("opendir", path)
         }
+        defer { closedir(dir) }
+        var names: [String] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != ".", name != ".." { unlink(path + "/" + name) }
+            if name != ".", name != ".." { names.append(name) }
         }
-        closedir(dir)
+        return names
+    }
+
+    /// Removes a directory of plain files.
+    static func removeTree(_ path: String) throws(CNIError) {
+        for name in try names(in: path) { unlink(path + "/" + name) }
         if rmdir(path) != 0, errno != ENOENT { throw ioError("rmdir", path) }
     }
 
