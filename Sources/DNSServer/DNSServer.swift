@@ -20,15 +20,14 @@ public final class DNSServer: Sendable {
         self.processor = processor; self.localAddress = localAddress; self.udpWorkers = udpWorkers; self.tcpChannel = tcpChannel
     }
 
-    /// Binds UDP and TCP on `host:port` (0 picks a free port, shared by both): `udpThreads` UDP sockets
-    /// (default: one per event loop of `group`), TCP on `group`.
+    /// Binds UDP and TCP on `host:port` (0 picks a free port, shared by both): one UDP socket and thread
+    /// per event loop of `group`, TCP on `group`.
     public static func bind(host: String, port: Int, processor: QueryProcessor, group: MultiThreadedEventLoopGroup,
-                            udpThreads: Int? = nil, tcpIdleTimeout: TimeAmount = .seconds(10)) async throws -> DNSServer {
+                            tcpIdleTimeout: TimeAmount = .seconds(10)) async throws -> DNSServer {
         var udp: [UDPWorker] = []
         var boundPort = port
         do {
-            let threads = max(1, udpThreads ?? Array(group.makeIterator()).count)
-            for _ in 0..<threads {
+            for _ in group.makeIterator() {
                 let worker = try UDPWorker(address: try SocketAddress.makeAddressResolvingHost(host, port: boundPort), processor: processor)
                 if boundPort == 0 { boundPort = worker.localAddress.port ?? 0 }
                 udp.append(worker)
@@ -80,15 +79,15 @@ final class TCPQueryHandler: ChannelInboundHandler {
         let ipv6 = channel.remoteAddress?.isIPv6 ?? false
         let transport = QueryProcessor.Transport(tcp: true, ipv6: ipv6)
         var out = channel.allocator.buffer(capacity: 2 + 4096)
-        let cached: Int? = frame.withUnsafeReadableBytes { query in
+        let written = frame.withUnsafeReadableBytes { query in
             out.writeWithUnsafeMutableBytes(minimumWritableBytes: 2 + 4096) { space in
                 guard let n = processor.answerFromCache(query, transport: transport, into: UnsafeMutableRawBufferPointer(rebasing: space.dropFirst(2))) else { return 0 }
                 space[0] = UInt8(n >> 8)
                 space[1] = UInt8(n & 0xFF)
                 return 2 + n
-            } > 0 ? 1 : nil
+            }
         }
-        if cached != nil {
+        if written > 0 {
             context.writeAndFlush(NIOAny(out), promise: nil)
             return
         }

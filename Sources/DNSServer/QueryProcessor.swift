@@ -68,20 +68,20 @@ public final class QueryProcessor: Sendable {
         let type = query.questions.first?.type
         metrics.request(tcp: transport.tcp, ipv6: transport.ipv6, type: type)
         let limit = transport.tcp ? 65535 : Int(max(512, min(query.edns?.udpPayloadSize ?? 512, EDNS.advertisedPayloadSize)))
-        let finish: @Sendable (DNSMessage) -> Void = { [metrics] response in
+        // RA set, the response counted and encoded within the size limit.
+        let respond: @Sendable (DNSMessage) -> [UInt8] = { [metrics] response in
             var r = response
             r.header.recursionAvailable = true
             metrics.response(r.rcode, type: type, duration: ContinuousClock.now - start)
-            reply(r.encode(maxSize: limit))
+            return r.encode(maxSize: limit)
         }
+        let finish: @Sendable (DNSMessage) -> Void = { reply(respond($0)) }
         let snapshot = store.snapshot
         switch ZoneAnswerer.answer(query, index: snapshot.index) {
-        case .response(var response):
+        case .response(let response):
             // Authoritative answers of a synced index depend only on the question: keep the wire form for
             // the next query of the same shape (truncated ones are redone, so TCP retries get them whole).
-            response.header.recursionAvailable = true
-            metrics.response(response.rcode, type: type, duration: ContinuousClock.now - start)
-            let bytes = response.encode(maxSize: limit)
+            let bytes = respond(response)
             if snapshot.index.synced, response.rcode == .noError || response.rcode == .nxDomain,
                bytes.count >= 4, bytes[2] & 0x02 == 0,
                let shape = packet.withUnsafeBytes({ DNSQueryShape.parse($0, tcp: transport.tcp) }) {

@@ -74,6 +74,8 @@ public struct ServiceIndex: Sendable {
             /// `tcp`, `udp`, `sctp`.
             var proto: String
             var port: UInt16
+            /// Named ports have `_name._proto` SRV names.
+            var isNamed: Bool { !(name ?? "").isEmpty }
         }
         var ips: [IPAddress]
         var ports: [Port]
@@ -86,7 +88,7 @@ public struct ServiceIndex: Sendable {
         self.podIPs = podIPs; self.zoneKey = options.zone.key
         var count = nodes.count
         for (key, service) in clusterServices {
-            let named = service.ports.filter { !($0.name ?? "").isEmpty }
+            let named = service.ports.filter(\.isNamed)
             count += (nodes[key] == nil ? 1 : 0) + named.count + Set(named.map(\.proto)).count
         }
         count += reverse.keys.count(where: { nodes[$0.reverseDNSName] == nil })
@@ -111,9 +113,9 @@ public struct ServiceIndex: Sendable {
         } else if key.hasPrefix("_"), let (first, rest) = Self.splitFirstLabel(key) {
             if let service = clusterServices[rest] {
                 // `_proto.<service>`: exists when a named port has that protocol.
-                if service.ports.contains(where: { !($0.name ?? "").isEmpty && "_" + $0.proto == first }) { merge(ZoneNode()) }
+                if service.ports.contains(where: { $0.isNamed && "_" + $0.proto == first }) { merge(ZoneNode()) }
             } else if rest.hasPrefix("_"), let (second, serviceKey) = Self.splitFirstLabel(rest), let service = clusterServices[serviceKey],
-                      let port = service.ports.first(where: { "_" + ($0.name ?? "") == first && "_" + $0.proto == second && !($0.name ?? "").isEmpty }),
+                      let port = service.ports.first(where: { $0.isNamed && "_" + ($0.name ?? "") == first && "_" + $0.proto == second }),
                       let target = DNSName(serviceKey) {
                 var n = ZoneNode()
                 n.srv = [SRVData(priority: 0, weight: 100, port: port.port, target: target)]
