@@ -62,14 +62,13 @@ enum UserData {
     /// modulus and offset), the data's typeof (expression 1 = verdict) and "data is not an interval".
     static func numgenTypeof(verdictData: Bool) -> [UInt8] {
         func record(_ type: UInt8, _ value: [UInt8]) -> [UInt8] { [type, UInt8(value.count)] + value }
-        func u32(_ type: UInt8, _ value: UInt32) -> [UInt8] { record(type, withUnsafeBytes(of: value) { Array($0) }) }
-        let numgen = u32(0, 1) + u32(1, 1) + u32(2, 0)  // NFTNL_UDATA_NUMGEN_TYPE random, _MOD 1, _OFFSET 0
-        let keyTypeof = u32(0, 23) + record(1, numgen)    // NFTNL_UDATA_SET_TYPEOF_EXPR, _DATA
-        var out = u32(UInt8(NFTNL_UDATA_SET_DATABYTEORDER.rawValue), 0)
+        let numgen = u32(1, type: 0) + u32(1, type: 1) + u32(0, type: 2)  // NFTNL_UDATA_NUMGEN_TYPE random, _MOD 1, _OFFSET 0
+        let keyTypeof = u32(23, type: 0) + record(1, numgen)                 // NFTNL_UDATA_SET_TYPEOF_EXPR, _DATA
+        var out = u32(0, type: UInt8(NFTNL_UDATA_SET_DATABYTEORDER.rawValue))
         out += record(UInt8(NFTNL_UDATA_SET_KEY_TYPEOF.rawValue), keyTypeof)
         if verdictData {
-            out += record(UInt8(NFTNL_UDATA_SET_DATA_TYPEOF.rawValue), u32(0, 1) + record(1, []))
-            out += u32(UInt8(NFTNL_UDATA_SET_DATA_INTERVAL.rawValue), 0)
+            out += record(UInt8(NFTNL_UDATA_SET_DATA_TYPEOF.rawValue), u32(1, type: 0) + record(1, []))
+            out += u32(0, type: UInt8(NFTNL_UDATA_SET_DATA_INTERVAL.rawValue))
         }
         return out
     }

@@ -1,10 +1,10 @@
 /// Accumulates chains, sets and elements of one table while compiling; the first element for a key wins.
 struct TableBuilder {
     let family: NFTFamily
-    fileprivate var chains: [NFTChain] = []
-    fileprivate var sets: [NFTSet] = []
+    private var chains: [NFTChain] = []
+    private var sets: [NFTSet] = []
     private var setIndex: [String: Int] = [:]
-    fileprivate var elements: [[NFTElement]] = []
+    private var elements: [[NFTElement]] = []
     private var elementKeys: [Set<[NFTValue]>] = []
 
     init(family: NFTFamily) { self.family = family }

@@ -32,13 +32,11 @@ extension NFTSet {
         if let timeoutSeconds { out += "\t\ttimeout \(timeoutSeconds)s\n" }
         if let comment { out += "\t\tcomment \(NFTText.quoted(comment))\n" }
         if !elements.isEmpty {
-            var sorted = elements
-            if keyType == [.integer] {
-                // Numeric order, as nft lists them.
-                func number(_ e: NFTElement) -> UInt32 { if case .integer(let i)? = e.key.first { i } else { 0 } }
-                sorted.sort { number($0) < number($1) }
-            }
-            let lines = keyType == [.integer] ? sorted.map { $0.nftText() } : elements.map { $0.nftText() }.sorted()
+            // Numgen keys in numeric order, as nft lists them; everything else by text.
+            func number(_ e: NFTElement) -> UInt32 { if case .integer(let i)? = e.key.first { i } else { 0 } }
+            let lines = keyType == [.integer]
+                ? elements.sorted { number($0) < number($1) }.map { $0.nftText() }
+                : elements.map { $0.nftText() }.sorted()
             out += "\t\telements = {\n" + lines.map { "\t\t\t" + $0 }.joined(separator: ",\n") + "\n\t\t}\n"
         }
         return out + "\t}\n"
