@@ -114,11 +114,7 @@ enum Step: Sendable, CustomStringConvertible {
 
 @Suite struct DiskAllocationStoreTests {
     @Test func hostLocalLayout() throws {
-        var template = Array("/tmp/kp-cni-store-XXXXXX".utf8CString)
-        let made: String? = template.withUnsafeMutableBufferPointer { buf in
-            buf.baseAddress.flatMap { mkdtemp($0) }.map { String(cString: $0) }
-        }
-        let dir = try #require(made)
+        let dir = try #require(Self.makeTemporaryDirectory())
         defer { _ = try? DiskAllocationStoreTests.removeTree(dir) }
         let store = DiskAllocationStore(dataDir: dir, network: "k8s")
         let alloc = IPAllocator(config: try IPAMConfig(json: ["subnet": "10.9.0.0/24"]), store: store)
@@ -150,11 +146,7 @@ enum Step: Sendable, CustomStringConvertible {
     /// A process killed after writing the index line but before the address file leaves a line that
     /// names nothing: it is not an allocation, does not block a new ADD and is dropped on the next read.
     @Test func staleIndexLinesAreIgnoredAndDropped() throws {
-        var template = Array("/tmp/kp-cni-store-XXXXXX".utf8CString)
-        let made: String? = template.withUnsafeMutableBufferPointer { buf in
-            buf.baseAddress.flatMap { mkdtemp($0) }.map { String(cString: $0) }
-        }
-        let dir = try #require(made)
+        let dir = try #require(Self.makeTemporaryDirectory())
         defer { _ = try? DiskAllocationStoreTests.removeTree(dir) }
         let store = DiskAllocationStore(dataDir: dir, network: "k8s")
         let alloc = IPAllocator(config: try IPAMConfig(json: ["subnet": "10.9.0.0/24"]), store: store)
@@ -178,6 +170,14 @@ enum Step: Sendable, CustomStringConvertible {
     @Test func unusableDirectoryIsIOError() {
         let store = DiskAllocationStore(dataDir: "/proc/kp-no-such", network: "n")
         do { _ = try store.withLock { () throws(CNIError) in 1 }; Issue.record("locked in /proc") } catch { #expect(error.code == 5) }
+    }
+
+    /// A fresh directory under /tmp, or nil.
+    static func makeTemporaryDirectory() -> String? {
+        var template = Array("/tmp/kp-cni-store-XXXXXX".utf8CString)
+        return template.withUnsafeMutableBufferPointer { buf in
+            buf.baseAddress.flatMap { mkdtemp($0) }.map { String(cString: $0) }
+        }
     }
 
     static func removeTree(_ path: String) throws {
