@@ -67,7 +67,7 @@ public final class QueryProcessor: Sendable {
         guard !query.header.isResponse else { metrics.drop(); return }
         let type = query.questions.first?.type
         metrics.request(tcp: transport.tcp, ipv6: transport.ipv6, type: type)
-        let limit = transport.tcp ? 65535 : Int(max(512, min(query.edns?.udpPayloadSize ?? 512, EDNS.advertisedPayloadSize)))
+        let limit = DNSQueryShape.responseLimit(tcp: transport.tcp, udpPayloadSize: query.edns?.udpPayloadSize)
         // RA set, the response counted and encoded within the size limit.
         let respond: @Sendable (DNSMessage) -> [UInt8] = { [metrics] response in
             var r = response

@@ -15,6 +15,14 @@ public struct DNSQueryShape: Sendable, Hashable {
     /// The largest UDP response when the query has no EDNS.
     public static let plainUDPLimit = 512
 
+    /// The largest response to a query over TCP, or over UDP with the EDNS payload size it offers (nil: no
+    /// EDNS), capped at what we advertise. Keys and encoded responses must agree on it.
+    public static func responseLimit(tcp: Bool, udpPayloadSize: UInt16?) -> Int {
+        if tcp { return 65535 }
+        guard let size = udpPayloadSize else { return plainUDPLimit }
+        return max(plainUDPLimit, min(Int(size), Int(EDNS.advertisedPayloadSize)))
+    }
+
     /// Reads `packet` as a plain query arriving over UDP (`tcp` false) or TCP; nil when it is anything else.
     public static func parse(_ packet: UnsafeRawBufferPointer, tcp: Bool) -> DNSQueryShape? {
         let count = packet.count
@@ -52,20 +60,20 @@ public struct DNSQueryShape: Sendable, Hashable {
         offset += 4
         let questionLength = offset - 12
 
-        var limit = tcp ? 65535 : plainUDPLimit
+        var payloadSize: UInt16?
         var edns: UInt8 = 0
         if additional == 1 {
             // OPT: root name, type 41, class = UDP size, TTL = extended rcode/version/flags, no options.
             guard offset + 11 == count, packet[offset] == 0, u16(offset + 1) == DNSType.opt.rawValue else { return nil }
-            let size = Int(u16(offset + 3))
+            payloadSize = u16(offset + 3)
             let extendedRCode = packet[offset + 5], version = packet[offset + 6]
             guard extendedRCode == 0, version == 0, u16(offset + 9) == 0 else { return nil }
             let dnssecOK = packet[offset + 7] & 0x80 != 0
             edns = dnssecOK ? 2 : 1
-            if !tcp { limit = max(plainUDPLimit, min(size, Int(EDNS.advertisedPayloadSize))) }
         } else {
             guard offset == count else { return nil }
         }
+        let limit = responseLimit(tcp: tcp, udpPayloadSize: payloadSize)
         key.append(UInt8(limit >> 8))
         key.append(UInt8(limit & 0xFF))
         key.append(edns)
