@@ -70,8 +70,14 @@ let package = Package(
         // Service proxy: pure ruleset compiler, nftables adapter, and the daemon's sync loop.
         .target(name: "ProxyCore", dependencies: ["KubeAPI"]),
         .target(name: "NFTables", dependencies: ["ProxyCore", "CNftnl"]),
+        // Userspace mode: schedulers, backend sets, affinity and passive health (pure), and the epoll data path.
+        .target(name: "BalancerCore", dependencies: ["KubeAPI", "ProxyCore"]),
+        .target(name: "Balancer", dependencies: [
+            "KubeAPI", "ProxyCore", "BalancerCore", "CLinuxExtras",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "ProxyDaemon", dependencies: [
-            "KubeAPI", "KubeClient", "ProxyCore", "NFTables", "Netlink", "HTTPServing",
+            "KubeAPI", "KubeClient", "ProxyCore", "NFTables", "Netlink", "HTTPServing", "BalancerCore", "Balancer",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -107,7 +113,7 @@ let package = Package(
 
         .executableTarget(name: "kproxy", dependencies: [
             "KubeAPI", "KubeClient", "ControlPlane", "ProxyCore", "NFTables", "ProxyDaemon",
-            "Netlink", "CNICore", "DNSCore", "DNSServer",
+            "Netlink", "CNICore", "DNSCore", "DNSServer", "BalancerCore", "Balancer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -117,9 +123,11 @@ let package = Package(
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "ControlPlane", "KubeAPI"]),
         .testTarget(name: "ProxyCoreTests", dependencies: ["ProxyCore", "KubeAPI"], exclude: ["Golden"]),  // goldens are read by path
         .testTarget(name: "CNICoreTests", dependencies: ["CNICore"]),
+        .testTarget(name: "BalancerCoreTests", dependencies: ["BalancerCore", "ProxyCore", "KubeAPI"]),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore", "KubeAPI"]),
         // Real kernel and real sockets, each test in its own network namespaces (run as root).
-        .testTarget(name: "AdapterTests", dependencies: ["NFTables", "Netlink", "ProxyCore", "ProxyDaemon", "CNICore", "DNSServer", "DNSCore", "KubeAPI"]),
+        .testTarget(name: "AdapterTests", dependencies: ["NFTables", "Netlink", "ProxyCore", "ProxyDaemon", "CNICore", "DNSServer", "DNSCore", "KubeAPI",
+                                                    "Balancer", "BalancerCore"]),
         .testTarget(name: "IntegrationTests", dependencies: ["KubeAPI", "KubeClient", "ControlPlane"]),
     ],
     swiftLanguageModes: [.v6]

@@ -63,6 +63,8 @@ public struct IPAddress: Hashable, Comparable, Sendable {
     public var ipv4Value: UInt32? { family == .ipv4 ? UInt32(truncatingIfNeeded: low) : nil }
 
     public var isIPv4: Bool { family == .ipv4 }
+    /// The 128-bit value as two halves (IPv4: high 0, the address in the low 32 bits), for hashing on hot paths.
+    public var halves: (high: UInt64, low: UInt64) { (high, low) }
     public var isIPv6: Bool { family == .ipv6 }
 
     /// True for `::ffff:a.b.c.d`.

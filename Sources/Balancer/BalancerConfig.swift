@@ -1,0 +1,31 @@
+import BalancerCore
+import ProxyCore
+
+/// Settings of the userspace data path (`kproxy proxy --mode userspace` flags).
+public struct BalancerConfig: Sendable {
+    /// Event-loop threads, each with its own SO_REUSEPORT socket per listener; both sides of a connection
+    /// live on the loop that accepted it.
+    public var threads: Int
+    /// Connect retries on other endpoints.
+    public var retry: RetryPolicy
+    /// A UDP session (client flow → one endpoint) ends after this long without datagrams either way.
+    public var udpIdleTimeout: Duration
+    /// After `drain` stops accepting, open connections get this long to finish.
+    public var drainTimeout: Duration
+
+    public init(threads: Int, retry: RetryPolicy = RetryPolicy(), udpIdleTimeout: Duration = .seconds(60),
+                drainTimeout: Duration = .seconds(30)) {
+        self.threads = threads; self.retry = retry; self.udpIdleTimeout = udpIdleTimeout; self.drainTimeout = drainTimeout
+    }
+}
+
+/// One listener as the sync loop wants it: which port, which endpoints.
+public struct ListenerBinding: Sendable {
+    public var key: ListenerKey
+    public var port: UInt16
+    public var backends: BackendSet
+
+    public init(key: ListenerKey, port: UInt16, backends: BackendSet) {
+        self.key = key; self.port = port; self.backends = backends
+    }
+}

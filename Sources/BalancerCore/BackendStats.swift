@@ -1,0 +1,72 @@
+import ProxyCore
+import Synchronization
+
+/// One endpoint of one listener, with live counters shared by every event loop. The object stays the same
+/// across backend-set updates for as long as the endpoint does, so counts and health survive syncs.
+///
+/// The data path calls, per connection: `connectStarted` when it picks the endpoint, then `connectSucceeded`
+/// or `connectFailed`, and `closed` when an established connection (or UDP session) ends.
+public final class BackendStats: Sendable, CustomStringConvertible {
+    public let endpoint: EndpointInfo
+    /// Established connections (TCP) or open sessions (UDP).
+    public let active = Atomic<Int>(0)
+    /// Connects in progress.
+    public let pending = Atomic<Int>(0)
+    /// Connections (sessions) established, ever.
+    public let total = Atomic<Int>(0)
+    /// Connects that failed (refused, unreachable, timed out), ever.
+    public let failed = Atomic<Int>(0)
+    /// Times passive health checking ejected the endpoint.
+    public let ejections = Atomic<Int>(0)
+    let consecutiveFailures = Atomic<Int>(0)
+    /// Until when (monotonic ns) the endpoint is ejected; 0 when admitted.
+    let ejectedUntil = Atomic<Int64>(0)
+    /// When (monotonic ns) its slow start began: its first use or its re-admission; 0 for a full weight.
+    let slowStartFrom = Atomic<Int64>(0)
+
+    public init(endpoint: EndpointInfo) { self.endpoint = endpoint }
+
+    public var description: String { endpoint.description }
+
+    /// active + pending: what leastconn and p2c compare.
+    public var load: Int { active.load(ordering: .relaxed) + pending.load(ordering: .relaxed) }
+
+    public func connectStarted() { pending.add(1, ordering: .relaxed) }
+
+    public func connectSucceeded() {
+        pending.subtract(1, ordering: .relaxed)
+        active.add(1, ordering: .relaxed)
+        total.add(1, ordering: .relaxed)
+        consecutiveFailures.store(0, ordering: .relaxed)
+    }
+
+    /// Counts a failed connect; returns true when this failure ejected the endpoint.
+    @discardableResult
+    public func connectFailed(now: Nanos, policy: HealthPolicy) -> Bool {
+        pending.subtract(1, ordering: .relaxed)
+        failed.add(1, ordering: .relaxed)
+        let failures = consecutiveFailures.add(1, ordering: .relaxed).newValue
+        guard failures >= policy.consecutiveFailures, !isEjected(now: now) else { return false }
+        let count = ejections.add(1, ordering: .relaxed).newValue
+        let span = min(policy.baseEjection.nanos * Int64(count), policy.maxEjection.nanos)
+        ejectedUntil.store(now + span, ordering: .relaxed)
+        slowStartFrom.store(now + span, ordering: .relaxed)
+        consecutiveFailures.store(0, ordering: .relaxed)
+        return true
+    }
+
+    /// An established connection or session ended.
+    public func closed() { active.subtract(1, ordering: .relaxed) }
+
+    public func isEjected(now: Nanos) -> Bool { now < ejectedUntil.load(ordering: .relaxed) }
+
+    /// 1 normally; during slow start after re-admission, ramps from the policy's minimum to 1.
+    public func weight(now: Nanos, policy: HealthPolicy) -> Double {
+        let from = slowStartFrom.load(ordering: .relaxed)
+        guard from > 0, now >= from else { return from > 0 ? policy.slowStartMinimumWeight : 1 }
+        let span = policy.slowStart.nanos
+        guard span > 0, now - from < span else { return 1 }
+        let ramp = Double(now - from) / Double(span)
+        return max(policy.slowStartMinimumWeight, min(1, ramp))
+    }
+}
