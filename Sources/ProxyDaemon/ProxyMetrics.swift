@@ -15,8 +15,11 @@ public final class ProxyMetrics: Sendable {
     let chains: Gauge
     let rules: Gauge
     let elements: Gauge
+    /// More text for the exposition (metrics kept outside this registry).
+    private let extra: (@Sendable () -> String)?
 
-    public init() {
+    public init(extra: (@Sendable () -> String)? = nil) {
+        self.extra = extra
         // Upstream: exponential buckets from 1 ms, factor 2, 15 buckets.
         let syncBuckets: [Duration] = (0..<15).map { .microseconds(1000 << $0) }
         let programmingBuckets: [Duration] = [0.25, 0.5, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 45, 60, 120, 300].map { .milliseconds(Int($0 * 1000)) }
@@ -38,7 +41,7 @@ public final class ProxyMetrics: Sendable {
     public func exposition() -> String {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
-        return String(decoding: buffer, as: UTF8.self)
+        return String(decoding: buffer, as: UTF8.self) + (extra?() ?? "")
     }
 }
 

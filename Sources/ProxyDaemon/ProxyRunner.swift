@@ -27,14 +27,17 @@ public final class ProxyRunner: Sendable {
     private let client: KubeClient
     private let syncer: ProxySyncer
     private let config: ProxyRunnerConfig
-    private let metrics = ProxyMetrics()
+    private let metrics: ProxyMetrics
     private let health: ProxyHealth
     private let healthServers: ServiceHealthServers
     private let logger: Logger
     private let pending = PendingChanges()
 
-    public init(client: KubeClient, syncer: ProxySyncer, config: ProxyRunnerConfig, logger: Logger) {
+    /// `extraMetrics` adds text to /metrics (the userspace mode's per-endpoint counters).
+    public init(client: KubeClient, syncer: ProxySyncer, config: ProxyRunnerConfig,
+                extraMetrics: (@Sendable () -> String)? = nil, logger: Logger) {
         self.client = client; self.syncer = syncer; self.config = config; self.logger = logger
+        metrics = ProxyMetrics(extra: extraMetrics)
         health = ProxyHealth(timeout: config.healthTimeout)
         healthServers = ServiceHealthServers(logger: logger)
     }
@@ -141,7 +144,7 @@ public final class ProxyRunner: Sendable {
         (result.full ? metrics.fullSyncDuration : metrics.partialSyncDuration).record(result.duration)
         if let error = result.error {
             metrics.syncFailures.increment()
-            logger.error("nftables sync failed: \(error)")
+            logger.error("sync failed: \(error)")
             return
         }
         let now = Date()
