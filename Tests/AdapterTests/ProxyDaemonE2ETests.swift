@@ -35,7 +35,8 @@ import Testing
         return try condition()
     }
 
-    @Test(.enabled(if: NetnsSupport.isAvailable)) func serviceTrafficFollowsTheAPI() throws {
+    @Test(.enabled(if: NetnsSupport.isAvailable), arguments: ["nftables", "userspace"])
+    func serviceTrafficFollowsTheAPI(mode: String) throws {
         let binary = try #require(Self.binary, "kproxy binary not built")
         let dir = NSTemporaryDirectory() + "kproxy-e2e-\(NetnsSupport.uniqueSuffix())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -72,8 +73,9 @@ import Testing
         let patched = try kubectl(["patch", "pod", "web-1", "--subresource=status", "--type=merge", "-p", status], nil)
         #expect(patched.status == 0, "\(patched.stderr)")
 
-        let proxy = try Self.start(node, [binary, "proxy", "--kubeconfig", dir + "/kubeconfig", "--node", "node-a",
-                                          "--cluster-cidr", "10.244.0.0/16", "--service-cidr", "10.96.0.0/12"], log: dir + "/proxy.log")
+        let proxyArguments = [binary, "proxy", "--kubeconfig", dir + "/kubeconfig", "--node", "node-a", "--mode", mode,
+                              "--cluster-cidr", "10.244.0.0/16", "--service-cidr", "10.96.0.0/12"]
+        let proxy = try Self.start(node, proxyArguments, log: dir + "/proxy.log")
         defer {
             NetnsSupport.stop(proxy)
             _ = try? node.execStatus(["nft", "delete", "table", "ip", "kproxy"])
@@ -89,13 +91,16 @@ import Testing
         let healthz = try node.execStatus(["curl", "--silent", "--fail", "http://127.0.0.1:10256/healthz"])
         #expect(healthz.status == 0 && healthz.stdout.contains("lastUpdated"), "\(healthz.stdout)")
 
-        // Restarting the proxy drops nothing: the rules stay in the kernel while it is down, and the new
-        // process adopts the table (a full sync without flushing it) instead of rebuilding it from empty.
-        NetnsSupport.stop(proxy)
-        #expect(try NFTablesTrafficTests.fetch(from: node, url).status == 0, "traffic flows while the proxy is down")
-        let restarted = try Self.start(node, [binary, "proxy", "--kubeconfig", dir + "/kubeconfig", "--node", "node-a",
-                                              "--cluster-cidr", "10.244.0.0/16", "--service-cidr", "10.96.0.0/12",
-                                              "--metrics-bind-address", "127.0.0.1:10259"], log: dir + "/proxy2.log")
+        if mode == "nftables" {
+            // Restarting the proxy drops nothing: the rules stay in the kernel while it is down, and the new
+            // process adopts the table (a full sync without flushing it) instead of rebuilding it from empty.
+            NetnsSupport.stop(proxy)
+            #expect(try NFTablesTrafficTests.fetch(from: node, url).status == 0, "traffic flows while the proxy is down")
+        }
+        // Userspace mode: a replacement starts while the old proxy serves, joins its listeners (same ports,
+        // SO_REUSEPORT), and the old one is then told to stop (SIGTERM: it closes its listeners and drains).
+        let restarted = try Self.start(node, proxyArguments + ["--metrics-bind-address", "127.0.0.1:10259",
+                                                               "--healthz-bind-address", "127.0.0.1:10266"], log: dir + "/proxy2.log")
         defer { NetnsSupport.stop(restarted) }
         var failures = 0
         let synced = try Self.eventually {
@@ -104,6 +109,16 @@ import Testing
             return m.contains("kubeproxy_sync_full_proxy_rules_duration_seconds_count 1")
         }
         #expect(synced, "the restarted proxy synced")
+        if mode == "userspace" {
+            kill(proxy.processIdentifier, SIGTERM)
+            let exited = try Self.eventually {
+                if try NFTablesTrafficTests.fetch(from: node, url).status != 0 { failures += 1 }
+                return !proxy.isRunning
+            }
+            #expect(exited, "the old proxy exits on SIGTERM once drained")
+            let m = try node.execStatus(["curl", "--silent", "http://127.0.0.1:10259/metrics"]).stdout
+            #expect(m.contains("kproxy_userspace_endpoint_connections_total{"), "per-endpoint metrics: \(m.suffix(1500))")
+        }
         #expect(failures == 0, "\(failures) requests failed across the restart")
         #expect(try NFTablesTrafficTests.fetch(from: node, url).status == 0)
 
