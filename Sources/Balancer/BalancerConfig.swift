@@ -12,6 +12,8 @@ public struct BalancerConfig: Sendable {
     public var udpIdleTimeout: Duration
     /// After `drain` stops accepting, open connections get this long to finish.
     public var drainTimeout: Duration
+    /// A network namespace for the loops' sockets (`/var/run/netns/NAME`); nil: the process's own.
+    public var namespacePath: String?
 
     public init(threads: Int, retry: RetryPolicy = RetryPolicy(), udpIdleTimeout: Duration = .seconds(60),
                 drainTimeout: Duration = .seconds(30)) {

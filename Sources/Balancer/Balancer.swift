@@ -1,0 +1,89 @@
+import BalancerCore
+import Dispatch
+import Foundation
+import Logging
+import ProxyCore
+import Synchronization
+
+/// The userspace mode's data path: `config.threads` event loops (`EventLoop`), each on its own OS thread
+/// with its own epoll and its own SO_REUSEPORT socket per listener. The sync loop talks to them only
+/// through their mailboxes.
+public final class Balancer: Sendable {
+    private let mailboxes: [LoopMailbox]
+    private let loopCounters: [LoopCounters]
+    private let logger: Logger
+
+    /// Starts the loops; each enters `config.namespacePath` first, if set. Throws when a loop cannot start.
+    public init(config: BalancerConfig, logger: Logger) throws {
+        self.logger = logger
+        let n = max(1, config.threads)
+        var mailboxes: [LoopMailbox] = []
+        var counters: [LoopCounters] = []
+        for _ in 0..<n {
+            mailboxes.append(try LoopMailbox())
+            counters.append(LoopCounters())
+        }
+        self.mailboxes = mailboxes
+        loopCounters = counters
+        let started = StartResults(count: n)
+        for i in 0..<n {
+            let mailbox = mailboxes[i], counter = counters[i]
+            let thread = Thread {
+                let loop = EventLoop(index: i, config: config, logger: logger, counters: counter, mailbox: mailbox)
+                do throws(BalancerError) {
+                    try loop.open()
+                } catch {
+                    started.report(i, error)
+                    return
+                }
+                started.report(i, nil)
+                loop.run()
+            }
+            thread.name = "kproxy-lb-\(i)"
+            thread.start()
+        }
+        if let error = started.wait() { throw error }
+    }
+
+    /// Makes every loop's listeners exactly `bindings`; returns the keys whose listener could not be opened.
+    public func apply(_ bindings: [ListenerBinding]) async -> [ListenerKey: BalancerError] {
+        await withCheckedContinuation { continuation in
+            let countdown = LoopCountdown(loops: mailboxes.count, continuation: continuation)
+            for m in mailboxes { m.post(.apply(bindings, countdown)) }
+        }
+    }
+
+    /// Closes every listener, waits for open connections (at most `timeout`; the rest are reset), stops the loops.
+    public func drain(timeout: Duration) async {
+        let deadline = Sys.now() + timeout.nanos
+        _ = await withCheckedContinuation { continuation in
+            let countdown = LoopCountdown(loops: mailboxes.count, continuation: continuation)
+            for m in mailboxes { m.post(.drain(deadline: deadline, countdown)) }
+        }
+    }
+
+    public func counters() -> BalancerCounters {
+        var total = BalancerCounters()
+        for c in loopCounters { total.add(c) }
+        return total
+    }
+}
+
+/// Loop start-up outcomes, waited for by `Balancer.init`.
+private final class StartResults: Sendable {
+    private let results: Mutex<[Int: BalancerError?]>
+    private let semaphore = DispatchSemaphore(value: 0)
+    private let count: Int
+
+    init(count: Int) { self.count = count; results = Mutex([:]) }
+
+    func report(_ index: Int, _ error: BalancerError?) {
+        results.withLock { $0[index] = .some(error) }
+        semaphore.signal()
+    }
+
+    func wait() -> BalancerError? {
+        for _ in 0..<count { semaphore.wait() }
+        return results.withLock { r in r.values.compactMap { $0 }.first }
+    }
+}
