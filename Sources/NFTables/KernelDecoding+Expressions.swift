@@ -72,6 +72,8 @@ extension KernelDecoding {
                                 flags: flags))
         case "masq":
             return .masquerade(flags: has(NFTNL_EXPR_MASQ_FLAGS) ? u32(NFTNL_EXPR_MASQ_FLAGS) : 0)
+        case "redir":
+            return .redirect(port: register(NFTNL_EXPR_REDIR_REG_PROTO_MIN))
         case "reject":
             return .reject(type: u32(NFTNL_EXPR_REJECT_TYPE), code: nftnl_expr_get_u8(item, UInt16(NFTNL_EXPR_REJECT_CODE)))
         case "counter":

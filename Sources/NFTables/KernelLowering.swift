@@ -166,6 +166,8 @@ public struct KernelLowering: Sendable {
             if let port { result.append(.immediate(destination: portRegister, data: KernelKey.port(port))) }
             result.append(.nat(.dnat(family, address: first, port: port == nil ? nil : portRegister)))
             return result
+        case .redirect(let port):
+            return [.immediate(destination: first, data: KernelKey.port(port)), .redirect(port: first)]
         case .masquerade(let fullyRandom):
             // NF_NAT_RANGE_PROTO_RANDOM_FULLY
             return [.masquerade(flags: fullyRandom ? 0x10 : 0)]

@@ -84,6 +84,8 @@ extension NFTBatch {
             if spec.flags != 0 { u32(NFTNL_EXPR_NAT_FLAGS, spec.flags) }
         case .masquerade(let flags):
             if flags != 0 { u32(NFTNL_EXPR_MASQ_FLAGS, flags) }
+        case .redirect(let port):
+            register(NFTNL_EXPR_REDIR_REG_PROTO_MIN, port)
         case .reject(let type, let code):
             u32(NFTNL_EXPR_REJECT_TYPE, type)
             nftnl_expr_set_u8(item, UInt16(NFTNL_EXPR_REJECT_CODE), code)
@@ -121,6 +123,7 @@ extension KernelExpression {
         case .fib: "fib"
         case .nat: "nat"
         case .masquerade: "masq"
+        case .redirect: "redir"
         case .reject: "reject"
         case .counter: "counter"
         case .dynset: "dynset"

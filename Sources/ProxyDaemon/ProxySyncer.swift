@@ -44,10 +44,24 @@ public actor ProxySyncer {
     private let conntrack: (any ConntrackFlushing)?
     private let logger: Logger
     private let clock = ContinuousClock()
+    /// Userspace mode: the listeners the ruleset redirects to, and their ports. Nil in nftables mode.
+    private let listenerTarget: (any ListenerTarget)?
+    private var listenerPorts: ListenerPorts
+    /// Listener keys already logged as refused (SCTP), so the log says it once.
+    private var refusedLogged: Set<ListenerKey> = []
 
-    public init(config: ProxyConfig, node: NodeInfo, target: any RulesetTarget, conntrack: (any ConntrackFlushing)?, logger: Logger) {
+    /// `listeners` switches to the userspace mode: Service traffic is redirected to local listeners on ports
+    /// from `portRange` instead of DNATed to endpoints.
+    public init(config: ProxyConfig, node: NodeInfo, target: any RulesetTarget, conntrack: (any ConntrackFlushing)?,
+                listeners: (any ListenerTarget)? = nil, portRange: ClosedRange<UInt16> = ProxySyncer.defaultPortRange, logger: Logger) {
         self.config = config; self.node = node; self.target = target; self.conntrack = conntrack; self.logger = logger
+        listenerTarget = listeners
+        listenerPorts = ListenerPorts(range: portRange)
     }
+
+    /// `--proxy-port-range` default: below the NodePort range (30000–32767) and the kernel's ephemeral
+    /// ports (32768–60999), so listeners never collide with either.
+    public static let defaultPortRange: ClosedRange<UInt16> = 20000...29999
 
     public func setService(_ service: Service?, key: String) { services[key] = service }
     public func setSlice(_ slice: EndpointSlice?, key: String) { slices[key] = slice }
@@ -62,7 +76,8 @@ public actor ProxySyncer {
     public func sync(full requestedFull: Bool) async -> SyncResult {
         let start = clock.now
         let state = self.state
-        let ruleset = RulesetCompiler(config: config, node: node, cache: compileCache).compile(state)
+        let listeners = await syncListeners(state)
+        let ruleset = RulesetCompiler(config: config, node: node, cache: compileCache, listeners: listeners).compile(state)
         let full = requestedFull || applied == nil
         var operations = 0
         do {
@@ -89,6 +104,26 @@ public actor ProxySyncer {
             logger.error("sync failed, the next sync is a full one: \(error)")
             return SyncResult(full: full, operations: operations, duration: clock.now - start, error: "\(error)", ruleset: nil)
         }
+    }
+
+    /// Userspace mode: assigns listener ports and opens the listeners (before the ruleset redirects to them);
+    /// nil in nftables mode. Listeners that cannot be opened get no port, so the ruleset rejects their traffic
+    /// until a later sync opens them.
+    private func syncListeners(_ state: ProxyState) async -> ListenerPorts? {
+        guard let listenerTarget else { return nil }
+        var specs = state.listenerSpecs(node: node, families: config.families.map(\.ipFamily))
+        for key in specs.keys where key.name.protocol == .sctp {
+            specs[key] = nil
+            if refusedLogged.insert(key).inserted {
+                logger.warning("\(key): SCTP is not supported by the userspace mode; its traffic is rejected")
+            }
+        }
+        for (key, failure) in listenerPorts.update(specs.keys) { logger.error("\(key): \(failure)") }
+        let failed = await listenerTarget.apply(specs, ports: listenerPorts)
+        guard !failed.isEmpty else { return listenerPorts }
+        for (key, why) in failed.sorted(by: { $0.key < $1.key }) { logger.error("listener \(key) could not be opened: \(why)") }
+        listenerPorts.update(specs.keys.filter { failed[$0] == nil })
+        return listenerPorts
     }
 
     /// Upstream's rule: UDP flows to removed endpoints, and to Service IPs that went from no endpoints

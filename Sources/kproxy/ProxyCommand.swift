@@ -1,4 +1,6 @@
 import ArgumentParser
+import Balancer
+import BalancerCore
 import Foundation
 import KubeAPI
 import KubeClient
@@ -9,12 +11,25 @@ import ProxyDaemon
 struct ProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proxy",
-        abstract: "Make Service addresses work on this node (kube-proxy's job), programming nftables through netlink."
+        abstract: "Make Service addresses work on this node (kube-proxy's job): nftables DNAT, or a userspace L4 balancer.",
+        discussion: """
+            --mode nftables programs the kernel to DNAT Service traffic to endpoints (one netlink batch per sync). \
+            --mode userspace redirects it (nftables `redirect`) to listeners of kproxy's own on ports from \
+            --proxy-port-range, which balance TCP connections and UDP sessions over the endpoints with --scheduler, \
+            retry a failed connect on another endpoint and eject endpoints that keep failing. On SIGTERM the userspace \
+            mode closes its listeners (a new kproxy on the same ports takes over queued connections when \
+            net.ipv4.tcp_migrate_req is 1, which it sets) and lets open connections finish.
+            """
     )
 
     @Option(help: "kubeconfig of the API server (kproxy's control plane or a real kube-apiserver).") var kubeconfig: String?
     @Option(help: "This node's name (default: the host name).") var node: String?
-    @Option(help: "Proxy mode: nftables.") var mode = "nftables"
+    @Option(help: "Proxy mode: nftables or userspace.") var mode = "nftables"
+    @Option(help: "Userspace mode: roundrobin, leastconn, p2c, random or maglev.") var scheduler = "roundrobin"
+    @Option(help: "Userspace mode: a UDP session ends after this long without datagrams (Go duration).") var udpIdleTimeout = "60s"
+    @Option(help: "Userspace mode: local ports for the listeners (FROM-TO).") var proxyPortRange = "20000-29999"
+    @Option(help: "Userspace mode: event-loop threads (default: one per core).") var userspaceThreads: Int?
+    @Option(help: "Userspace mode: on SIGTERM, how long open connections may take to finish (Go duration).") var drainTimeout = "30s"
     @Option(help: "Pod network range(s), comma-separated; traffic from outside to ClusterIPs is masqueraded.") var clusterCidr: String?
     @Option(help: "Service range(s), comma-separated; packets to unallocated addresses in them are dropped.") var serviceCidr: String?
     @Option(help: "Only local addresses in these CIDRs (comma-separated) accept NodePort traffic.") var nodeportAddresses: String?
@@ -26,7 +41,14 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func validate() throws {
-        guard mode == "nftables" else { throw ValidationError("--mode must be nftables (the only mode this build supports)") }
+        guard mode == "nftables" || mode == "userspace" else { throw ValidationError("--mode must be nftables or userspace") }
+        guard SchedulerKind(rawValue: scheduler) != nil else {
+            throw ValidationError("--scheduler must be one of \(SchedulerKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        _ = try Self.portRange(proxyPortRange)
+        if let userspaceThreads, userspaceThreads < 1 { throw ValidationError("--userspace-threads must be at least 1") }
+        _ = try GoDuration.parse(udpIdleTimeout)
+        _ = try GoDuration.parse(drainTimeout)
         _ = try GoDuration.parse(minSyncPeriod)
         _ = try GoDuration.parse(syncPeriod)
     }
@@ -48,14 +70,54 @@ struct ProxyCommand: AsyncParsableCommand {
         runner.healthzAddress = healthzBindAddress.isEmpty ? nil : try HostPort.parse(healthzBindAddress)
 
         let target = try NFTablesTarget()
-        let syncer = ProxySyncer(config: proxy, node: NodeInfo(name: nodeName), target: target, conntrack: target, logger: logger)
-        let daemon = ProxyRunner(client: client, syncer: syncer, config: runner, logger: logger)
-        logger.info("kproxy proxy on node \(nodeName), mode \(mode)")
+        let userspace: BalancerTarget?
+        if mode == "userspace" {
+            Self.enableListenerMigration(logger)
+            let config = BalancerConfig(threads: userspaceThreads ?? ProcessInfo.processInfo.activeProcessorCount,
+                                        udpIdleTimeout: try GoDuration.parse(udpIdleTimeout), drainTimeout: try GoDuration.parse(drainTimeout))
+            let balancer = try Balancer(config: config, logger: logger)
+            userspace = BalancerTarget(balancer: balancer, scheduler: SchedulerKind(rawValue: scheduler) ?? .roundrobin)
+        } else {
+            userspace = nil
+        }
+        let syncer = ProxySyncer(config: proxy, node: NodeInfo(name: nodeName), target: target, conntrack: target,
+                                 listeners: userspace, portRange: try Self.portRange(proxyPortRange), logger: logger)
+        var extraMetrics: (@Sendable () -> String)?
+        if let userspace { extraMetrics = { userspace.exposition() } }
+        let daemon = ProxyRunner(client: client, syncer: syncer, config: runner, extraMetrics: extraMetrics, logger: logger)
+        logger.info("kproxy proxy on node \(nodeName), mode \(mode)\(mode == "userspace" ? ", scheduler \(scheduler)" : "")")
         let log = logger
+        let drain = try GoDuration.parse(drainTimeout)
         try await Signals.runUntilTerminated {
             do { try await daemon.run() } catch { log.error("proxy stopped: \(error)") }
+            if let userspace {
+                // Not a child of the cancelled task: the wait must not end at once.
+                log.info("draining: listeners closed, waiting up to \(drain) for open connections")
+                await Task { await userspace.drain(timeout: drain) }.value
+            }
         }
         try? await client.shutdown()
+    }
+}
+
+extension ProxyCommand {
+    /// `FROM-TO`, both in 1…65535, FROM ≤ TO.
+    static func portRange(_ text: String) throws -> ClosedRange<UInt16> {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let from = UInt16(parts[0]), let to = UInt16(parts[1]), from > 0, from <= to else {
+            throw ValidationError("--proxy-port-range: expected FROM-TO, e.g. 20000-29999, got \(text)")
+        }
+        return from...to
+    }
+
+    /// Sets `net.ipv4.tcp_migrate_req` (per network namespace): when this process closes a listener, connections
+    /// still in its accept queue move to another listener of the same SO_REUSEPORT group (the process replacing
+    /// it) instead of being reset.
+    static func enableListenerMigration(_ logger: Logger) {
+        let path = "/proc/sys/net/ipv4/tcp_migrate_req"
+        do { try "1\n".write(toFile: path, atomically: false, encoding: .utf8) } catch {
+            logger.warning("could not set \(path) to 1 (\(error)); a restart may reset connections still queued")
+        }
     }
 }
 

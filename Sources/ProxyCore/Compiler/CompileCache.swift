@@ -13,6 +13,8 @@ public final class CompileCache: Sendable {
     struct Entry {
         var service: ServicePortInfo
         var endpoints: [EndpointInfo]
+        /// Userspace mode: the listener ports the fragment redirects to.
+        var ports: [UInt16?]
         var fragment: ServiceFragment
     }
 
@@ -38,18 +40,18 @@ public final class CompileCache: Sendable {
     }
 
     /// The fragment compiled before from exactly these inputs.
-    func fragment(_ key: Key, service: ServicePortInfo, endpoints: [EndpointInfo]) -> ServiceFragment? {
+    func fragment(_ key: Key, service: ServicePortInfo, endpoints: [EndpointInfo], ports: [UInt16?] = []) -> ServiceFragment? {
         state.withLock { s in
             s.used.insert(key)
-            guard let entry = s.entries[key], entry.service == service, entry.endpoints == endpoints else { return nil }
+            guard let entry = s.entries[key], entry.service == service, entry.endpoints == endpoints, entry.ports == ports else { return nil }
             return entry.fragment
         }
     }
 
-    func store(_ key: Key, service: ServicePortInfo, endpoints: [EndpointInfo], fragment: ServiceFragment) {
+    func store(_ key: Key, service: ServicePortInfo, endpoints: [EndpointInfo], ports: [UInt16?] = [], fragment: ServiceFragment) {
         state.withLock { s in
             s.used.insert(key)
-            s.entries[key] = Entry(service: service, endpoints: endpoints, fragment: fragment)
+            s.entries[key] = Entry(service: service, endpoints: endpoints, ports: ports, fragment: fragment)
         }
     }
 

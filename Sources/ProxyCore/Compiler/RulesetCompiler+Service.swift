@@ -14,7 +14,16 @@ extension RulesetCompiler {
         let lbIPs = svc.loadBalancerIPs.filter(inFamily)
         let localCIDRs = config.clusterCIDRs.filter { $0.family == f.ipFamily }
 
-        let sel = EndpointSelection(endpoints: allEndpoints.filter { inFamily($0.address) }, service: svc, nodeName: node.name)
+        var sel = EndpointSelection(endpoints: allEndpoints.filter { inFamily($0.address) }, service: svc, nodeName: node.name)
+        // Userspace mode: chains redirect to the listeners; a listener without a port (range exhausted) has
+        // nowhere to send traffic, so the Service is compiled as one without endpoints (rejected).
+        let ports = listenerPorts(name, f)
+        let userspace = listeners != nil
+        let clusterPort = ports.first ?? nil, localPort = ports.last ?? nil
+        if userspace && ((!sel.cluster.isEmpty && svc.usesClusterEndpoints && clusterPort == nil)
+                         || (!sel.local.isEmpty && svc.usesLocalEndpoints && localPort == nil)) {
+            sel = EndpointSelection(endpoints: [], service: svc, nodeName: node.name)
+        }
         let clusterChain = NFTNames.serviceChain(name)
         let localChain = NFTNames.localChain(name)
         let externalChain = NFTNames.externalChain(name)
@@ -70,7 +79,7 @@ extension RulesetCompiler {
         // Chains.
         let masqJump = NFTExpression.verdict(.jump(NFTNames.markForMasquerade))
         var internalRules: [NFTRule] = []
-        if hasInternal {
+        if hasInternal && !userspace {
             let dest: [NFTExpression] = [.match(.daddr, .address(clusterIP)), .match(.l4proto, proto), .match(.dport, port)]
             if config.masqueradeAll {
                 internalRules.append(NFTRule(dest + [masqJump], comment: "masquerade all ClusterIP traffic"))
@@ -79,25 +88,31 @@ extension RulesetCompiler {
                 internalRules.append(NFTRule(dest + notLocal + [masqJump], comment: "masquerade off-cluster traffic"))
             }
         }
+        // Userspace mode: the chain hands the connection to its listener, which balances in userspace.
+        func redirect(_ port: UInt16?) -> [NFTRule] {
+            port.map { [NFTRule([.match(.l4proto, proto), .redirect(port: $0)], comment: "to the userspace listener")] } ?? []
+        }
         if usesClusterChain {
             let pre = internalChain == clusterChain ? internalRules : []
-            b.chain(clusterChain, comment: comment, rules: pre + balanceRules(svc, sel.cluster, chain: clusterChain, &b))
+            b.chain(clusterChain, comment: comment,
+                    rules: userspace ? redirect(clusterPort) : pre + balanceRules(svc, sel.cluster, chain: clusterChain, &b))
         }
         if usesLocalChain {
             let pre = internalChain == localChain ? internalRules : []
             b.chain(localChain, comment: comment + " (local endpoints)",
-                    rules: pre + balanceRules(svc, sel.local, chain: localChain, &b))
+                    rules: userspace ? redirect(localPort) : pre + balanceRules(svc, sel.local, chain: localChain, &b))
         }
         if usesExternalChain {
             var rules: [NFTRule] = []
             if !svc.externalPolicyLocal {
-                rules.append(NFTRule([masqJump], comment: "masquerade external traffic"))
+                // Proxied connections start anew from the node; nothing to masquerade in userspace mode.
+                if !userspace { rules.append(NFTRule([masqJump], comment: "masquerade external traffic")) }
             } else if usesClusterChain {
                 for cidr in localCIDRs {
                     rules.append(NFTRule([.match(.saddr, .prefix(cidr)), .verdict(.goto(clusterChain))],
                                          comment: "short-circuit pod traffic"))
                 }
-                rules.append(NFTRule([.fibLocal(.saddr), masqJump], comment: "masquerade local traffic"))
+                if !userspace { rules.append(NFTRule([.fibLocal(.saddr), masqJump], comment: "masquerade local traffic")) }
                 rules.append(NFTRule([.fibLocal(.saddr), .verdict(.goto(clusterChain))], comment: "short-circuit local traffic"))
             }
             if hasExternal {
@@ -114,7 +129,7 @@ extension RulesetCompiler {
             rules.append(NFTRule([.verdict(.drop)], comment: "not in loadBalancerSourceRanges"))
             b.chain(firewallChain, comment: comment + " (loadBalancerSourceRanges)", rules: rules)
         }
-        for ep in sel.allReachable {
+        for ep in sel.allReachable where !userspace {
             let epChain = NFTNames.endpointChain(name, ep)
             b.element(NFTNames.hairpinEndpoints, NFTElement(key: [.address(ep.address), .address(ep.address)]))
             var rules: [NFTRule] = []

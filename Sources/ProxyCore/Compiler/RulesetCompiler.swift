@@ -33,9 +33,12 @@ public struct RulesetCompiler: Sendable {
     public var node: NodeInfo
     /// Fragments of earlier compiles to reuse (a syncer keeps one across syncs); nil compiles everything.
     public var cache: CompileCache?
+    /// Userspace mode: the local listener ports Service traffic is redirected to (instead of DNAT to
+    /// endpoints). Nil: nftables mode.
+    public var listeners: ListenerPorts?
 
-    public init(config: ProxyConfig, node: NodeInfo, cache: CompileCache? = nil) {
-        self.config = config; self.node = node; self.cache = cache
+    public init(config: ProxyConfig, node: NodeInfo, cache: CompileCache? = nil, listeners: ListenerPorts? = nil) {
+        self.config = config; self.node = node; self.cache = cache; self.listeners = listeners
     }
 
     /// One table per configured family.
@@ -55,17 +58,24 @@ public struct RulesetCompiler: Sendable {
             guard let service = state.services[name] else { continue }
             let endpoints = state.endpoints[name] ?? []
             let key = CompileCache.Key(family: family, name: name)
-            if let cached = cache?.fragment(key, service: service, endpoints: endpoints) {
+            let ports = listenerPorts(name, family)
+            if let cached = cache?.fragment(key, service: service, endpoints: endpoints, ports: ports) {
                 b.append(cached)
                 continue
             }
             var own = TableBuilder.forFragment(family: family, sharedSets: sharedSets)
             addService(service, endpoints: endpoints, to: &own)
             let fragment = own.fragment(shared: sharedNames)
-            cache?.store(key, service: service, endpoints: endpoints, fragment: fragment)
+            cache?.store(key, service: service, endpoints: endpoints, ports: ports, fragment: fragment)
             b.append(fragment)
         }
         return b.table(name: config.tableName, comment: "rules for kproxy")
+    }
+
+    /// The listener ports (cluster, local) of a Service port in userspace mode; empty in nftables mode.
+    func listenerPorts(_ name: ServicePortName, _ family: NFTFamily) -> [UInt16?] {
+        guard let listeners else { return [] }
+        return ListenerScope.allCases.map { listeners.port(ListenerKey(name: name, scope: $0, family: family.ipFamily)) }
     }
 
     /// Whether NodePorts answer on every local address (no `--nodeport-addresses` for this family, or 0/0).

@@ -11,6 +11,7 @@ struct PacketState {
     var iifname: String
     var dnat: String?
     var masquerade = false
+    var redirect: UInt16?
     var updates: [String] = []
     var path: [String] = []
     var verdict: TraceOutcome.Verdict = .accept
@@ -22,7 +23,7 @@ struct PacketState {
     }
 
     var outcome: TraceOutcome {
-        TraceOutcome(verdict: verdict, dnat: dnat, masquerade: masquerade, updatedSets: updates, chains: path)
+        TraceOutcome(verdict: verdict, dnat: dnat, masquerade: masquerade, updatedSets: updates, chains: path, redirect: redirect)
     }
 
     func value(_ field: NFTField) -> NFTValue {
@@ -140,6 +141,10 @@ extension PacketTracer {
             s.dst = address
             if let port { s.dport = port }
             s.dnat = address.isIPv6 ? "[\(address)]:\(s.dport)" : "\(address):\(s.dport)"
+            return [(.final(.accept), s)]
+        case .redirect(let port):
+            s.dport = port
+            s.redirect = port
             return [(.final(.accept), s)]
         case .masquerade:
             s.masquerade = true

@@ -42,6 +42,8 @@ public struct TraceOutcome: Hashable, Sendable {
     public var updatedSets: [String]
     /// Regular chains entered, in order.
     public var chains: [String]
+    /// The local port the packet was redirected to (userspace mode), if any.
+    public var redirect: UInt16? = nil
 }
 
 /// Every path of one packet.
@@ -50,10 +52,12 @@ public struct TraceResult: Hashable, Sendable {
 
     /// DNAT destinations over all paths.
     public var endpoints: Set<String> { Set(outcomes.compactMap(\.dnat)) }
+    /// Local ports the packet was redirected to, over all paths (userspace mode).
+    public var redirects: Set<UInt16> { Set(outcomes.compactMap(\.redirect)) }
     /// The verdicts over all paths.
     public var verdicts: Set<TraceOutcome.Verdict> { Set(outcomes.map(\.verdict)) }
     /// Accepted without DNAT on every path (the ruleset let it through untouched).
-    public var isUntouched: Bool { outcomes.allSatisfy { $0.verdict == .accept && $0.dnat == nil && !$0.masquerade } }
+    public var isUntouched: Bool { outcomes.allSatisfy { $0.verdict == .accept && $0.dnat == nil && $0.redirect == nil && !$0.masquerade } }
     /// Rejected on every path.
     public var isRejected: Bool { outcomes.allSatisfy { if case .reject = $0.verdict { true } else { false } } }
     /// Dropped on every path.

@@ -1,0 +1,284 @@
+import Balancer
+import BalancerCore
+import Foundation
+import KubeAPI
+import Logging
+import ProxyCore
+import ProxyDaemon
+import Testing
+
+/// `--mode userspace` end to end in throwaway namespaces: `ProxySyncer` with the nftables target redirecting
+/// Service traffic to the in-process `Balancer`, whose loops live in the node namespace. Same topology as
+/// the nftables traffic tests (`ProxyTrafficTests.Cluster`).
+@Suite("Userspace traffic", .enabled(if: NetnsSupport.isAvailable, "needs root and ip"), .serialized)
+struct UserspaceTrafficTests {
+    static let clusterIP = ProxyTrafficTests.clusterIP, udpClusterIP = ProxyTrafficTests.udpClusterIP
+
+    /// A syncer in userspace mode and the balancer behind it (stop it with `drain(timeout: .zero)`).
+    struct Proxy {
+        let syncer: ProxySyncer
+        let listeners: BalancerTarget
+
+        init(_ cluster: ProxyTrafficTests.Cluster, scheduler: SchedulerKind = .roundrobin, health: HealthPolicy = HealthPolicy()) throws {
+            let logger = Logger(label: "userspace-traffic-test")
+            let target = try NFTablesTarget(namespace: .named(cluster.node.name))
+            var config = BalancerConfig(threads: 2, retry: RetryPolicy(tries: 4, firstTimeout: .milliseconds(250)))
+            config.namespacePath = "/var/run/netns/\(cluster.node.name)"
+            listeners = BalancerTarget(balancer: try Balancer(config: config, logger: logger), scheduler: scheduler, health: health)
+            let node = NodeInfo(name: NFTablesApplierTests.nodeName, nodeIPs: [NFTablesApplierTests.ip(ProxyTrafficTests.nodeIP)])
+            syncer = ProxySyncer(config: NFTablesApplierTests.config, node: node, target: target, conntrack: target,
+                                 listeners: listeners, logger: logger)
+        }
+
+        func stop() async { await listeners.drain(timeout: .zero) }
+    }
+
+    static func answers(_ cluster: ProxyTrafficTests.Cluster, count: Int, port: Int = 80) throws -> [String: Int] {
+        var seen: [String: Int] = [:]
+        for _ in 0..<count {
+            seen[try ProxyTrafficTests.who(from: cluster.node, "http://\(clusterIP):\(port)/who") ?? "failed", default: 0] += 1
+        }
+        return seen
+    }
+
+    static func web(_ addresses: [String], affinity: Int? = nil) -> (Service, EndpointSlice) {
+        (NFTablesApplierTests.service("web", [clusterIP], [ProxyTrafficTests.http], affinity: affinity),
+         NFTablesApplierTests.slice("web", "1", port: 8080, addresses: addresses))
+    }
+
+    @Test(arguments: SchedulerKind.allCases)
+    func tcpReachesEveryEndpoint(scheduler: SchedulerKind) async throws {
+        let cluster = try ProxyTrafficTests.Cluster()
+        defer { cluster.destroy() }
+        try cluster.startHTTP("a")
+        try cluster.startHTTP("b")
+        let proxy = try Proxy(cluster, scheduler: scheduler)
+        let (service, slice) = Self.web(["10.244.1.2", "10.244.2.2"])
+        try await ProxyTrafficTests.load(proxy.syncer, service, slice, full: true)
+        let seen = try Self.answers(cluster, count: 30)
+        await proxy.stop()
+        #expect(seen["failed"] == nil, "\(seen)")
+        if scheduler == .maglev {
+            // One client address: consistent hashing sends all of its connections to one endpoint.
+            #expect(seen.count == 1, "\(seen)")
+        } else {
+            #expect(seen["a"] != nil && seen["b"] != nil, "both pods answer: \(seen)")
+        }
+    }
+
+    @Test func udpFlowsReachEveryEndpointAndStick() async throws {
+        let cluster = try ProxyTrafficTests.Cluster()
+        defer { cluster.destroy() }
+        try cluster.startUDP("a")
+        try cluster.startUDP("b")
+        let proxy = try Proxy(cluster)
+        let dns = ServicePort(name: "dns", protocol: .udp, port: 53, targetPort: 5353)
+        let service = NFTablesApplierTests.service("dns", [Self.udpClusterIP], [dns])
+        let slice = NFTablesApplierTests.slice("dns", "1", port: 5353, protocol: .udp, name: "dns", addresses: ["10.244.1.2", "10.244.2.2"])
+        try await ProxyTrafficTests.load(proxy.syncer, service, slice, full: true)
+        var seen: [String: Int] = [:]
+        var sticky = true
+        let base = 41_000 + Int.random(in: 0..<1000)
+        for i in 0..<8 {
+            let first = try ProxyTrafficTests.udpAsk(from: cluster.node, Self.udpClusterIP, 53, sourcePort: base + i)
+            let again = try ProxyTrafficTests.udpAsk(from: cluster.node, Self.udpClusterIP, 53, sourcePort: base + i)
+            seen[first ?? "failed", default: 0] += 1
+            if first != again { sticky = false }
+        }
+        // The removed endpoint gets no more datagrams: the same flow now reaches b.
+        try await ProxyTrafficTests.load(proxy.syncer, service,
+                                         NFTablesApplierTests.slice("dns", "1", port: 5353, protocol: .udp, name: "dns", addresses: ["10.244.2.2"]),
+                                         full: false)
+        var afterRemoval: [String: Int] = [:]
+        for i in 0..<8 { afterRemoval[try ProxyTrafficTests.udpAsk(from: cluster.node, Self.udpClusterIP, 53, sourcePort: base + i) ?? "failed", default: 0] += 1 }
+        await proxy.stop()
+        #expect(seen["failed"] == nil && seen["a"] != nil && seen["b"] != nil, "flows spread over both pods: \(seen)")
+        #expect(sticky, "a flow sticks to its endpoint")
+        #expect(afterRemoval == ["b": 8], "sessions to the removed endpoint are closed: \(afterRemoval)")
+    }
+
+    @Test func leastconnSendsNewConnectionsToTheIdleEndpoint() async throws {
+        let cluster = try ProxyTrafficTests.Cluster()
+        defer { cluster.destroy() }
+        try cluster.startHTTP("a")
+        try cluster.startHTTP("b")
+        let proxy = try Proxy(cluster, scheduler: .leastconn)
+        let (service, slice) = Self.web(["10.244.1.2", "10.244.2.2"])
+        try await ProxyTrafficTests.load(proxy.syncer, service, slice, full: true)
+        // Hold one connection open (connected, nothing sent): its endpoint has one active connection.
+        let holder = try Self.holdConnection(cluster, to: Self.clusterIP, port: 80)
+        defer { NetnsSupport.stop(holder) }
+        let whileHeld = try Self.answers(cluster, count: 10)
+        NetnsSupport.stop(holder)
+        let drained = try ProxyDaemonE2ETests.eventually(10) { try Self.answers(cluster, count: 4).count == 2 }
+        await proxy.stop()
+        #expect(whileHeld.count == 1 && whileHeld["failed"] == nil, "every new connection goes to the idle pod: \(whileHeld)")
+        #expect(drained, "with the held connection closed both pods get connections again")
+    }
+
+    @Test func affinityStickThenExpires() async throws {
+        let cluster = try ProxyTrafficTests.Cluster()
+        defer { cluster.destroy() }
+        try cluster.startHTTP("a")
+        try cluster.startHTTP("b")
+        let proxy = try Proxy(cluster, scheduler: .roundrobin)
+        let (service, slice) = Self.web(["10.244.1.2", "10.244.2.2"], affinity: 2)
+        try await ProxyTrafficTests.load(proxy.syncer, service, slice, full: true)
+        let sticky = try Self.answers(cluster, count: 10)
+        let first = sticky.keys.first ?? ""
+        // Round robin would alternate; affinity holds until 2 s pass without a new connection.
+        let deadline = Date().addingTimeInterval(2.5)
+        while Date() < deadline { usleep(100_000) }
+        let moved = try ProxyDaemonE2ETests.eventually(8) { try ProxyTrafficTests.who(from: cluster.node, "http://\(Self.clusterIP)/who") != first }
+        await proxy.stop()
+        #expect(sticky.count == 1 && sticky["failed"] == nil, "one pod answers while the affinity holds: \(sticky)")
+        #expect(moved, "after the timeout the client may go elsewhere")
+    }
+
+    @Test func deadEndpointIsSkippedWithoutClientFailures() async throws {
+        let cluster = try ProxyTrafficTests.Cluster()
+        defer { cluster.destroy() }
+        try cluster.startHTTP("a")  // b's namespace exists but nothing listens there: connection refused
+        let proxy = try Proxy(cluster)
+        let (service, slice) = Self.web(["10.244.1.2", "10.244.2.2"])
+        try await ProxyTrafficTests.load(proxy.syncer, service, slice, full: true)
+        let seen = try Self.answers(cluster, count: 20)
+        let metrics = proxy.listeners.exposition()
+        await proxy.stop()
+        #expect(seen == ["a": 20], "every request answered by the live pod: \(seen)")
+        #expect(metrics.contains(#"kproxy_userspace_endpoint_ejected{service="default/web:http",protocol="tcp",scope="cluster",family="IPv4",endpoint="10.244.2.2:8080"} 1"#),
+                "the dead endpoint is ejected: \(metrics)")
+    }
+
+    @Test func removedEndpointDrainsItsOpenConnection() async throws {
+        let cluster = try ProxyTrafficTests.Cluster()
+        defer { cluster.destroy() }
+        try Self.startEcho(cluster, "a")
+        try Self.startEcho(cluster, "b")
+        let proxy = try Proxy(cluster)
+        let echo = ServicePort(name: "echo", protocol: .tcp, port: 7, targetPort: 7007)
+        let service = NFTablesApplierTests.service("echo", [Self.clusterIP], [echo])
+        try await ProxyTrafficTests.load(proxy.syncer, service,
+                                         NFTablesApplierTests.slice("echo", "1", port: 7007, name: "echo", addresses: ["10.244.1.2", "10.244.2.2"]),
+                                         full: true)
+        let flag = NSTemporaryDirectory() + "kp-drain-\(NetnsSupport.uniqueSuffix())"
+        defer { try? FileManager.default.removeItem(atPath: flag) }
+        // Connect, echo once, wait for the flag file, echo again on the same connection.
+        let script = """
+        import socket, sys, os, time
+        s = socket.create_connection((sys.argv[1], 7), timeout=10)
+        s.sendall(b"one\\n"); first = s.recv(64).decode().strip()
+        print(first, flush=True)
+        deadline = time.time() + 20
+        while not os.path.exists(sys.argv[2]) and time.time() < deadline: time.sleep(0.05)
+        s.sendall(b"two\\n"); print(s.recv(64).decode().strip(), flush=True)
+        """
+        let out = Pipe()
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: NetnsSupport.ipTool)
+        client.arguments = ["netns", "exec", cluster.node.name, "/usr/bin/python3", "-c", script, Self.clusterIP, flag]
+        client.standardOutput = out
+        client.standardError = FileHandle.nullDevice
+        try client.run()
+        defer { NetnsSupport.stop(client) }
+        let firstLine = Self.readLine(out)
+        let owner = firstLine?.split(separator: " ").first.map(String.init) ?? ""
+        // Remove the endpoint holding the connection.
+        let keep = owner == "a" ? "10.244.2.2" : "10.244.1.2"
+        try await ProxyTrafficTests.load(proxy.syncer, service,
+                                         NFTablesApplierTests.slice("echo", "1", port: 7007, name: "echo", addresses: [keep]), full: false)
+        _ = FileManager.default.createFile(atPath: flag, contents: nil)
+        let secondLine = Self.readLine(out)
+        client.waitUntilExit()
+        await proxy.stop()
+        #expect(firstLine?.hasSuffix("one") == true, "first echo: \(firstLine ?? "none")")
+        #expect(secondLine == "\(owner) two", "the open connection to the removed endpoint goes on: \(secondLine ?? "none")")
+    }
+
+    @Test func nodePortFromAnExternalClient() async throws {
+        let cluster = try ProxyTrafficTests.Cluster()
+        defer { cluster.destroy() }
+        let client = try VethPod.create(host: cluster.node, hostAddress: ProxyTrafficTests.nodeIP, podAddress: ProxyTrafficTests.clientIP, prefix: 24)
+        cluster.extra.append(client.pod)
+        try cluster.startHTTP("a")
+        let proxy = try Proxy(cluster)
+        let port = ServicePort(name: "http", protocol: .tcp, port: 80, targetPort: 8080, nodePort: ProxyTrafficTests.nodePort)
+        let service = NFTablesApplierTests.service("np", [Self.clusterIP], [port], type: .nodePort)
+        try await ProxyTrafficTests.load(proxy.syncer, service, NFTablesApplierTests.slice("np", "1", port: 8080, addresses: ["10.244.1.2"]), full: true)
+        let body = try ProxyTrafficTests.who(from: client.pod, "http://\(ProxyTrafficTests.nodeIP):\(ProxyTrafficTests.nodePort)/who")
+        let other = try ProxyTrafficTests.who(from: client.pod, "http://\(ProxyTrafficTests.nodeIP):\(ProxyTrafficTests.nodePort + 1)/who")
+        await proxy.stop()
+        #expect(body == "a", "NodePort from the external client reaches the pod through the balancer")
+        #expect(other == nil, "another port is not the Service's")
+    }
+
+    @Test func serviceWithoutEndpointsIsRefusedAtOnce() async throws {
+        let cluster = try ProxyTrafficTests.Cluster()
+        defer { cluster.destroy() }
+        let proxy = try Proxy(cluster)
+        let (service, slice) = Self.web([])
+        try await ProxyTrafficTests.load(proxy.syncer, service, slice, full: true)
+        let started = Date()
+        let result = try NFTablesTrafficTests.fetch(from: cluster.node, "http://\(Self.clusterIP)/who")
+        let took = Date().timeIntervalSince(started)
+        await proxy.stop()
+        #expect(result.status == 7, "refused (curl exit 7), got \(result.status)")
+        #expect(took < 2, "refused at once, not timed out (\(took) s)")
+    }
+
+    // MARK: helpers
+
+    /// A TCP echo server on :7007 in pod `name`, prefixing each line with the pod's name.
+    static func startEcho(_ cluster: ProxyTrafficTests.Cluster, _ name: String) throws {
+        let pod = try cluster.pod(name)
+        let script = """
+        import socketserver, sys
+        class H(socketserver.StreamRequestHandler):
+            def handle(self):
+                for line in self.rfile:
+                    self.wfile.write(sys.argv[2].encode() + b" " + line); self.wfile.flush()
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        socketserver.ThreadingTCPServer((sys.argv[1], 7007), H).serve_forever()
+        """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: NetnsSupport.ipTool)
+        process.arguments = ["netns", "exec", pod.pod.name, "/usr/bin/python3", "-c", script, pod.podAddress, name]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        cluster.processes.append(process)
+        let ready = try ProxyDaemonE2ETests.eventually(10) {
+            try cluster.node.execStatus(["/usr/bin/python3", "-c", "import socket,sys; socket.create_connection((sys.argv[1], 7007), timeout=1)", pod.podAddress]).status == 0
+        }
+        try #require(ready, "echo server in pod \(name) did not start")
+    }
+
+    /// A process in the node namespace holding one TCP connection to `address:port` open, once connected.
+    static func holdConnection(_ cluster: ProxyTrafficTests.Cluster, to address: String, port: Int) throws -> Process {
+        let script = "import socket,sys,time\ns=socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)\nprint('connected', flush=True)\ntime.sleep(60)"
+        let out = Pipe()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: NetnsSupport.ipTool)
+        process.arguments = ["netns", "exec", cluster.node.name, "/usr/bin/python3", "-c", script, address, "\(port)"]
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        guard readLine(out) == "connected" else {
+            NetnsSupport.stop(process)
+            throw NetnsSupport.CommandFailed(command: "hold connection", status: 1, stderr: "did not connect")
+        }
+        return process
+    }
+
+    /// One line from a pipe (blocking until it comes or the writer closes).
+    static func readLine(_ pipe: Pipe) -> String? {
+        var bytes: [UInt8] = []
+        while true {
+            let chunk = pipe.fileHandleForReading.readData(ofLength: 1)
+            guard let byte = chunk.first else { break }
+            if byte == UInt8(ascii: "\n") { break }
+            bytes.append(byte)
+        }
+        return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
+    }
+}
