@@ -8,7 +8,8 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks of kproxy's components.",
-        subcommands: [BenchControlPlaneCommand.self, BenchNFTablesCommand.self, BenchCNIExecCommand.self]
+        subcommands: [BenchControlPlaneCommand.self, BenchNFTablesCommand.self, BenchCNIExecCommand.self, BenchLBCommand.self,
+                      BenchHTTPLoadCommand.self]
     )
 }
 
