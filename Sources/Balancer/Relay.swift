@@ -143,60 +143,64 @@ final class Relay {
         }
         guard state == .relaying else { return }
         let readable = events & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0
+        // The flow functions report failure instead of closing: closing frees both flows, which must not
+        // happen while one of them is being modified (an exclusivity violation).
         if events & EPOLLOUT.rawValue != 0 {
             // The other flow has bytes waiting for this side.
-            if isUpstream { flush(&up, to: upstream, loop: loop) } else { flush(&down, to: client, loop: loop) }
-            guard state == .relaying else { return }
+            let ok = isUpstream ? flush(&up, to: upstream) : flush(&down, to: client)
+            guard ok else { return abort(loop: loop) }
         }
         if readable {
-            if isUpstream { pump(&down, from: upstream, to: client, loop: loop) } else { pump(&up, from: client, to: upstream, loop: loop) }
-            guard state == .relaying else { return }
+            let ok = isUpstream ? pump(&down, from: upstream, to: client, loop: loop) : pump(&up, from: client, to: upstream, loop: loop)
+            guard ok else { return abort(loop: loop) }
         }
         if up.done && down.done { return finish(loop: loop) }
         updateInterest(loop: loop)
     }
 
-    /// Moves what `source` has to `destination`.
-    private func pump(_ flow: inout Flow, from source: Int32, to destination: Int32, loop: EventLoop) {
-        guard !flow.ended, !flow.pending else { return }
-        if flow.pipe != nil { return splicePump(&flow, from: source, to: destination, loop: loop) }
+    /// Moves what `source` has to `destination`; false when either side failed.
+    private func pump(_ flow: inout Flow, from source: Int32, to destination: Int32, loop: EventLoop) -> Bool {
+        guard !flow.ended, !flow.pending else { return true }
+        if flow.pipe != nil { return splicePump(&flow, from: source, to: destination) }
         switch Sys.read(source, loop.scratch, loop.scratchSize) {
         case .moved(0):
             ended(&flow, destination: destination)
         case .moved(let n):
             flow.fullReads = n == loop.scratchSize ? flow.fullReads + 1 : 0
-            write(&flow, loop.scratch, n, to: destination, loop: loop)
+            guard write(&flow, loop.scratch, n, to: destination) else { return false }
             if flow.fullReads >= Self.spliceAfter { startSplicing(&flow) }
         case .wouldBlock:
             break
         case .failed:
-            abort(loop: loop)
+            return false
         }
+        return true
     }
 
-    private func write(_ flow: inout Flow, _ bytes: UnsafeMutableRawPointer, _ count: Int, to destination: Int32, loop: EventLoop) {
+    private func write(_ flow: inout Flow, _ bytes: UnsafeMutableRawPointer, _ count: Int, to destination: Int32) -> Bool {
         var written = 0
         switch Sys.write(destination, bytes, count) {
         case .moved(let n): written = n
         case .wouldBlock: written = 0
-        case .failed: return abort(loop: loop)
+        case .failed: return false
         }
-        guard written < count else { return }
+        guard written < count else { return true }
         // Back-pressure: keep the rest and stop reading this flow's source until the destination drains.
         if flow.buffer == nil { flow.buffer = UnsafeMutableRawPointer.allocate(byteCount: Self.bufferSize, alignment: 16) }
-        guard let buffer = flow.buffer else { return }
-        (buffer).copyMemory(from: bytes + written, byteCount: count - written)
+        guard let buffer = flow.buffer else { return false }
+        buffer.copyMemory(from: bytes + written, byteCount: count - written)
         flow.start = 0
         flow.end = count - written
+        return true
     }
 
-    /// Writes what the flow holds; once empty, passes on a pending FIN.
-    private func flush(_ flow: inout Flow, to destination: Int32, loop: EventLoop) {
+    /// Writes what the flow holds; once empty, passes on a pending FIN. False when the destination failed.
+    private func flush(_ flow: inout Flow, to destination: Int32) -> Bool {
         if let pipe = flow.pipe, flow.inPipe > 0 {
             switch Sys.splice(pipe.read, destination, flow.inPipe) {
             case .moved(let n): flow.inPipe -= n
             case .wouldBlock: break
-            case .failed: return abort(loop: loop)
+            case .failed: return false
             }
         } else if let buffer = flow.buffer, flow.end > flow.start {
             switch Sys.write(destination, buffer + flow.start, flow.end - flow.start) {
@@ -204,10 +208,11 @@ final class Relay {
                 flow.start += n
                 if flow.start == flow.end { flow.start = 0; flow.end = 0 }
             case .wouldBlock: break
-            case .failed: return abort(loop: loop)
+            case .failed: return false
             }
         }
         if flow.ended && !flow.pending && !flow.shut { ended(&flow, destination: destination) }
+        return true
     }
 
     private func ended(_ flow: inout Flow, destination: Int32) {
@@ -229,23 +234,25 @@ final class Relay {
     }
 
     /// Source → pipe → destination without copying through user space.
-    private func splicePump(_ flow: inout Flow, from source: Int32, to destination: Int32, loop: EventLoop) {
-        guard let pipe = flow.pipe else { return }
+    private func splicePump(_ flow: inout Flow, from source: Int32, to destination: Int32) -> Bool {
+        guard let pipe = flow.pipe else { return true }
         switch Sys.splice(source, pipe.write, Int(Self.pipeSize)) {
         case .moved(0):
-            return ended(&flow, destination: destination)
+            ended(&flow, destination: destination)
+            return true
         case .moved(let n):
             flow.inPipe += n
         case .wouldBlock:
-            return
+            return true
         case .failed:
-            return abort(loop: loop)
+            return false
         }
         switch Sys.splice(pipe.read, destination, flow.inPipe) {
         case .moved(let n): flow.inPipe -= n
         case .wouldBlock: break
-        case .failed: abort(loop: loop)
+        case .failed: return false
         }
+        return true
     }
 
     // MARK: interest and teardown

@@ -150,7 +150,8 @@ struct LBRunner {
             return (cluster.backendIP(1), 8080, [])
         case .kproxy(let m, let scheduler):
             try cluster.startProxy(mode: m, scheduler: scheduler)
-            return (LBCluster.clusterIP, 80, [cluster.pid("proxy")].compactMap { $0 })
+            // nftables: the work is the kernel's (softirq), not the proxy process's.
+            return (LBCluster.clusterIP, 80, m == "userspace" ? [cluster.pid("proxy")].compactMap { $0 } : [])
         case .haproxy(let balance):
             try cluster.startHAProxy(balance: balance, up: up)
             return (LBCluster.nodeIP, LBCluster.haproxyPort, [cluster.pid("haproxy")].compactMap { $0 })

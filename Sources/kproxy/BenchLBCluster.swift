@@ -248,7 +248,7 @@ final class LBCluster {
         \(servers.joined(separator: "\n"))
         """
         let file = dir + "/haproxy.cfg"
-        try config.write(toFile: file, atomically: true, encoding: .utf8)
+        try (config + "\n").write(toFile: file, atomically: true, encoding: .utf8)
         try start("haproxy", in: node, ["haproxy", "-db", "-f", file])
         guard Self.waitFor(10, { self.reachable(Self.nodeIP, Self.haproxyPort) }) else {
             throw Shell.Failed(description: "haproxy did not start: \(log("haproxy"))")
