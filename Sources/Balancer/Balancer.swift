@@ -12,6 +12,8 @@ public final class Balancer: Sendable {
     private let mailboxes: [LoopMailbox]
     private let loopCounters: [LoopCounters]
     private let logger: Logger
+    /// Set by `drain`: the loops are gone, so later commands would never be answered.
+    private let drained = Atomic<Bool>(false)
 
     /// Starts the loops; each enters `config.namespacePath` first, if set. Throws when a loop cannot start.
     public init(config: BalancerConfig, logger: Logger) throws {
@@ -47,7 +49,11 @@ public final class Balancer: Sendable {
 
     /// Makes every loop's listeners exactly `bindings`; returns the keys whose listener could not be opened.
     public func apply(_ bindings: [ListenerBinding]) async -> [ListenerKey: BalancerError] {
-        await withCheckedContinuation { continuation in
+        guard !drained.load(ordering: .acquiring) else {
+            return Dictionary(bindings.map { ($0.key, BalancerError("listen", "\($0.key): the balancer was drained", errno: ESHUTDOWN)) },
+                              uniquingKeysWith: { a, _ in a })
+        }
+        return await withCheckedContinuation { continuation in
             let countdown = LoopCountdown(loops: mailboxes.count, continuation: continuation)
             for m in mailboxes { m.post(.apply(bindings, countdown)) }
         }
@@ -55,6 +61,7 @@ public final class Balancer: Sendable {
 
     /// Closes every listener, waits for open connections (at most `timeout`; the rest are reset), stops the loops.
     public func drain(timeout: Duration) async {
+        guard !drained.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let deadline = Sys.now() + timeout.nanos
         _ = await withCheckedContinuation { continuation in
             let countdown = LoopCountdown(loops: mailboxes.count, continuation: continuation)

@@ -52,6 +52,8 @@ final class Relay {
     var attempt = 0
     /// client → upstream and upstream → client.
     var up = Flow(), down = Flow()
+    /// The errno that ended the relay, for the log.
+    var failure: Int32 = 0
 
     static let bufferSize = 64 * 1024
     static let pipeSize: Int32 = 256 * 1024
@@ -148,11 +150,11 @@ final class Relay {
         if events & EPOLLOUT.rawValue != 0 {
             // The other flow has bytes waiting for this side.
             let ok = isUpstream ? flush(&up, to: upstream) : flush(&down, to: client)
-            guard ok else { return abort(loop: loop) }
+            guard ok else { return failed(loop: loop) }
         }
         if readable {
             let ok = isUpstream ? pump(&down, from: upstream, to: client, loop: loop) : pump(&up, from: client, to: upstream, loop: loop)
-            guard ok else { return abort(loop: loop) }
+            guard ok else { return failed(loop: loop) }
         }
         if up.done && down.done { return finish(loop: loop) }
         updateInterest(loop: loop)
@@ -171,7 +173,8 @@ final class Relay {
             if flow.fullReads >= Self.spliceAfter { startSplicing(&flow) }
         case .wouldBlock:
             break
-        case .failed:
+        case .failed(let e):
+            failure = e
             return false
         }
         return true
@@ -182,7 +185,7 @@ final class Relay {
         switch Sys.write(destination, bytes, count) {
         case .moved(let n): written = n
         case .wouldBlock: written = 0
-        case .failed: return false
+        case .failed(let e): failure = e; return false
         }
         guard written < count else { return true }
         // Back-pressure: keep the rest and stop reading this flow's source until the destination drains.
@@ -200,7 +203,7 @@ final class Relay {
             switch Sys.splice(pipe.read, destination, flow.inPipe) {
             case .moved(let n): flow.inPipe -= n
             case .wouldBlock: break
-            case .failed: return false
+            case .failed(let e): failure = e; return false
             }
         } else if let buffer = flow.buffer, flow.end > flow.start {
             switch Sys.write(destination, buffer + flow.start, flow.end - flow.start) {
@@ -208,7 +211,7 @@ final class Relay {
                 flow.start += n
                 if flow.start == flow.end { flow.start = 0; flow.end = 0 }
             case .wouldBlock: break
-            case .failed: return false
+            case .failed(let e): failure = e; return false
             }
         }
         if flow.ended && !flow.pending && !flow.shut { ended(&flow, destination: destination) }
@@ -244,13 +247,14 @@ final class Relay {
             flow.inPipe += n
         case .wouldBlock:
             return true
-        case .failed:
+        case .failed(let e):
+            failure = e
             return false
         }
         switch Sys.splice(pipe.read, destination, flow.inPipe) {
         case .moved(let n): flow.inPipe -= n
         case .wouldBlock: break
-        case .failed: return false
+        case .failed(let e): failure = e; return false
         }
         return true
     }
@@ -271,6 +275,14 @@ final class Relay {
     /// Both flows ended and were passed on: close both sides.
     private func finish(loop: EventLoop) {
         close(loop: loop, reset: false)
+    }
+
+    /// A read, write or splice failed: reset both sides (a reset from one side reaches the other).
+    private func failed(loop: EventLoop) {
+        if failure != ECONNRESET && failure != EPIPE {
+            loop.logger.debug("connection from \(clientAddress) via \(backends.key) reset: \(String(cString: strerror(failure)))")
+        }
+        abort(loop: loop)
     }
 
     /// An error on either side (or no endpoint left): reset both.

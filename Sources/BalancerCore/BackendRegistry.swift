@@ -8,6 +8,9 @@ public final class BackendRegistry {
     public let health: HealthPolicy
     private var stats: [ListenerKey: [String: BackendStats]] = [:]
     private var affinities: [ListenerKey: AffinityTable] = [:]
+    /// Last sync's spec and set per listener: an unchanged spec keeps its set (no rebuilt Maglev table, the
+    /// round-robin cursor goes on).
+    private var built: [ListenerKey: (spec: ListenerSpec, set: BackendSet)] = [:]
 
     public init(scheduler: SchedulerKind, health: HealthPolicy = HealthPolicy()) {
         self.scheduler = scheduler; self.health = health
@@ -18,7 +21,15 @@ public final class BackendRegistry {
         var sets: [ListenerKey: BackendSet] = [:]
         var newStats: [ListenerKey: [String: BackendStats]] = [:]
         var newAffinities: [ListenerKey: AffinityTable] = [:]
+        var newBuilt: [ListenerKey: (spec: ListenerSpec, set: BackendSet)] = [:]
         for (key, spec) in specs {
+            if let previous = built[key], previous.spec == spec {
+                sets[key] = previous.set
+                newBuilt[key] = previous
+                newStats[key] = stats[key]
+                newAffinities[key] = affinities[key]
+                continue
+            }
             let old = stats[key] ?? [:]
             var kept: [String: BackendStats] = [:]
             let backends = spec.endpoints.map { ep -> BackendStats in
@@ -35,8 +46,11 @@ public final class BackendRegistry {
                 newAffinities[key] = table
                 affinity = table
             }
-            sets[key] = BackendSet(key: key, backends: backends, scheduler: scheduler, health: health, affinity: affinity)
+            let set = BackendSet(key: key, backends: backends, scheduler: scheduler, health: health, affinity: affinity)
+            sets[key] = set
+            newBuilt[key] = (spec, set)
         }
+        built = newBuilt
         stats = newStats
         affinities = newAffinities
         return sets

@@ -7,10 +7,12 @@ public struct MaglevTable: Sendable, Hashable {
     public let slots: [Int32]
     public var size: Int { slots.count }
 
-    /// A table for backends called `names` (stable identities, e.g. `ip:port`), of the smallest prime size
-    /// at least `slotsPerBackend` × their count (and at least 2).
-    public init(names: [String], slotsPerBackend: Int = 100) {
-        let size = MaglevTable.prime(atLeast: max(2, names.count * slotsPerBackend))
+    /// A table for backends called `names` (stable identities, e.g. `ip:port`) of the smallest prime size
+    /// that is at least `minimumSize` and at least `slotsPerBackend` × their count. The size must not change
+    /// with the backend count — a different size remaps every slot — so the minimum (65,537, the paper's
+    /// default) keeps it fixed up to 655 backends.
+    public init(names: [String], minimumSize: Int = 65_537, slotsPerBackend: Int = 100) {
+        let size = MaglevTable.prime(atLeast: max(2, minimumSize, names.count * slotsPerBackend))
         guard !names.isEmpty else { slots = []; return }
         let m = UInt64(size)
         let offsets = names.map { MaglevTable.hash($0, seed: 0x9e37_79b9) % m }

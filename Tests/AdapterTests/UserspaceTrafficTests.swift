@@ -20,7 +20,8 @@ struct UserspaceTrafficTests {
         let listeners: BalancerTarget
 
         init(_ cluster: ProxyTrafficTests.Cluster, scheduler: SchedulerKind = .roundrobin, health: HealthPolicy = HealthPolicy()) throws {
-            let logger = Logger(label: "userspace-traffic-test")
+            var logger = Logger(label: "userspace-traffic-test")
+            logger.logLevel = .debug
             let target = try NFTablesTarget(namespace: .named(cluster.node.name))
             var config = BalancerConfig(threads: 2, retry: RetryPolicy(tries: 4, firstTimeout: .milliseconds(250)))
             config.namespacePath = "/var/run/netns/\(cluster.node.name)"
@@ -224,6 +225,118 @@ struct UserspaceTrafficTests {
         await proxy.stop()
         #expect(result.status == 7, "refused (curl exit 7), got \(result.status)")
         #expect(took < 2, "refused at once, not timed out (\(took) s)")
+    }
+
+    /// 32 MiB up, half-close, 32 MiB down through the balancer: every byte arrives (bulk traffic switches to
+    /// splice; the receiver reads slowly at first, so back-pressure holds data in the balancer).
+    @Test func bulkTransferBothWaysWithHalfClose() async throws {
+        let cluster = try ProxyTrafficTests.Cluster()
+        defer { cluster.destroy() }
+        let pod = try cluster.pod("a")
+        let server = """
+        import hashlib, socket, sys
+        l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind((sys.argv[1], 7008)); l.listen(8)
+        def serve(c):
+            h = hashlib.sha256()
+            while True:
+                b = c.recv(1 << 16)
+                if not b: break
+                h.update(b)
+            c.sendall(h.hexdigest().encode() + b"\\n")
+            block = bytes(range(256)) * 4096
+            for _ in range(32): c.sendall(block)
+        while True:
+            c, _ = l.accept()
+            try: serve(c)
+            except OSError: pass  # the readiness probe leaves at once
+            c.close()
+        """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: NetnsSupport.ipTool)
+        process.arguments = ["netns", "exec", pod.pod.name, "/usr/bin/python3", "-c", server, pod.podAddress]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        cluster.processes.append(process)
+        let up = try ProxyDaemonE2ETests.eventually(10) {
+            try cluster.node.execStatus(["/usr/bin/python3", "-c", "import socket,sys; socket.create_connection((sys.argv[1], 7008), timeout=1).close()", pod.podAddress]).status == 0
+        }
+        try #require(up, "bulk server did not start")
+        let proxy = try Proxy(cluster)
+        let bulk = ServicePort(name: "bulk", protocol: .tcp, port: 9000, targetPort: 7008)
+        try await ProxyTrafficTests.load(proxy.syncer, NFTablesApplierTests.service("bulk", [Self.clusterIP], [bulk]),
+                                         NFTablesApplierTests.slice("bulk", "1", port: 7008, name: "bulk", addresses: ["10.244.1.2"]), full: true)
+        let client = """
+        import hashlib, os, socket, sys, time
+        s = socket.create_connection((sys.argv[1], 9000), timeout=20)
+        data = os.urandom(32 << 20); s.sendall(data); s.shutdown(socket.SHUT_WR)
+        time.sleep(0.3)  # let the balancer's buffers fill before reading
+        got = b""
+        while True:
+            b = s.recv(1 << 20)
+            if not b: break
+            got += b
+        digest, _, rest = got.partition(b"\\n")
+        ok_up = digest.decode() == hashlib.sha256(data).hexdigest()
+        ok_down = rest == (bytes(range(256)) * 4096) * 32
+        print("up", ok_up, "down", ok_down, len(rest))
+        """
+        let result = try cluster.node.execStatus(["/usr/bin/python3", "-c", client, Self.clusterIP])
+        let counters = proxy.listeners.exposition()
+        await proxy.stop()
+        #expect(result.stdout.hasPrefix("up True down True 33554432"), "\(result.stdout) \(result.stderr) \(counters)")
+        #expect(counters.contains("kproxy_userspace_open_connections 0"), "the relay closed after both directions ended")
+    }
+
+    /// Clients that reset their connections mid-request leave nothing behind, and the balancer keeps serving.
+    @Test func resetsByClientsLeaveNothingOpen() async throws {
+        let cluster = try ProxyTrafficTests.Cluster()
+        defer { cluster.destroy() }
+        try cluster.startHTTP("a")
+        let proxy = try Proxy(cluster)
+        let (service, slice) = Self.web(["10.244.1.2"])
+        try await ProxyTrafficTests.load(proxy.syncer, service, slice, full: true)
+        let script = """
+        import socket, struct, sys, threading
+        def one():
+            for _ in range(20):
+                s = socket.create_connection((sys.argv[1], 80), timeout=5)
+                s.sendall(b"GET /who HTTP/1.1\\r\\nHost: x\\r\\n")
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); s.close()
+        ts = [threading.Thread(target=one) for _ in range(16)]
+        [t.start() for t in ts]; [t.join() for t in ts]
+        """
+        _ = try cluster.node.exec(["/usr/bin/python3", "-c", script, Self.clusterIP])
+        let drained = ProxyDaemonE2ETests.eventually(10) { proxy.listeners.exposition().contains("kproxy_userspace_open_connections 0") }
+        let after = try ProxyTrafficTests.who(from: cluster.node, "http://\(Self.clusterIP)/who")
+        await proxy.stop()
+        #expect(drained, "every reset connection was closed")
+        #expect(after == "a", "the balancer still serves")
+    }
+
+    /// An endpoint that never answers (its pod drops every packet) costs one connect timeout, then the retry
+    /// on the other endpoint succeeds: no client failure.
+    @Test func unansweredEndpointTimesOutAndTheRetrySucceeds() async throws {
+        let cluster = try ProxyTrafficTests.Cluster()
+        defer { cluster.destroy() }
+        try cluster.startHTTP("a")
+        // Inside pod b's own namespace only: drop everything arriving there.
+        try cluster.pod("b").pod.exec(["nft", "add table ip blackhole ; add chain ip blackhole in { type filter hook input priority 0 ; policy drop ; }"])
+        let proxy = try Proxy(cluster, scheduler: .roundrobin, health: HealthPolicy(consecutiveFailures: 100))
+        let (service, slice) = Self.web(["10.244.1.2", "10.244.2.2"])
+        try await ProxyTrafficTests.load(proxy.syncer, service, slice, full: true)
+        var slowest = 0.0
+        var seen: [String: Int] = [:]
+        for _ in 0..<4 {
+            let started = Date()
+            seen[try ProxyTrafficTests.who(from: cluster.node, "http://\(Self.clusterIP)/who") ?? "failed", default: 0] += 1
+            slowest = max(slowest, Date().timeIntervalSince(started))
+        }
+        let metrics = proxy.listeners.exposition()
+        await proxy.stop()
+        #expect(seen == ["a": 4], "every request answered: \(seen)")
+        #expect(slowest >= 0.25, "a request that went to the silent endpoint first waited for the 250 ms connect timeout (\(slowest) s)")
+        #expect(metrics.contains("kproxy_userspace_connect_retries_total "), "\(metrics)")
     }
 
     // MARK: helpers

@@ -120,7 +120,14 @@ enum Fixtures {
         return ProxyState(services: c.services, endpointSlices: c.slices)
     }
 
-    static func compile(_ state: ProxyState, config: ProxyConfig = config, node: NodeInfo = node) -> NFTRuleset {
-        RulesetCompiler(config: config, node: node).compile(state)
+    static func compile(_ state: ProxyState, config: ProxyConfig = config, node: NodeInfo = node, listeners: ListenerPorts? = nil) -> NFTRuleset {
+        RulesetCompiler(config: config, node: node, listeners: listeners).compile(state)
+    }
+
+    /// Userspace mode's listener ports for `state` (default range).
+    static func listenerPorts(_ state: ProxyState, node: NodeInfo = node) -> ListenerPorts {
+        var ports = ListenerPorts(range: 20000...29999)
+        ports.update(state.listenerSpecs(node: node).keys)
+        return ports
     }
 }

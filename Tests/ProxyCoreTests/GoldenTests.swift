@@ -11,6 +11,8 @@ struct GoldenTests {
         var name: String
         var state: @Sendable () -> ProxyState
         var config: ProxyConfig
+        /// Userspace mode: compile with listener ports for the state's listeners.
+        var userspace = false
         var testDescription: String { name }
     }
 
@@ -20,13 +22,17 @@ struct GoldenTests {
         Case(name: "cluster-masquerade-all-nodeport-addresses", state: { F.clusterState() },
              config: ProxyConfig(clusterCIDRs: [F.cidr("10.244.0.0/16")], masqueradeAll: true,
                                  nodePortAddresses: [F.cidr("192.168.0.0/24")])),
+        Case(name: "cluster-userspace", state: { F.clusterState() }, config: F.config, userspace: true),
     ]
 
     static func goldenURL(_ name: String) -> URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/\(name).nft")
     }
 
-    static func render(_ c: Case) -> String { F.compile(c.state(), config: c.config).nftText() }
+    static func render(_ c: Case) -> String {
+        let state = c.state()
+        return F.compile(state, config: c.config, listeners: c.userspace ? F.listenerPorts(state) : nil).nftText()
+    }
 
     @Test(arguments: cases)
     func golden(_ c: Case) throws {

@@ -34,6 +34,10 @@ public struct ListenerSpec: Hashable, Sendable {
     public var endpoints: [EndpointInfo]
     /// ClientIP affinity timeout in seconds, or nil.
     public var affinityTimeoutSeconds: Int?
+
+    public init(key: ListenerKey, endpoints: [EndpointInfo], affinityTimeoutSeconds: Int? = nil) {
+        self.key = key; self.endpoints = endpoints; self.affinityTimeoutSeconds = affinityTimeoutSeconds
+    }
 }
 
 extension ProxyState {

@@ -39,6 +39,8 @@ public enum NFTNames {
     /// `endpoint . endpoint` for every endpoint: a connection whose source is its own (DNAT-ed) destination
     /// is a pod reaching itself through a Service, and is masqueraded.
     public static let hairpinEndpoints = "hairpin-endpoints"
+    /// Userspace mode: protocol . port of every listener (reachable only through the redirects).
+    public static let userspaceListeners = "userspace-listeners"
 
     /// Longest name nftables accepts.
     public static let maxNameLength = 256

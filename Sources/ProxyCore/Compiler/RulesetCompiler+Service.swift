@@ -90,7 +90,9 @@ extension RulesetCompiler {
         }
         // Userspace mode: the chain hands the connection to its listener, which balances in userspace.
         func redirect(_ port: UInt16?) -> [NFTRule] {
-            port.map { [NFTRule([.match(.l4proto, proto), .redirect(port: $0)], comment: "to the userspace listener")] } ?? []
+            guard let port else { return [] }
+            b.element(NFTNames.userspaceListeners, NFTElement(key: [proto, .port(port)], comment: comment))
+            return [NFTRule([.match(.l4proto, proto), .redirect(port: port)], comment: "to the userspace listener")]
         }
         if usesClusterChain {
             let pre = internalChain == clusterChain ? internalRules : []

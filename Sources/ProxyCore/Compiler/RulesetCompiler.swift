@@ -95,8 +95,12 @@ public struct RulesetCompiler: Sendable {
         }
         b.chain(NFTNames.filterPrerouting, base: Base(type: .filter, hook: .prerouting, priority: filterPriority),
                 rules: [jump(NFTNames.firewallCheck)])
+        // Userspace mode: a listener port is the Service's only if the packet came through a redirect; a
+        // client connecting to it directly would skip the ruleset's policy (source ranges, traffic policies).
+        let listenerGuard = listeners == nil ? [] : [NFTRule([.ctStatus([.dnat], negated: true), .lookup([.l4proto, .dport], set: NFTNames.userspaceListeners),
+                                                             .verdict(.drop)], comment: "userspace listeners only through redirects")]
         b.chain(NFTNames.filterInput, base: Base(type: .filter, hook: .input, priority: filterPriority),
-                rules: [jump(NFTNames.nodePortEndpointsCheck), jump(NFTNames.serviceEndpointsCheck)])
+                rules: listenerGuard + [jump(NFTNames.nodePortEndpointsCheck), jump(NFTNames.serviceEndpointsCheck)])
         b.chain(NFTNames.filterForward, base: Base(type: .filter, hook: .forward, priority: filterPriority),
                 rules: [jump(NFTNames.serviceEndpointsCheck), jump(NFTNames.clusterIPsCheck)])
         b.chain(NFTNames.filterOutput, base: Base(type: .filter, hook: .output, priority: filterPriority),
@@ -164,6 +168,9 @@ public struct RulesetCompiler: Sendable {
                      comment: "destinations that are subject to LoadBalancerSourceRanges"))
         b.set(NFTSet(name: NFTNames.hairpinEndpoints, keyType: [addr, addr],
                      comment: "endpoint . endpoint: pods reaching themselves through a Service"))
+        if listeners != nil {
+            b.set(NFTSet(name: NFTNames.userspaceListeners, keyType: [.inetProto, .inetService], comment: "userspace listener ports"))
+        }
         if !matchAll {
             b.set(NFTSet(name: NFTNames.nodePortIPs, keyType: [addr], comment: "IPs that accept NodePort traffic"))
             let cidrs = config.nodePortAddresses.filter { $0.family == f.ipFamily }
