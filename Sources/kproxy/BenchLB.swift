@@ -269,9 +269,11 @@ struct LBRunner {
         return try JSONDecoder().decode(BenchHTTPLoadCommand.Result.self, from: Data(text.utf8))
     }
 
+    /// Enough connections that a 50 ms backend does not queue the open loop behind it (rate × 50 ms, ×4).
     private func loadArguments(_ target: (address: String, port: Int, pids: [Int32]), newConnections: Bool) -> [String] {
-        [cluster.binary, "bench", "http-load", "--address", target.address, "--port", "\(target.port)", "--rate", "\(Int(rate))",
-         "--duration", "\(duration)", "--connections", "32"] + (newConnections ? ["--new-connections"] : [])
+        let connections = max(32, Int(rate * 0.05 * 4))
+        return [cluster.binary, "bench", "http-load", "--address", target.address, "--port", "\(target.port)", "--rate", "\(Int(rate))",
+                "--duration", "\(duration)", "--connections", "\(connections)"] + (newConnections ? ["--new-connections"] : [])
     }
 
     /// New-connection load in the background; `action` runs a third of the way in.

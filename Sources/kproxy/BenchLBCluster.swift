@@ -36,6 +36,9 @@ final class LBCluster {
             try exec(ns, ["ip", "link", "set", "lo", "up"])
         }
         try exec(node, ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"])
+        // Proxies open a connection per client connection: reuse TIME-WAIT ports for new outgoing connects
+        // (as HAProxy's and nginx's docs advise), for every mode alike.
+        try exec(node, ["sysctl", "-q", "-w", "net.ipv4.tcp_tw_reuse=1"])
         try link(node, "10.250.0.1", client, "10.250.0.2", name: "kpbc\(tag)")
         for i in 0..<backends { try link(node, "10.244.\(i + 1).1", backend(i), backendIP(i), name: "kpb\(i)x\(tag)") }
     }
@@ -83,10 +86,15 @@ final class LBCluster {
 
     func pid(_ name: String) -> Int32? { processes[name].flatMap { $0.isRunning ? $0.processIdentifier : nil } }
 
-    /// SIGTERM, then SIGKILL after 5 s.
+    /// SIGTERM (or SIGKILL to the whole process tree: nginx's workers outlive a killed master), then
+    /// SIGKILL after 5 s.
     func stop(_ name: String, graceful: Bool = true) {
         guard let p = processes.removeValue(forKey: name), p.isRunning else { return }
-        kill(p.processIdentifier, graceful ? SIGTERM : SIGKILL)
+        if graceful {
+            kill(p.processIdentifier, SIGTERM)
+        } else {
+            for pid in Self.tree(p.processIdentifier).reversed() { kill(pid, SIGKILL) }
+        }
         let deadline = Date().addingTimeInterval(5)
         while p.isRunning && Date() < deadline { usleep(20_000) }
         if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
@@ -232,7 +240,7 @@ final class LBCluster {
         let config = """
         global
             nbthread \(ProcessInfo.processInfo.activeProcessorCount)
-            maxconn 200000
+            maxconn 4000
             stats socket \(dir)/haproxy.sock mode 600 level admin
         defaults
             mode tcp
@@ -295,7 +303,11 @@ final class LBCluster {
 
     /// CPU seconds (utime + stime) of a process and all its descendants, from /proc.
     static func treeCPU(_ root: Int32) -> Double {
-        var total = 0.0
+        tree(root).reduce(0) { $0 + (BenchMeasure.sample(pid: $1)?.cpuSeconds ?? 0) }
+    }
+
+    /// A process and all its descendants (parents first), from /proc.
+    static func tree(_ root: Int32) -> [Int32] {
         var children: [Int32: [Int32]] = [:]
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
@@ -303,12 +315,14 @@ final class LBCluster {
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             if fields.count > 1, let ppid = Int32(fields[1]) { children[ppid, default: []].append(pid) }
         }
+        var out: [Int32] = []
         var queue = [root]
-        while let pid = queue.popLast() {
-            total += BenchMeasure.sample(pid: pid)?.cpuSeconds ?? 0
+        while !queue.isEmpty {
+            let pid = queue.removeFirst()
+            out.append(pid)
             queue += children[pid] ?? []
         }
-        return total
+        return out
     }
 
     /// Busy CPU seconds of the whole machine (all cores, every process and softirq), from /proc/stat.
