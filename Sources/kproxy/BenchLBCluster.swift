@@ -39,6 +39,11 @@ final class LBCluster {
         // Proxies open a connection per client connection: reuse TIME-WAIT ports for new outgoing connects
         // (as HAProxy's and nginx's docs advise), for every mode alike.
         try exec(node, ["sysctl", "-q", "-w", "net.ipv4.tcp_tw_reuse=1"])
+        // One request per connection at thousands per second leaves far more TIME-WAIT sockets at the backends
+        // (they close first) than there are ephemeral ports: a reused port then meets a TIME-WAIT socket and
+        // its SYN stalls, differently for each scheduler's port pattern. Cap TIME-WAIT in every namespace so
+        // the figures measure the balancers, not that collision.
+        for ns in namespaces { try exec(ns, ["sysctl", "-q", "-w", "net.ipv4.tcp_max_tw_buckets=2048"]) }
         try link(node, "10.250.0.1", client, "10.250.0.2", name: "kpbc\(tag)")
         for i in 0..<backends { try link(node, "10.244.\(i + 1).1", backend(i), backendIP(i), name: "kpb\(i)x\(tag)") }
     }
