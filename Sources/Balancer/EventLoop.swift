@@ -44,6 +44,8 @@ final class EventLoop {
     var tcpListeners: [ListenerKey: TCPListener] = [:]
     var udpListeners: [ListenerKey: UDPListener] = [:]
     var relays = 0
+    /// Relays with bytes still readable after their per-turn budget: served after this turn's events.
+    var ready: [Relay] = []
     var udpSessionCount = 0
     var udpSweepScheduled = false
     private var draining: LoopCountdown?
@@ -130,7 +132,11 @@ final class EventLoop {
         now = Sys.now()
         while running {
             var timeout: Int32 = -1
-            if let next = timers.next { timeout = Int32(clamping: max(0, (next - now + 999_999) / 1_000_000)) }
+            if !ready.isEmpty {
+                timeout = 0
+            } else if let next = timers.next {
+                timeout = Int32(clamping: max(0, (next - now + 999_999) / 1_000_000))
+            }
             let (n, e) = Sys.retrying { epoll_wait(epoll, events, Int32(capacity), timeout) }
             if e != 0 { logger.error("epoll_wait loop \(index): errno \(e)"); break }
             now = Sys.now()
@@ -139,6 +145,14 @@ final class EventLoop {
                 dispatch(slot(event.data.u64), events: event.events)
             }
             while let action = timers.popDue(now) { fire(action) }
+            if !ready.isEmpty {
+                let turn = ready
+                ready = []
+                for relay in turn {
+                    relay.queued = false
+                    relay.progress(loop: self)
+                }
+            }
             checkDrained()
         }
         Sys.close(epoll)

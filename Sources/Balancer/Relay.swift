@@ -20,7 +20,6 @@ struct Flow {
     var shut = false
 
     var pending: Bool { end > start || inPipe > 0 }
-    var done: Bool { ended && shut }
 
     mutating func free() {
         buffer?.deallocate()
@@ -30,10 +29,29 @@ struct Flow {
     }
 }
 
+/// What epoll last told about one side, under edge triggering: readable until a read comes back short or
+/// with EAGAIN, writable until a write is partial or EAGAIN, and whether the peer's FIN has arrived.
+struct SideReadiness {
+    var readable = false
+    var writable = false
+    var peerClosed = false
+
+    mutating func note(_ events: UInt32) {
+        if events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { readable = true }
+        if events & (EPOLLOUT.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { writable = true }
+        if events & (EPOLLRDHUP.rawValue | EPOLLHUP.rawValue) != 0 { peerClosed = true }
+    }
+}
+
 /// A relayed TCP connection: the client side accepted by a loop, the upstream side connected by the same
 /// loop to the endpoint the backend set picked (retried on others when a connect fails or times out).
-/// Level-triggered epoll: a side is watched for reading while its flow has nothing pending (back-pressure)
-/// and for writing while the other flow has bytes waiting for it.
+///
+/// Both sides are registered once, edge-triggered, for input, output and the peer's FIN, so relaying never
+/// changes epoll interest: the relay remembers each side's readiness (`SideReadiness`) and moves bytes while
+/// a source is readable and its destination writable. A destination that stops taking bytes (back-pressure)
+/// stops reads from the source until its EPOLLOUT edge. A read shorter than the buffer drained the socket
+/// (the next arrival raises a new edge), and a short read after the peer's FIN is the end of the stream, so
+/// a request/response exchange costs one read and one send per direction.
 final class Relay {
     enum State { case connecting, relaying, closed }
 
@@ -44,14 +62,15 @@ final class Relay {
     var clientToken: UInt64 = 0
     var upstreamToken: UInt64 = 0
     var clientRegistered = false
-    var clientEvents: UInt32 = 0
-    var upstreamEvents: UInt32 = 0
     var state = State.connecting
     var backend: BackendStats?
     var tried: [BackendStats] = []
     var attempt = 0
+    var clientSide = SideReadiness(), upstreamSide = SideReadiness()
     /// client → upstream and upstream → client.
     var up = Flow(), down = Flow()
+    /// On the loop's ready list: a flow stopped at its per-turn budget with its source still readable.
+    var queued = false
     /// The errno that ended the relay, for the log.
     var failure: Int32 = 0
 
@@ -59,9 +78,24 @@ final class Relay {
     static let pipeSize: Int32 = 256 * 1024
     /// Reads that fill the buffer this many times in a row switch a flow to splice.
     static let spliceAfter = 4
+    /// Reads (or splices) per flow per turn, so one bulk connection cannot starve the loop's others.
+    static let readsPerTurn = 8
+    /// Every side's interest, for the connection's whole life.
+    static let events = EPOLLIN.rawValue | EPOLLOUT.rawValue | EPOLLRDHUP.rawValue | EPOLLET.rawValue
 
     init(client: Int32, clientAddress: IPAddress, backends: BackendSet) {
         self.client = client; self.clientAddress = clientAddress; self.backends = backends
+    }
+
+    /// Registers the client side and starts the first connect; resets the client if it cannot be watched.
+    func start(loop: EventLoop) {
+        do {
+            clientToken = try loop.register(client, .relay(self, upstream: false), events: Self.events)
+            clientRegistered = true
+        } catch {
+            return abort(loop: loop)
+        }
+        connectNext(loop: loop)
     }
 
     // MARK: connecting
@@ -83,14 +117,14 @@ final class Relay {
         }
         guard e == 0 else { return connectFailed(errno: e, loop: loop) }
         upstream = fd
+        upstreamSide = SideReadiness()
         var one: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         let address = SocketAddress(ep.address, port: ep.port)
         let (_, ce) = Sys.retrying { address.withSockaddr { connect(fd, $0, $1) } }
         if ce != 0 && ce != EINPROGRESS { return connectFailed(errno: ce, loop: loop) }
         do {
-            upstreamToken = try loop.register(fd, .relay(self, upstream: true), events: EPOLLOUT.rawValue)
-            upstreamEvents = EPOLLOUT.rawValue
+            upstreamToken = try loop.register(fd, .relay(self, upstream: true), events: Self.events)
         } catch {
             return connectFailed(errno: error.errno, loop: loop)
         }
@@ -120,59 +154,94 @@ final class Relay {
         connectNext(loop: loop)
     }
 
-    private func connected(loop: EventLoop) {
-        backend?.connectSucceeded()
-        state = .relaying
-        do {
-            clientToken = try loop.register(client, .relay(self, upstream: false), events: EPOLLIN.rawValue)
-            clientRegistered = true
-            clientEvents = EPOLLIN.rawValue
-        } catch {
-            return abort(loop: loop)
-        }
-        upstreamEvents = EPOLLIN.rawValue
-        loop.modify(upstream, token: upstreamToken, events: upstreamEvents)
-    }
-
     // MARK: events
 
     func handle(_ events: UInt32, upstream isUpstream: Bool, loop: EventLoop) {
-        if state == .connecting {
-            guard isUpstream else { return }
-            let e = Sys.socketError(upstream)
-            if e == 0 && events & EPOLLERR.rawValue == 0 { connected(loop: loop) } else { connectFailed(errno: e == 0 ? ECONNREFUSED : e, loop: loop) }
+        switch state {
+        case .closed:
             return
+        case .connecting:
+            if !isUpstream {
+                // The client is watched from the start: remember what it sent, give up if it went away.
+                clientSide.note(events)
+                if events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { abort(loop: loop) }
+                return
+            }
+            if events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 {
+                let e = Sys.socketError(upstream)
+                return connectFailed(errno: e == 0 ? ECONNREFUSED : e, loop: loop)
+            }
+            guard events & EPOLLOUT.rawValue != 0 else { return }
+            backend?.connectSucceeded()
+            state = .relaying
+            upstreamSide.note(events)
+        case .relaying:
+            if isUpstream { upstreamSide.note(events) } else { clientSide.note(events) }
         }
-        guard state == .relaying else { return }
-        let readable = events & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0
-        // The flow functions report failure instead of closing: closing frees both flows, which must not
-        // happen while one of them is being modified (an exclusivity violation).
-        if events & EPOLLOUT.rawValue != 0 {
-            // The other flow has bytes waiting for this side.
-            let ok = isUpstream ? flush(&up, to: upstream) : flush(&down, to: client)
-            guard ok else { return failed(loop: loop) }
-        }
-        if readable {
-            let ok = isUpstream ? pump(&down, from: upstream, to: client, loop: loop) : pump(&up, from: client, to: upstream, loop: loop)
-            guard ok else { return failed(loop: loop) }
-        }
-        if up.done && down.done { return finish(loop: loop) }
-        updateInterest(loop: loop)
+        progress(loop: loop)
     }
 
-    /// Moves what `source` has to `destination`; false when either side failed.
-    private func pump(_ flow: inout Flow, from source: Int32, to destination: Int32, loop: EventLoop) -> Bool {
-        guard !flow.ended, !flow.pending else { return true }
-        if flow.pipe != nil { return splicePump(&flow, from: source, to: destination) }
+    /// Moves bytes both ways as far as readiness allows; closes the relay when both flows are done.
+    func progress(loop: EventLoop) {
+        guard state == .relaying else { return }
+        // The flow functions report failure instead of closing: closing frees both flows, which must not
+        // happen while one of them is being modified (an exclusivity violation).
+        var more = false
+        guard advance(&up, from: client, &clientSide, to: upstream, &upstreamSide, otherOver: down.ended && !down.pending, more: &more, loop: loop),
+              advance(&down, from: upstream, &upstreamSide, to: client, &clientSide, otherOver: up.ended && !up.pending, more: &more, loop: loop) else {
+            return failed(loop: loop)
+        }
+        if up.ended && down.ended && !up.pending && !down.pending { return finish(loop: loop) }
+        if more && !queued {
+            queued = true
+            loop.ready.append(self)
+        }
+    }
+
+    /// One direction: flushes what waits for the destination, then reads while the source is readable and
+    /// the destination takes everything; passes the source's FIN on once nothing waits, unless the other
+    /// direction is over too (`otherOver`: then closing both sides sends it). `more`: stopped at the turn's
+    /// budget with bytes still readable.
+    private func advance(_ flow: inout Flow, from source: Int32, _ src: inout SideReadiness, to destination: Int32,
+                         _ dst: inout SideReadiness, otherOver: Bool, more: inout Bool, loop: EventLoop) -> Bool {
+        if flow.pending {
+            guard dst.writable else { return true }
+            guard flush(&flow, to: destination, &dst) else { return false }
+            if flow.pending { return true }
+        }
+        var reads = 0
+        while !flow.ended && src.readable && dst.writable && !flow.pending {
+            if reads == Self.readsPerTurn { more = true; return true }
+            reads += 1
+            guard flow.pipe == nil ? readOnce(&flow, from: source, &src, to: destination, &dst, loop: loop)
+                                   : spliceOnce(&flow, from: source, &src, to: destination, &dst) else { return false }
+        }
+        if flow.ended && !flow.pending && !flow.shut {
+            flow.shut = true
+            if !otherOver { _ = Sys.retrying { shutdown(destination, Int32(SHUT_WR)) } }
+        }
+        return true
+    }
+
+    private func readOnce(_ flow: inout Flow, from source: Int32, _ src: inout SideReadiness, to destination: Int32,
+                          _ dst: inout SideReadiness, loop: EventLoop) -> Bool {
         switch Sys.read(source, loop.scratch, loop.scratchSize) {
         case .moved(0):
-            ended(&flow, destination: destination)
+            flow.ended = true
+            src.readable = false
         case .moved(let n):
-            flow.fullReads = n == loop.scratchSize ? flow.fullReads + 1 : 0
-            guard write(&flow, loop.scratch, n, to: destination) else { return false }
-            if flow.fullReads >= Self.spliceAfter { startSplicing(&flow) }
+            if n < loop.scratchSize {
+                // Drained; after the peer's FIN, that was the last of the stream.
+                src.readable = false
+                if src.peerClosed { flow.ended = true }
+                flow.fullReads = 0
+            } else {
+                flow.fullReads += 1
+            }
+            guard write(&flow, loop.scratch, n, to: destination, &dst) else { return false }
+            if flow.fullReads >= Self.spliceAfter && !flow.ended { startSplicing(&flow) }
         case .wouldBlock:
-            break
+            src.readable = false
         case .failed(let e):
             failure = e
             return false
@@ -180,7 +249,7 @@ final class Relay {
         return true
     }
 
-    private func write(_ flow: inout Flow, _ bytes: UnsafeMutableRawPointer, _ count: Int, to destination: Int32) -> Bool {
+    private func write(_ flow: inout Flow, _ bytes: UnsafeMutableRawPointer, _ count: Int, to destination: Int32, _ dst: inout SideReadiness) -> Bool {
         var written = 0
         switch Sys.write(destination, bytes, count) {
         case .moved(let n): written = n
@@ -188,7 +257,8 @@ final class Relay {
         case .failed(let e): failure = e; return false
         }
         guard written < count else { return true }
-        // Back-pressure: keep the rest and stop reading this flow's source until the destination drains.
+        // Back-pressure: keep the rest and read no more from this flow's source until the destination drains.
+        dst.writable = false
         if flow.buffer == nil { flow.buffer = UnsafeMutableRawPointer.allocate(byteCount: Self.bufferSize, alignment: 16) }
         guard let buffer = flow.buffer else { return false }
         buffer.copyMemory(from: bytes + written, byteCount: count - written)
@@ -197,8 +267,8 @@ final class Relay {
         return true
     }
 
-    /// Writes what the flow holds; once empty, passes on a pending FIN. False when the destination failed.
-    private func flush(_ flow: inout Flow, to destination: Int32) -> Bool {
+    /// Writes what the flow holds. False when the destination failed.
+    private func flush(_ flow: inout Flow, to destination: Int32, _ dst: inout SideReadiness) -> Bool {
         if let pipe = flow.pipe, flow.inPipe > 0 {
             switch Sys.splice(pipe.read, destination, flow.inPipe) {
             case .moved(let n): flow.inPipe -= n
@@ -214,15 +284,8 @@ final class Relay {
             case .failed(let e): failure = e; return false
             }
         }
-        if flow.ended && !flow.pending && !flow.shut { ended(&flow, destination: destination) }
+        if flow.pending { dst.writable = false }
         return true
-    }
-
-    private func ended(_ flow: inout Flow, destination: Int32) {
-        flow.ended = true
-        guard !flow.pending, !flow.shut else { return }
-        _ = Sys.retrying { shutdown(destination, Int32(SHUT_WR)) }
-        flow.shut = true
     }
 
     // MARK: splice
@@ -236,43 +299,31 @@ final class Relay {
         flow.pipe = (fds[0], fds[1])
     }
 
-    /// Source → pipe → destination without copying through user space.
-    private func splicePump(_ flow: inout Flow, from source: Int32, to destination: Int32) -> Bool {
+    /// Source → pipe → destination without copying through user space. A splice can stop short of what the
+    /// socket holds (the pipe runs out of slots), so the source stays readable until EAGAIN.
+    private func spliceOnce(_ flow: inout Flow, from source: Int32, _ src: inout SideReadiness, to destination: Int32,
+                            _ dst: inout SideReadiness) -> Bool {
         guard let pipe = flow.pipe else { return true }
         switch Sys.splice(source, pipe.write, Int(Self.pipeSize)) {
         case .moved(0):
-            ended(&flow, destination: destination)
+            flow.ended = true
+            src.readable = false
             return true
         case .moved(let n):
             flow.inPipe += n
         case .wouldBlock:
+            src.readable = false
             return true
         case .failed(let e):
             failure = e
             return false
         }
-        switch Sys.splice(pipe.read, destination, flow.inPipe) {
-        case .moved(let n): flow.inPipe -= n
-        case .wouldBlock: break
-        case .failed(let e): failure = e; return false
-        }
-        return true
+        return flush(&flow, to: destination, &dst)
     }
 
-    // MARK: interest and teardown
+    // MARK: teardown
 
-    private func updateInterest(loop: EventLoop) {
-        let input = EPOLLIN.rawValue
-        var c: UInt32 = 0, u: UInt32 = 0
-        if !up.ended && !up.pending { c |= input }
-        if down.pending { c |= EPOLLOUT.rawValue }
-        if !down.ended && !down.pending { u |= input }
-        if up.pending { u |= EPOLLOUT.rawValue }
-        if c != clientEvents { clientEvents = c; loop.modify(client, token: clientToken, events: c) }
-        if u != upstreamEvents { upstreamEvents = u; loop.modify(upstream, token: upstreamToken, events: u) }
-    }
-
-    /// Both flows ended and were passed on: close both sides.
+    /// Both flows ended and were passed on: close both sides (a close sends the last FIN).
     private func finish(loop: EventLoop) {
         close(loop: loop, reset: false)
     }
@@ -304,7 +355,7 @@ final class Relay {
         if wasRelaying {
             backend?.closed()
         } else {
-            backend?.pending.subtract(1, ordering: .relaxed)  // a connect abandoned (drain)
+            backend?.pending.subtract(1, ordering: .relaxed)  // a connect abandoned (drain, client gone)
         }
         backend = nil
         up.free()

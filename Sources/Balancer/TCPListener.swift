@@ -21,6 +21,8 @@ extension EventLoop {
     func openTCPListener(_ binding: ListenerBinding) throws(BalancerError) -> TCPListener {
         let fd = try boundSocket(binding.key, port: binding.port, type: Int32(SOCK_STREAM.rawValue))
         do {
+            // Accepted connections inherit TCP_NODELAY from the listening socket: one setsockopt per listener.
+            try Sys.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1, "TCP_NODELAY")
             try Sys.check("listen", "\(binding.key) port \(binding.port)") { listen(fd, 4096) }
             let l = TCPListener(key: binding.key, port: binding.port, fd: fd, backends: binding.backends)
             l.token = try register(fd, .tcpListener(l), events: EPOLLIN.rawValue)
@@ -58,12 +60,10 @@ extension EventLoop {
                 Sys.resetAndClose(fd)
                 continue
             }
-            var one: Int32 = 1
-            _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             let relay = Relay(client: fd, clientAddress: client, backends: l.backends)
             relays += 1
             counters.openConnections.add(1, ordering: .relaxed)
-            relay.connectNext(loop: self)
+            relay.start(loop: self)
         }
     }
 }

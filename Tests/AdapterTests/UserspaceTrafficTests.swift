@@ -288,6 +288,63 @@ struct UserspaceTrafficTests {
         #expect(counters.contains("kproxy_userspace_open_connections 0"), "the relay closed after both directions ended")
     }
 
+    /// A server that speaks first (a banner, as SMTP or MySQL do): its bytes come with the connect's first
+    /// edge, before the client sends anything, and reach the client; the client's answer and FIN reach it.
+    @Test func serverSpeaksFirst() async throws {
+        let cluster = try ProxyTrafficTests.Cluster()
+        defer { cluster.destroy() }
+        let pod = try cluster.pod("a")
+        let server = """
+        import socket, sys
+        l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind((sys.argv[1], 7009)); l.listen(8)
+        while True:
+            c, _ = l.accept()
+            try:
+                c.sendall(b"220 ready\\n")
+                got = b""
+                while True:
+                    b = c.recv(4096)
+                    if not b: break
+                    got += b
+                c.sendall(b"heard " + got)
+            except OSError: pass  # the readiness probe leaves at once
+            c.close()
+        """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: NetnsSupport.ipTool)
+        process.arguments = ["netns", "exec", pod.pod.name, "/usr/bin/python3", "-c", server, pod.podAddress]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        cluster.processes.append(process)
+        let up = try ProxyDaemonE2ETests.eventually(10) {
+            try cluster.node.execStatus(["/usr/bin/python3", "-c", "import socket,sys; socket.create_connection((sys.argv[1], 7009), timeout=1).close()", pod.podAddress]).status == 0
+        }
+        try #require(up, "banner server did not start")
+        let proxy = try Proxy(cluster)
+        let banner = ServicePort(name: "banner", protocol: .tcp, port: 9001, targetPort: 7009)
+        try await ProxyTrafficTests.load(proxy.syncer, NFTablesApplierTests.service("banner", [Self.clusterIP], [banner]),
+                                         NFTablesApplierTests.slice("banner", "1", port: 7009, name: "banner", addresses: ["10.244.1.2"]), full: true)
+        let client = """
+        import socket, sys
+        s = socket.create_connection((sys.argv[1], 9001), timeout=5)
+        first = b""
+        while not first.endswith(b"\\n"): first += s.recv(4096)
+        s.sendall(b"hello"); s.shutdown(socket.SHUT_WR)
+        rest = b""
+        while True:
+            b = s.recv(4096)
+            if not b: break
+            rest += b
+        print(repr(first), repr(rest))
+        """
+        let result = try cluster.node.execStatus(["/usr/bin/python3", "-c", client, Self.clusterIP])
+        let counters = proxy.listeners.exposition()
+        await proxy.stop()
+        #expect(result.stdout.hasPrefix("b'220 ready\\n' b'heard hello'"), "\(result.stdout) \(result.stderr) \(counters)")
+        #expect(counters.contains("kproxy_userspace_open_connections 0"), "the relay closed after both directions ended")
+    }
+
     /// Clients that reset their connections mid-request leave nothing behind, and the balancer keeps serving.
     @Test func resetsByClientsLeaveNothingOpen() async throws {
         let cluster = try ProxyTrafficTests.Cluster()
