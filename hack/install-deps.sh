@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs every Debian package kproxy, its tests and its hack scripts use. Idempotent; run as root.
+# Arguments name more packages (a benchmark's peers), checked and installed the same way.
 set -euo pipefail
 
 packages=(
@@ -14,6 +15,7 @@ packages=(
 )
 # kubectl drives the integration tests; Debian's kubernetes-client only where none is present.
 command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
+packages+=("$@")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -14,6 +14,8 @@ struct Flow {
     var inPipe = 0
     /// Consecutive reads that filled the whole read buffer: bulk traffic, where splice pays.
     var fullReads = 0
+    /// Bytes read from the source so far.
+    var bytes = 0
     /// The source sent FIN.
     var ended = false
     /// FIN passed on to the destination.
@@ -69,6 +71,8 @@ final class Relay {
     var clientSide = SideReadiness(), upstreamSide = SideReadiness()
     /// client → upstream and upstream → client.
     var up = Flow(), down = Flow()
+    /// When bytes last went to the endpoint with no answer yet (loop clock), for its latency estimate.
+    var awaitingAnswerSince: Int64 = 0
     /// On the loop's ready list: a flow stopped at its per-turn budget with its source still readable.
     var queued = false
     /// The errno that ended the relay, for the log.
@@ -187,10 +191,17 @@ final class Relay {
         // The flow functions report failure instead of closing: closing frees both flows, which must not
         // happen while one of them is being modified (an exclusivity violation).
         var more = false
+        let sentBefore = up.bytes, receivedBefore = down.bytes
         guard advance(&up, from: client, &clientSide, to: upstream, &upstreamSide, otherOver: down.ended && !down.pending, more: &more, loop: loop),
               advance(&down, from: upstream, &upstreamSide, to: client, &clientSide, otherOver: up.ended && !up.pending, more: &more, loop: loop) else {
             return failed(loop: loop)
         }
+        // The endpoint's response latency: from bytes sent to it to its first bytes back, per exchange.
+        if down.bytes != receivedBefore, awaitingAnswerSince > 0 {
+            backend?.recordLatency(loop.now - awaitingAnswerSince, now: loop.now)
+            awaitingAnswerSince = 0
+        }
+        if up.bytes != sentBefore, awaitingAnswerSince == 0 { awaitingAnswerSince = loop.now }
         if up.ended && down.ended && !up.pending && !down.pending { return finish(loop: loop) }
         if more && !queued {
             queued = true
@@ -230,6 +241,7 @@ final class Relay {
             flow.ended = true
             src.readable = false
         case .moved(let n):
+            flow.bytes += n
             if n < loop.scratchSize {
                 // Drained; after the peer's FIN, that was the last of the stream.
                 src.readable = false
@@ -311,6 +323,7 @@ final class Relay {
             return true
         case .moved(let n):
             flow.inPipe += n
+            flow.bytes += n
         case .wouldBlock:
             src.readable = false
             return true

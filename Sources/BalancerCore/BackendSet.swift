@@ -53,17 +53,31 @@ public final class BackendSet: Sendable {
         case .random:
             return scan(from: Int(random.next() % UInt64(n)), now: now, admitted: admitted, random: &random)
         case .leastconn:
-            // Ties go round robin, so equal endpoints share new connections evenly.
-            let start = Int(cursor.add(1, ordering: .relaxed).oldValue % UInt64(n))
-            var best: BackendStats?
-            var bestScore = Double.infinity
-            for i in 0..<n {
-                let b = backends[(start + i) % n]
-                guard admitted(b) else { continue }
-                let score = Double(b.load + 1) / b.weight(now: now, policy: health)
-                if score < bestScore { best = b; bestScore = score }
+            // Of the least loaded, those not clearly slower than the fastest of them (`clearlyFaster`) take
+            // turns, so equal endpoints share new connections exactly evenly.
+            let turn = cursor.add(1, ordering: .relaxed).oldValue
+            return withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { scores in
+                var bestScore = Double.infinity
+                for (i, b) in backends.enumerated() {
+                    scores[i] = admitted(b) ? Double(b.load + 1) / b.weight(now: now, policy: health) : .infinity
+                    bestScore = min(bestScore, scores[i])
+                }
+                guard bestScore < .infinity else { return nil }
+                var fastest = Double.infinity
+                for (i, b) in backends.enumerated() where scores[i] == bestScore { fastest = min(fastest, b.latency(now: now)) }
+                // Tied and not clearly slower: marked by a score of −1.
+                var eligible = 0
+                for (i, b) in backends.enumerated() where scores[i] == bestScore && !(fastest * 2 < b.latency(now: now)) {
+                    scores[i] = -1
+                    eligible += 1
+                }
+                var target = Int(turn % UInt64(eligible))
+                for i in 0..<n where scores[i] == -1 {
+                    if target == 0 { return backends[i] }
+                    target -= 1
+                }
+                return nil
             }
-            return best
         case .p2c:
             let candidates = backends.indices.filter { admitted(backends[$0]) }
             guard !candidates.isEmpty else { return nil }
@@ -74,7 +88,8 @@ public final class BackendSet: Sendable {
             let a = backends[candidates[i]], b = backends[candidates[j]]
             let sa = Double(a.load + 1) / a.weight(now: now, policy: health)
             let sb = Double(b.load + 1) / b.weight(now: now, policy: health)
-            return sb < sa ? b : a
+            if sa != sb { return sb < sa ? b : a }
+            return Self.clearlyFaster(b, than: a, now: now) ? b : a
         case .maglev:
             guard let maglev else { return nil }
             let (high, low) = client.halves
@@ -87,6 +102,14 @@ public final class BackendSet: Sendable {
             }
             return backends.first(where: admitted)
         }
+    }
+
+    /// Breaks a tie in load between two endpoints: `a` wins when its response latency is under half of
+    /// `b`'s. With a load-only tie-break, a slow endpoint that is idle between its slow answers competes
+    /// equally for every new connection while the fast ones are idle too, and gets about one per answer
+    /// time — the 1% of requests that sets p99. Endpoints within a factor of two stay tied (round robin).
+    static func clearlyFaster(_ a: BackendStats, than b: BackendStats, now: Nanos) -> Bool {
+        a.latency(now: now) * 2 < b.latency(now: now)
     }
 
     /// The first admitted endpoint from `start` on; one in slow start is passed over with probability

@@ -1,6 +1,10 @@
 import ProxyCore
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One endpoint of one listener, with live counters shared by every event loop. The object stays the same
 /// across backend-set updates for as long as the endpoint does, so counts and health survive syncs.
 ///
@@ -23,6 +27,12 @@ public final class BackendStats: Sendable, CustomStringConvertible {
     let ejectedUntil = Atomic<Int64>(0)
     /// When (monotonic ns) its slow start began: its first use or its re-admission; 0 for a full weight.
     let slowStartFrom = Atomic<Int64>(0)
+    /// Peak-EWMA of the response latency (ns) and when it was last sampled: see `recordLatency`.
+    let latencyEWMA = Atomic<Int64>(0)
+    let latencySampledAt = Atomic<Int64>(0)
+    /// The EWMA's time constant: a sample's weight fades by 1/e over this span, and so does the estimate of
+    /// an endpoint that gets no samples (no connections) meanwhile.
+    public static let latencyDecay: Nanos = 5_000_000_000
 
     public init(endpoint: EndpointInfo) { self.endpoint = endpoint }
 
@@ -53,6 +63,34 @@ public final class BackendStats: Sendable, CustomStringConvertible {
         slowStartFrom.store(now + span, ordering: .relaxed)
         consecutiveFailures.store(0, ordering: .relaxed)
         return true
+    }
+
+    /// Records a response latency: how long the endpoint took to send its first bytes after being sent some
+    /// (per exchange, measured by the relay at its loop's clock). Peak-EWMA, as Finagle's and Linkerd's
+    /// balancers keep: a sample above the estimate replaces it at once (an endpoint turning slow is noticed
+    /// by its first slow answer); lower samples pull it down with weight 1 − e^(−Δt/τ). Loops update it
+    /// without a lock; a lost update between two loops only delays the estimate by one sample.
+    public func recordLatency(_ sample: Nanos, now: Nanos) {
+        let current = latency(now: now)
+        let value: Double
+        if Double(sample) >= current {
+            value = Double(sample)
+        } else {
+            let since = Double(max(0, now - latencySampledAt.load(ordering: .relaxed)))
+            let w = exp(-since / Double(Self.latencyDecay))
+            value = current * w + Double(sample) * (1 - w)
+        }
+        latencyEWMA.store(Int64(value), ordering: .relaxed)
+        latencySampledAt.store(now, ordering: .relaxed)
+    }
+
+    /// The latency estimate (ns) at `now`: the EWMA, fading with the time since its last sample, so an
+    /// endpoint that was slow and got nothing since is tried again eventually (0 before any sample).
+    public func latency(now: Nanos) -> Double {
+        let ewma = latencyEWMA.load(ordering: .relaxed)
+        guard ewma > 0 else { return 0 }
+        let since = Double(max(0, now - latencySampledAt.load(ordering: .relaxed)))
+        return Double(ewma) * exp(-since / Double(Self.latencyDecay))
     }
 
     /// An established connection or session ended.

@@ -2,7 +2,7 @@ import Balancer
 import BalancerCore
 import ProxyCore
 
-/// The userspace mode's metrics in Prometheus text format: per endpoint (active, pending, total, failed,
+/// The userspace mode's metrics in Prometheus text format: per endpoint (active, pending, total, failed, response latency,
 /// ejections, ejected now) and per Service port (active, total), labelled like kube-proxy labels Services
 /// (`service="ns/name:port"`), plus the data path's own counters.
 enum BalancerMetricsText {
@@ -18,7 +18,7 @@ enum BalancerMetricsText {
             if let endpoint { l += #",endpoint="\#(escape(endpoint))""# }
             return "{\(l)}"
         }
-        func perEndpoint(_ name: String, _ type: String, _ help: String, _ value: (BackendStats) -> Int) {
+        func perEndpoint<V: CustomStringConvertible>(_ name: String, _ type: String, _ help: String, _ value: (BackendStats) -> V) {
             family(name, type, help) { out in
                 for key in keys {
                     guard let set = sets[key] else { continue }
@@ -46,6 +46,8 @@ enum BalancerMetricsText {
                     "Times passive health checking ejected the endpoint") { $0.ejections.load(ordering: .relaxed) }
         perEndpoint("kproxy_userspace_endpoint_ejected", "gauge",
                     "1 while the endpoint is ejected (gets no new connections)") { $0.isEjected(now: now) ? 1 : 0 }
+        perEndpoint("kproxy_userspace_endpoint_response_latency_seconds", "gauge",
+                    "Peak-EWMA of the time the endpoint takes to answer (first bytes back after bytes sent)") { $0.latency(now: now) / 1e9 }
         perService("kproxy_userspace_service_active_connections", "gauge",
                    "Established connections (sessions) of the Service port") { $0.active.load(ordering: .relaxed) }
         perService("kproxy_userspace_service_connections_total", "counter",

@@ -2,6 +2,10 @@ import KubeAPI
 import ProxyCore
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @testable import BalancerCore
 
 @Suite struct SchedulerTests {
@@ -86,5 +90,65 @@ import Testing
         let p = RetryPolicy()
         #expect((0..<5).map { p.timeout(attempt: $0) } == [.milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(2)])
         #expect(p.tries == 4)
+    }
+
+    // MARK: response latency (tie-break of leastconn and p2c)
+
+    static let ms: Nanos = 1_000_000
+
+    /// One endpoint answers in 50 ms, the others in 0.3 ms, all idle between connections: every tie goes
+    /// to a fast one, which share the connections as evenly as before.
+    @Test(arguments: [SchedulerKind.leastconn, .p2c])
+    func tiesGoToTheClearlyFasterEndpoint(scheduler: SchedulerKind) {
+        let set = BC.set(4, scheduler)
+        set.backends[0].recordLatency(50 * Self.ms, now: BC.second)
+        for b in set.backends.dropFirst() { b.recordLatency(3 * Self.ms / 10, now: BC.second) }
+        let counts = Self.shares(set, count: 3000)
+        #expect(counts[0] == 0, "\(scheduler): \(counts)")
+        let bound = scheduler == .leastconn ? 0.0 : 0.1
+        for c in counts.dropFirst() { #expect(abs(Double(c) - 1000) <= 1000 * bound, "\(scheduler): \(counts)") }
+    }
+
+    /// Latencies within a factor of two are a tie: leastconn's round robin stays exact.
+    @Test func similarLatenciesStayTied() {
+        let set = BC.set(3, .leastconn)
+        for (i, b) in set.backends.enumerated() { b.recordLatency(Nanos(3 + i) * Self.ms / 10, now: BC.second) }
+        #expect(Self.shares(set, count: 3000) == [1000, 1000, 1000])
+    }
+
+    /// Latency only breaks ties: the slow endpoint gets the connection when the fast ones are busier.
+    @Test(arguments: [SchedulerKind.leastconn, .p2c])
+    func loadStillComesFirst(scheduler: SchedulerKind) {
+        let set = BC.set(2, scheduler)
+        set.backends[0].recordLatency(50 * Self.ms, now: BC.second)
+        set.backends[1].recordLatency(Self.ms, now: BC.second)
+        set.backends[1].connectStarted(); set.backends[1].connectSucceeded()
+        var random = FastRandom(seed: 5)
+        for _ in 0..<10 { #expect(set.pick(client: BC.client(1), now: BC.second, random: &random) === set.backends[0]) }
+    }
+
+    /// Peak-EWMA: a slower answer replaces the estimate at once; faster ones pull it down by their age
+    /// (τ = 5 s); with no samples it fades, so a once-slow endpoint wins ties again and is re-measured.
+    @Test func latencyEstimateRisesAtOnceAndFades() {
+        let b = BC.endpoints(1).map(BackendStats.init)[0]
+        #expect(b.latency(now: BC.second) == 0)
+        b.recordLatency(Self.ms, now: BC.second)
+        b.recordLatency(50 * Self.ms, now: BC.second + Self.ms)
+        #expect(b.latency(now: BC.second + Self.ms) == Double(50 * Self.ms))
+        // A fast answer 1 ms later weighs 1 − e^(−1 ms / 5 s): the estimate barely moves.
+        b.recordLatency(Self.ms, now: BC.second + 2 * Self.ms)
+        #expect(b.latency(now: BC.second + 2 * Self.ms) > Double(49 * Self.ms))
+        // One after 5 s of silence weighs 1 − 1/e; the faded estimate is what it pulls down.
+        let later = BC.second + 2 * Self.ms + BackendStats.latencyDecay
+        let faded = b.latency(now: later)
+        #expect(abs(faded - Double(50 * Self.ms) * exp(-1)) < Double(Self.ms))
+        b.recordLatency(Self.ms, now: later)
+        #expect(abs(b.latency(now: later) - (faded * exp(-1) + Double(Self.ms) * (1 - exp(-1)))) < 1e3)
+        // 30 s more without samples: the estimate fades below a 0.3 ms endpoint's, which no longer beats it.
+        let fast = BC.endpoints(2).map(BackendStats.init)[1]
+        let muchLater = later + 6 * BackendStats.latencyDecay
+        fast.recordLatency(3 * Self.ms / 10, now: muchLater)
+        #expect(b.latency(now: muchLater) < Double(Self.ms) / 10)
+        #expect(!BackendSet.clearlyFaster(fast, than: b, now: muchLater))
     }
 }
