@@ -7,17 +7,8 @@
 #   bash hack/bench-lb.sh --rounds 1 --scenarios equal     any `kproxy bench lb` flags pass through
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash hack/install-deps.sh
-# The peers and tools this bench uses, from Debian.
-need=(haproxy nginx-light libnginx-mod-stream libnginx-mod-http-echo wrk gnuplot-nox)
-missing=()
-for p in "${need[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
-if ((${#missing[@]})); then
-  echo "bench-lb: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+# The peers and tools this bench uses, from Debian, on top of what the build and tests need.
+bash hack/install-deps.sh haproxy nginx-light libnginx-mod-stream libnginx-mod-http-echo wrk gnuplot-nox
 if [ "${SKIP_BUILD:-}" != 1 ]; then
   echo "==> building kproxy (release)"
   swift build -c release --product kproxy
