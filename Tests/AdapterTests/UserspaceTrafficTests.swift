@@ -227,12 +227,35 @@ struct UserspaceTrafficTests {
         #expect(took < 2, "refused at once, not timed out (\(took) s)")
     }
 
+    /// Runs `server` (Python, given the pod's address) in pod "a" until it accepts on `targetPort`, then
+    /// starts a balancer serving it as Service `name` at ClusterIP:`port`.
+    private static func proxyToScript(_ cluster: ProxyTrafficTests.Cluster, _ server: String, name: String, port: Int,
+                                      targetPort: Int) async throws -> Proxy {
+        let pod = try cluster.pod("a")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: NetnsSupport.ipTool)
+        process.arguments = ["netns", "exec", pod.pod.name, "/usr/bin/python3", "-c", server, pod.podAddress]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        cluster.processes.append(process)
+        let probe = "import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1).close()"
+        let up = try ProxyDaemonE2ETests.eventually(10) {
+            try cluster.node.execStatus(["/usr/bin/python3", "-c", probe, pod.podAddress, "\(targetPort)"]).status == 0
+        }
+        try #require(up, "\(name) server did not start")
+        let proxy = try Proxy(cluster)
+        let servicePort = ServicePort(name: name, protocol: .tcp, port: port, targetPort: .int(targetPort))
+        try await ProxyTrafficTests.load(proxy.syncer, NFTablesApplierTests.service(name, [Self.clusterIP], [servicePort]),
+                                         NFTablesApplierTests.slice(name, "1", port: targetPort, name: name, addresses: ["10.244.1.2"]), full: true)
+        return proxy
+    }
+
     /// 32 MiB up, half-close, 32 MiB down through the balancer: every byte arrives (bulk traffic switches to
     /// splice; the receiver reads slowly at first, so back-pressure holds data in the balancer).
     @Test func bulkTransferBothWaysWithHalfClose() async throws {
         let cluster = try ProxyTrafficTests.Cluster()
         defer { cluster.destroy() }
-        let pod = try cluster.pod("a")
         let server = """
         import hashlib, socket, sys
         l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind((sys.argv[1], 7008)); l.listen(8)
@@ -251,21 +274,7 @@ struct UserspaceTrafficTests {
             except OSError: pass  # the readiness probe leaves at once
             c.close()
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: NetnsSupport.ipTool)
-        process.arguments = ["netns", "exec", pod.pod.name, "/usr/bin/python3", "-c", server, pod.podAddress]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        cluster.processes.append(process)
-        let up = try ProxyDaemonE2ETests.eventually(10) {
-            try cluster.node.execStatus(["/usr/bin/python3", "-c", "import socket,sys; socket.create_connection((sys.argv[1], 7008), timeout=1).close()", pod.podAddress]).status == 0
-        }
-        try #require(up, "bulk server did not start")
-        let proxy = try Proxy(cluster)
-        let bulk = ServicePort(name: "bulk", protocol: .tcp, port: 9000, targetPort: 7008)
-        try await ProxyTrafficTests.load(proxy.syncer, NFTablesApplierTests.service("bulk", [Self.clusterIP], [bulk]),
-                                         NFTablesApplierTests.slice("bulk", "1", port: 7008, name: "bulk", addresses: ["10.244.1.2"]), full: true)
+        let proxy = try await Self.proxyToScript(cluster, server, name: "bulk", port: 9000, targetPort: 7008)
         let client = """
         import hashlib, os, socket, sys, time
         s = socket.create_connection((sys.argv[1], 9000), timeout=20)
@@ -293,7 +302,6 @@ struct UserspaceTrafficTests {
     @Test func serverSpeaksFirst() async throws {
         let cluster = try ProxyTrafficTests.Cluster()
         defer { cluster.destroy() }
-        let pod = try cluster.pod("a")
         let server = """
         import socket, sys
         l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind((sys.argv[1], 7009)); l.listen(8)
@@ -310,21 +318,7 @@ struct UserspaceTrafficTests {
             except OSError: pass  # the readiness probe leaves at once
             c.close()
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: NetnsSupport.ipTool)
-        process.arguments = ["netns", "exec", pod.pod.name, "/usr/bin/python3", "-c", server, pod.podAddress]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        cluster.processes.append(process)
-        let up = try ProxyDaemonE2ETests.eventually(10) {
-            try cluster.node.execStatus(["/usr/bin/python3", "-c", "import socket,sys; socket.create_connection((sys.argv[1], 7009), timeout=1).close()", pod.podAddress]).status == 0
-        }
-        try #require(up, "banner server did not start")
-        let proxy = try Proxy(cluster)
-        let banner = ServicePort(name: "banner", protocol: .tcp, port: 9001, targetPort: 7009)
-        try await ProxyTrafficTests.load(proxy.syncer, NFTablesApplierTests.service("banner", [Self.clusterIP], [banner]),
-                                         NFTablesApplierTests.slice("banner", "1", port: 7009, name: "banner", addresses: ["10.244.1.2"]), full: true)
+        let proxy = try await Self.proxyToScript(cluster, server, name: "banner", port: 9001, targetPort: 7009)
         let client = """
         import socket, sys
         s = socket.create_connection((sys.argv[1], 9001), timeout=5)
