@@ -101,12 +101,6 @@ final class EventLoop {
         return token
     }
 
-    func modify(_ fd: Int32, token: UInt64, events: UInt32) {
-        var event = epoll_event(events: events, data: epoll_data_t(u64: token))
-        let (_, e) = Sys.retrying { epoll_ctl(epoll, EPOLL_CTL_MOD, fd, &event) }
-        if e != 0 { logger.warning("epoll_ctl mod fd \(fd): errno \(e)") }
-    }
-
     /// Frees the token's slot (the descriptor leaves epoll when it is closed).
     func release(_ token: UInt64) {
         let index = Int(token & 0xffff_ffff)
