@@ -63,20 +63,22 @@ public final class BackendSet: Sendable {
                     bestScore = min(bestScore, scores[i])
                 }
                 guard bestScore < .infinity else { return nil }
-                var fastest = Double.infinity
-                for (i, b) in backends.enumerated() where scores[i] == bestScore { fastest = min(fastest, b.latency(now: now)) }
-                // Tied and not clearly slower: marked by a score of −1.
-                var eligible = 0
-                for (i, b) in backends.enumerated() where scores[i] == bestScore && !(fastest * 2 < b.latency(now: now)) {
-                    scores[i] = -1
-                    eligible += 1
+                return withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { latencies in
+                    // Each tied endpoint's latency, read once; the others are out of the running.
+                    var fastest = Double.infinity
+                    for (i, b) in backends.enumerated() {
+                        latencies[i] = scores[i] == bestScore ? b.latency(now: now) : .infinity
+                        fastest = min(fastest, latencies[i])
+                    }
+                    // In the running unless clearly slower than the fastest (never empty: the fastest is in).
+                    let inRunning = { (i: Int) in latencies[i] < .infinity && !(fastest * 2 < latencies[i]) }
+                    var target = Int(turn % UInt64((0..<n).count(where: inRunning)))
+                    for i in 0..<n where inRunning(i) {
+                        if target == 0 { return backends[i] }
+                        target -= 1
+                    }
+                    return nil
                 }
-                var target = Int(turn % UInt64(eligible))
-                for i in 0..<n where scores[i] == -1 {
-                    if target == 0 { return backends[i] }
-                    target -= 1
-                }
-                return nil
             }
         case .p2c:
             let candidates = backends.indices.filter { admitted(backends[$0]) }

@@ -68,29 +68,27 @@ public final class BackendStats: Sendable, CustomStringConvertible {
     /// Records a response latency: how long the endpoint took to send its first bytes after being sent some
     /// (per exchange, measured by the relay at its loop's clock). Peak-EWMA, as Finagle's and Linkerd's
     /// balancers keep: a sample above the estimate replaces it at once (an endpoint turning slow is noticed
-    /// by its first slow answer); lower samples pull it down with weight 1 − e^(−Δt/τ). Loops update it
-    /// without a lock; a lost update between two loops only delays the estimate by one sample.
+    /// by its first slow answer); a lower one is averaged in, the old estimate weighing e^(−Δt/τ) and the
+    /// sample 1 − e^(−Δt/τ). Loops update it without a lock; a lost update between two loops only delays the
+    /// estimate by one sample.
     public func recordLatency(_ sample: Nanos, now: Nanos) {
-        let current = latency(now: now)
-        let value: Double
-        if Double(sample) >= current {
-            value = Double(sample)
-        } else {
-            let since = Double(max(0, now - latencySampledAt.load(ordering: .relaxed)))
-            let w = exp(-since / Double(Self.latencyDecay))
-            value = current * w + Double(sample) * (1 - w)
-        }
+        let (estimate, w) = faded(now: now)
+        let value = Double(sample) >= estimate ? Double(sample) : estimate + Double(sample) * (1 - w)
         latencyEWMA.store(Int64(value), ordering: .relaxed)
         latencySampledAt.store(now, ordering: .relaxed)
     }
 
     /// The latency estimate (ns) at `now`: the EWMA, fading with the time since its last sample, so an
     /// endpoint that was slow and got nothing since is tried again eventually (0 before any sample).
-    public func latency(now: Nanos) -> Double {
+    public func latency(now: Nanos) -> Double { faded(now: now).estimate }
+
+    /// The stored EWMA times w = e^(−Δt/τ), Δt the time since the last sample; and w.
+    private func faded(now: Nanos) -> (estimate: Double, w: Double) {
         let ewma = latencyEWMA.load(ordering: .relaxed)
-        guard ewma > 0 else { return 0 }
+        guard ewma > 0 else { return (0, 0) }
         let since = Double(max(0, now - latencySampledAt.load(ordering: .relaxed)))
-        return Double(ewma) * exp(-since / Double(Self.latencyDecay))
+        let w = exp(-since / Double(Self.latencyDecay))
+        return (Double(ewma) * w, w)
     }
 
     /// An established connection or session ended.

@@ -2,9 +2,9 @@ import Balancer
 import BalancerCore
 import ProxyCore
 
-/// The userspace mode's metrics in Prometheus text format: per endpoint (active, pending, total, failed, response latency,
-/// ejections, ejected now) and per Service port (active, total), labelled like kube-proxy labels Services
-/// (`service="ns/name:port"`), plus the data path's own counters.
+/// The userspace mode's metrics in Prometheus text format: per endpoint (active, pending, total, failed,
+/// ejections, ejected now, response latency) and per Service port (active, total), labelled like kube-proxy
+/// labels Services (`service="ns/name:port"`), plus the data path's own counters.
 enum BalancerMetricsText {
     static func render(sets: [ListenerKey: BackendSet], counters: BalancerCounters, now: Nanos) -> String {
         var out = ""

@@ -138,12 +138,12 @@ import Glibc
         // A fast answer 1 ms later weighs 1 − e^(−1 ms / 5 s): the estimate barely moves.
         b.recordLatency(Self.ms, now: BC.second + 2 * Self.ms)
         #expect(b.latency(now: BC.second + 2 * Self.ms) > Double(49 * Self.ms))
-        // One after 5 s of silence weighs 1 − 1/e; the faded estimate is what it pulls down.
+        // One after 5 s of silence weighs 1 − 1/e, the old estimate 1/e (which is also what it faded to).
         let later = BC.second + 2 * Self.ms + BackendStats.latencyDecay
         let faded = b.latency(now: later)
         #expect(abs(faded - Double(50 * Self.ms) * exp(-1)) < Double(Self.ms))
         b.recordLatency(Self.ms, now: later)
-        #expect(abs(b.latency(now: later) - (faded * exp(-1) + Double(Self.ms) * (1 - exp(-1)))) < 1e3)
+        #expect(abs(b.latency(now: later) - (faded + Double(Self.ms) * (1 - exp(-1)))) < 1e3)
         // 30 s more without samples: the estimate fades below a 0.3 ms endpoint's, which no longer beats it.
         let fast = BC.endpoints(2).map(BackendStats.init)[1]
         let muchLater = later + 6 * BackendStats.latencyDecay
