@@ -126,8 +126,16 @@ let package = Package(
         .testTarget(name: "BalancerCoreTests", dependencies: ["BalancerCore", "ProxyCore", "KubeAPI"]),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore", "KubeAPI"]),
         // Real kernel and real sockets, each test in its own network namespaces (run as root).
-        .testTarget(name: "AdapterTests", dependencies: ["NFTables", "Netlink", "ProxyCore", "ProxyDaemon", "CNICore", "DNSServer", "DNSCore", "KubeAPI",
+        .testTarget(name: "AdapterTests", dependencies: ["TestSupport", "NFTables", "Netlink", "ProxyCore", "ProxyDaemon", "CNICore", "DNSServer", "DNSCore", "KubeAPI",
                                                     "Balancer", "BalancerCore"]),
+        // The DNS server and forwarder on loopback addresses against a dnsmasq child: no namespaces, and it
+        // needs the cooperative pool, so it runs with the in-process tests, not beside blocking kernel tests.
+        .testTarget(name: "DNSServerTests", dependencies: ["TestSupport", "DNSServer", "DNSCore", "KubeAPI",
+                                                      .product(name: "Logging", package: "swift-log"),
+                                                      .product(name: "NIOCore", package: "swift-nio"),
+                                                      .product(name: "NIOPosix", package: "swift-nio")]),
+        // Helpers shared by test targets (child processes without Foundation's Process).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "IntegrationTests", dependencies: ["KubeAPI", "KubeClient", "ControlPlane"]),
     ],
     swiftLanguageModes: [.v6]

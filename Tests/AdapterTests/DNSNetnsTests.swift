@@ -3,32 +3,33 @@ import Foundation
 import Glibc
 #endif
 import Testing
+import TestSupport
 
 /// `kproxy dns` end to end inside a network namespace the test creates (loopback only, no route out):
 /// `kproxy controlplane`, a dnsmasq upstream and `kproxy dns` all run there, Services are created with
 /// kubectl, and `dig` (run with `ip netns exec`) queries the server over UDP and TCP, including names
 /// forwarded to the upstream.
-/// Processes go through DNSTestProcess (posix_spawn and waitpid): Foundation's Process can miss a child's
+/// Processes go through ChildProcess (posix_spawn and waitpid): Foundation's Process can miss a child's
 /// exit inside the test runner.
 @Suite(.serialized) struct DNSNetnsTests {
     static let upstreamAddress = "127.0.0.2", upstreamPort = "5353"
 
     /// Starts `args` inside `ns` in the background, output appended to `log`.
-    static func start(_ ns: TestNetns, _ args: [String], log: String) throws -> DNSTestProcess {
+    static func start(_ ns: TestNetns, _ args: [String], log: String) throws -> ChildProcess {
         let fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         defer { if fd >= 0 { close(fd) } }
-        return try DNSTestProcess.spawn(NetnsSupport.ipTool, ["netns", "exec", ns.name] + args, outputFD: fd)
+        return try ChildProcess.spawn(NetnsSupport.ipTool, ["netns", "exec", ns.name] + args, outputFD: fd)
     }
 
     /// Runs `args` inside `ns` to completion; stdout and stderr together.
     static func output(_ ns: TestNetns, _ args: [String]) throws -> String {
-        try DNSTestProcess.output(NetnsSupport.ipTool, ["netns", "exec", ns.name] + args)
+        try ChildProcess.output(NetnsSupport.ipTool, ["netns", "exec", ns.name] + args)
     }
 
     @Test(.enabled(if: NetnsSupport.isAvailable)) func digInsideANamespace() throws {
         let binary = try #require(ProxyDaemonE2ETests.binary, "kproxy binary not built")
-        let dnsmasq = try #require(DNSServerTests.which("dnsmasq"), "dnsmasq missing: run hack/install-deps.sh")
-        try #require(DNSServerTests.which("dig") != nil, "dig missing: run hack/install-deps.sh")
+        let dnsmasq = try #require(which("dnsmasq"), "dnsmasq missing: run hack/install-deps.sh")
+        try #require(which("dig") != nil, "dig missing: run hack/install-deps.sh")
         let dir = NSTemporaryDirectory() + "kproxy-dns-\(NetnsSupport.uniqueSuffix())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }

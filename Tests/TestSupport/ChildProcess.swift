@@ -2,15 +2,15 @@
 import Glibc
 #endif
 
-/// Child processes for the DNS tests through posix_spawn and waitpid (Foundation's Process can
+/// Child processes for tests through posix_spawn and waitpid (Foundation's Process can
 /// hang waiting for exit inside Swift concurrency's pool on Linux).
-struct DNSTestProcess {
-    let pid: pid_t
+public struct ChildProcess: Sendable {
+    public let pid: pid_t
 
-    enum SpawnError: Error { case spawn(Int32), pipe }
+    public enum SpawnError: Error { case spawn(Int32), pipe }
 
     /// Starts `path args…` with stdout and stderr to `outputFD` (or /dev/null when -1).
-    static func spawn(_ path: String, _ args: [String], outputFD: Int32 = -1) throws -> DNSTestProcess {
+    public static func spawn(_ path: String, _ args: [String], outputFD: Int32 = -1) throws -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -38,16 +38,16 @@ struct DNSTestProcess {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, path, &actions, &attr, argv, environ)
         guard rc == 0 else { throw SpawnError.spawn(rc) }
-        return DNSTestProcess(pid: pid)
+        return ChildProcess(pid: pid)
     }
 
     /// Runs to completion and returns what it wrote to stdout and stderr.
-    static func output(_ path: String, _ args: [String]) throws -> String {
+    public static func output(_ path: String, _ args: [String]) throws -> String {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw SpawnError.pipe }
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-        let child: DNSTestProcess
+        let child: ChildProcess
         do {
             child = try spawn(path, args, outputFD: fds[1])
         } catch {
@@ -66,21 +66,26 @@ struct DNSTestProcess {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    var isRunning: Bool {
+    public var isRunning: Bool {
         var status: Int32 = 0
         return waitpid(pid, &status, WNOHANG) == 0
     }
 
     @discardableResult
-    func wait() -> Int32 {
+    public func wait() -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         return status
     }
 
     /// SIGKILL and reap.
-    func stop() {
+    public func stop() {
         kill(pid, SIGKILL)
         wait()
     }
+}
+
+/// Finds a tool in the usual system directories (tests name the package to install when it is missing).
+public func which(_ name: String) -> String? {
+    ["/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/", "/usr/local/bin/"].map { $0 + name }.first { access($0, X_OK) == 0 }
 }

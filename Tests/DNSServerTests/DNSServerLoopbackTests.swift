@@ -6,21 +6,18 @@ import Logging
 import NIOCore
 import NIOPosix
 import Testing
+import TestSupport
 
 /// The DNS server in-process on loopback addresses, queried with `dig` over UDP and TCP, forwarding to a
-/// dnsmasq it starts on another loopback address (no outside traffic). DNSNetnsTests runs the same path
+/// dnsmasq it starts on another loopback address (no outside traffic). AdapterTests.DNSNetnsTests runs the same path
 /// end to end inside a network namespace.
-@Suite(.serialized) struct DNSServerTests {
-    static func run(_ tool: String, _ args: [String]) throws -> String { try DNSTestProcess.output(tool, args) }
+@Suite(.serialized) struct DNSServerLoopbackTests {
+    static func run(_ tool: String, _ args: [String]) throws -> String { try ChildProcess.output(tool, args) }
 
     static func runOffPool(_ tool: String, _ args: [String]) async throws -> String {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try DNSTestProcess.output(tool, args) }) }
+            DispatchQueue.global().async { continuation.resume(with: Result { try ChildProcess.output(tool, args) }) }
         }
-    }
-
-    static func which(_ name: String) -> String? {
-        ["/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/", "/usr/local/bin/"].map { $0 + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     static func index() -> ServiceIndex {
@@ -47,23 +44,23 @@ import Testing
         // dig runs on a Dispatch thread: the server forwards from Swift tasks, and the cooperative pool has
         // two threads on this machine, so a test must never block one of them waiting for a child process.
         func query(_ args: String...) async throws -> String {
-            try await DNSServerTests.runOffPool(dig, ["@\(address)", "-p", "\(port)", "+tries=1", "+time=3"] + args)
+            try await DNSServerLoopbackTests.runOffPool(dig, ["@\(address)", "-p", "\(port)", "+tries=1", "+time=3"] + args)
         }
         func short(_ args: String...) async throws -> [String] {
-            try await DNSServerTests.runOffPool(dig, ["@\(address)", "-p", "\(port)", "+tries=1", "+time=3", "+short"] + args)
+            try await DNSServerLoopbackTests.runOffPool(dig, ["@\(address)", "-p", "\(port)", "+tries=1", "+time=3", "+short"] + args)
                 .split(separator: "\n").map(String.init).sorted()
         }
     }
 
     /// Starts dnsmasq and the server, runs `body`, stops both.
     func withServer(_ body: (Harness) async throws -> Void) async throws {
-        let dig = try #require(Self.which("dig"), "dig missing: run hack/install-deps.sh")
-        let dnsmasqPath = try #require(Self.which("dnsmasq"), "dnsmasq missing: run hack/install-deps.sh")
+        let dig = try #require(which("dig"), "dig missing: run hack/install-deps.sh")
+        let dnsmasqPath = try #require(which("dnsmasq"), "dnsmasq missing: run hack/install-deps.sh")
         let octet = Int.random(in: 100...250)
         let upstreamAddress = "127.0.0.\(octet)", serverAddress = "127.0.0.\(octet - 1)"
         let upstreamPort = Int.random(in: 20000...40000)
         let longText = String(repeating: "x", count: 250)
-        let dnsmasq = try DNSTestProcess.spawn(dnsmasqPath, [
+        let dnsmasq = try ChildProcess.spawn(dnsmasqPath, [
             "--keep-in-foreground", "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--bind-interfaces",
             "--listen-address=\(upstreamAddress)", "--port=\(upstreamPort)", "--user=root", "--pid-file=",
             "--address=/example.test/192.0.2.1",
