@@ -69,13 +69,14 @@ extension ResourceRegistry {
         return object
     }
 
-    /// DELETE on a collection: every object the options select, one by one, as upstream does.
-    public func deleteCollection(namespace: String?, listOptions: ListOptions, options: DeleteOptions) async throws -> [T] {
+    /// DELETE on a collection: every object the options select, one by one, as upstream does. With
+    /// `dryRun` nothing is removed or marked; the answer lists what would have been.
+    public func deleteCollection(namespace: String?, listOptions: ListOptions, options: DeleteOptions, dryRun: Bool = false) async throws -> [T] {
         let (items, _) = try await list(namespace: namespace, options: listOptions)
         var deleted: [T] = []
         for item in items {
             do {
-                deleted.append(try await delete(namespace: item.metadata.namespace, name: item.name, options: options).object)
+                deleted.append(try await delete(namespace: item.metadata.namespace, name: item.name, options: options, dryRun: dryRun).object)
             } catch let status as Status where status.code == 404 {
                 continue
             }

@@ -33,7 +33,8 @@ struct TypedEndpoint<T: ServedObject & TablePrintable>: ResourceEndpoint {
     func handle(_ request: ResourceRequest) async -> HTTPResponse {
         do {
             let q = request.http.query
-            let dryRun = q["dryRun"] == "All"
+            let write = try WriteOptions(q, method: request.method)
+            let dryRun = write.dryRun
             switch (request.method, request.name, request.subresource) {
             case (.GET, nil, nil):
                 let options = try listOptions(q)
@@ -53,18 +54,18 @@ struct TypedEndpoint<T: ServedObject & TablePrintable>: ResourceEndpoint {
                 }
                 return raw(try await registry.getRaw(namespace: request.namespace, name: name))
             case (.POST, nil, nil):
-                let (object, warnings) = try decodeBody(request.http)
+                let (object, warnings) = try decodeBody(request.http, write.fieldValidation)
                 let created = try await registry.create(object, namespace: request.namespace, dryRun: dryRun)
                 return try json(typed(created), status: .created, warnings: warnings)
             case (.PUT, let name?, let sub):
                 let subresource = try self.subresource(sub)
-                let (object, warnings) = try decodeBody(request.http)
+                let (object, warnings) = try decodeBody(request.http, write.fieldValidation)
                 let updated = try await registry.update(object, namespace: request.namespace, name: name, subresource: subresource, dryRun: dryRun)
                 return try json(typed(updated), warnings: warnings)
             case (.PATCH, let name?, let sub):
                 let subresource = try self.subresource(sub)
                 let patch = try PatchRequest(request.http)
-                let mode = FieldValidation(request.http.query["fieldValidation"])
+                let mode = write.fieldValidation
                 let warnings = WarningSink()
                 let updated = try await registry.guaranteedUpdate(namespace: request.namespace, name: name, subresource: subresource, dryRun: dryRun) { current in
                     // Unknown fields the patch brings in (not those the object already carried) are judged by fieldValidation.
@@ -81,7 +82,9 @@ struct TypedEndpoint<T: ServedObject & TablePrintable>: ResourceEndpoint {
                 case .marked(let object): return try json(typed(object), status: .accepted)
                 }
             case (.DELETE, nil, nil):
-                let deleted = try await registry.deleteCollection(namespace: request.namespace, listOptions: try listOptions(q), options: try deleteOptions(request.http))
+                let options = try deleteOptions(request.http)
+                let deleted = try await registry.deleteCollection(namespace: request.namespace, listOptions: try listOptions(q), options: options,
+                                                                  dryRun: dryRun || options.isDryRun)
                 return try json(ObjectList(items: deleted, resourceVersion: nil))
             default:
                 return APIServer.statusResponse(.methodNotAllowed())
@@ -137,18 +140,20 @@ struct TypedEndpoint<T: ServedObject & TablePrintable>: ResourceEndpoint {
         }
         if let g = http.query["gracePeriodSeconds"].flatMap({ Int64($0) }) { options.gracePeriodSeconds = g }
         if let p = http.query["propagationPolicy"] { options.propagationPolicy = DeletionPropagation(rawValue: p) }
+        if let values = options.dryRun, let bad = values.first(where: { $0 != WriteOptions.dryRunAll }) {
+            throw WriteOptions.invalid(kind: "DeleteOptions", .notSupported("dryRun", bad, [WriteOptions.dryRunAll]))
+        }
         return options
     }
 
     /// Decodes a JSON, YAML or protobuf body into the kind in one pass, applying `fieldValidation` (Strict
     /// rejects unknown fields with 400; Warn, the default, answers with `Warning` headers; Ignore accepts
     /// silently). Unknown fields are found while decoding, by a collector the typed decoders report to.
-    private func decodeBody(_ http: HTTPRequest) throws -> (T, [String]) {
+    private func decodeBody(_ http: HTTPRequest, _ mode: FieldValidation) throws -> (T, [String]) {
         let (object, unknown) = try KubeJSON.decodeReportingUnknown(T.self, from: try BodyDecoder.jsonBytes(http))
         if let kind = object.kind, kind != info.kind {
             throw Status.badRequest("the API version in the data (\(object.apiVersion ?? "")) does not match the expected API version (\(info.apiVersion)) or kind \(kind) is not \(info.kind)")
         }
-        let mode = FieldValidation(http.query["fieldValidation"])
         return (object, try mode.judge(unknown))
     }
 
@@ -237,16 +242,56 @@ enum BodyDecoder {
     }
 }
 
-/// `fieldValidation`: Strict rejects unknown fields (400), Warn (the default) reports them in
-/// `Warning` headers, Ignore accepts them silently.
+/// The query options of a write (`dryRun`, `fieldValidation`), validated as upstream's
+/// `ValidateCreateOptions`, `ValidateUpdateOptions`, `ValidatePatchOptions` and `ValidateDeleteOptions`:
+/// an unsupported value is a 422 Invalid naming the options kind, and nothing is written.
+struct WriteOptions {
+    static let dryRunAll = "All"
+    var dryRun = false
+    var fieldValidation = FieldValidation.warn
+
+    init(_ query: [String: String], method: HTTPMethod) throws {
+        let kind: String
+        switch method {
+        case .POST: kind = "CreateOptions"
+        case .PUT: kind = "UpdateOptions"
+        case .PATCH: kind = "PatchOptions"
+        case .DELETE: kind = "DeleteOptions"
+        default: return
+        }
+        if let value = query["dryRun"] {
+            guard value == Self.dryRunAll else { throw Self.invalid(kind: kind, .notSupported("dryRun", value, [Self.dryRunAll])) }
+            dryRun = true
+        }
+        if kind != "DeleteOptions", let value = query["fieldValidation"] {
+            guard let mode = FieldValidation(rawValue: value) else {
+                throw Self.invalid(kind: kind, .notSupported("fieldValidation", value, FieldValidation.allowed))
+            }
+            fieldValidation = mode
+        }
+    }
+
+    /// Upstream's `errors.NewInvalid(GroupKind{meta.k8s.io, kind}, "", errs)`.
+    static func invalid(kind: String, _ cause: StatusCause) -> Status {
+        Status(message: "\(kind).meta.k8s.io \"\" is invalid: \(cause.field ?? ""): \(cause.message ?? "")", reason: "Invalid",
+               details: StatusDetails(group: "meta.k8s.io", kind: kind, causes: [cause]), code: 422)
+    }
+}
+
+/// `fieldValidation`: Strict rejects unknown fields (400), Warn (the default, also for an empty value)
+/// reports them in `Warning` headers, Ignore accepts them silently.
 enum FieldValidation: Equatable {
     case strict, warn, ignore
 
-    init(_ query: String?) {
-        switch query {
+    /// Upstream's sorted set of accepted values.
+    static let allowed = ["", "Ignore", "Strict", "Warn"]
+
+    init?(rawValue: String) {
+        switch rawValue {
         case "Strict": self = .strict
         case "Ignore": self = .ignore
-        default: self = .warn
+        case "Warn", "": self = .warn
+        default: return nil
         }
     }
 
