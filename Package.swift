@@ -31,6 +31,8 @@ let package = Package(
                        providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
         // recvmmsg/sendmmsg and malloc_trim, which Swift's Glibc module does not show, for the DNS server.
         .systemLibrary(name: "CLinuxExtras", path: "Sources/CLinuxExtras"),
+        // System calls: EINTR retried in one place, errno as one error type naming the call and its object.
+        .target(name: "LinuxSystem", dependencies: ["CLinuxExtras"]),
 
         // Kubernetes objects, validation, selectors, patches, IP/CIDR values. Foundation only.
         .target(name: "KubeAPI"),
@@ -73,7 +75,7 @@ let package = Package(
         // Userspace mode: schedulers, backend sets, affinity and passive health (pure), and the epoll data path.
         .target(name: "BalancerCore", dependencies: ["KubeAPI", "ProxyCore"]),
         .target(name: "Balancer", dependencies: [
-            "KubeAPI", "ProxyCore", "BalancerCore", "CLinuxExtras",
+            "KubeAPI", "ProxyCore", "BalancerCore", "CLinuxExtras", "LinuxSystem",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ProxyDaemon", dependencies: [
@@ -102,7 +104,7 @@ let package = Package(
         // Cluster DNS: wire codec and zone answerer (pure), UDP/TCP server and forwarder.
         .target(name: "DNSCore", dependencies: ["KubeAPI"]),
         .target(name: "DNSServer", dependencies: [
-            "KubeAPI", "KubeClient", "DNSCore", "HTTPServing", "CLinuxExtras",
+            "KubeAPI", "KubeClient", "DNSCore", "HTTPServing", "CLinuxExtras", "LinuxSystem",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -130,7 +132,7 @@ let package = Package(
                                                     "Balancer", "BalancerCore"]),
         // The DNS server and forwarder on loopback addresses against a dnsmasq child: no namespaces, and it
         // needs the cooperative pool, so it runs with the in-process tests, not beside blocking kernel tests.
-        .testTarget(name: "DNSServerTests", dependencies: ["TestSupport", "DNSServer", "DNSCore", "KubeAPI",
+        .testTarget(name: "DNSServerTests", dependencies: ["TestSupport", "DNSServer", "DNSCore", "KubeAPI", "CLinuxExtras",
                                                       .product(name: "Logging", package: "swift-log"),
                                                       .product(name: "NIOCore", package: "swift-nio"),
                                                       .product(name: "NIOPosix", package: "swift-nio")]),

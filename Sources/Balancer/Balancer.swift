@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import ProxyCore
 import Synchronization
+import LinuxSystem
 
 /// The userspace mode's data path: `config.threads` event loops (`EventLoop`), each on its own OS thread
 /// with its own epoll and its own SO_REUSEPORT socket per listener. The sync loop talks to them only
@@ -32,7 +33,7 @@ public final class Balancer: Sendable {
             let mailbox = mailboxes[i], counter = counters[i]
             let thread = Thread {
                 let loop = EventLoop(index: i, config: config, logger: logger, counters: counter, mailbox: mailbox)
-                do throws(BalancerError) {
+                do throws(SystemError) {
                     try loop.open()
                 } catch {
                     started.report(i, error)
@@ -48,9 +49,9 @@ public final class Balancer: Sendable {
     }
 
     /// Makes every loop's listeners exactly `bindings`; returns the keys whose listener could not be opened.
-    public func apply(_ bindings: [ListenerBinding]) async -> [ListenerKey: BalancerError] {
+    public func apply(_ bindings: [ListenerBinding]) async -> [ListenerKey: SystemError] {
         guard !drained.load(ordering: .acquiring) else {
-            return Dictionary(bindings.map { ($0.key, BalancerError("listen", "\($0.key): the balancer was drained", errno: ESHUTDOWN)) },
+            return Dictionary(bindings.map { ($0.key, SystemError("listen", "\($0.key): the balancer was drained", errno: ESHUTDOWN)) },
                               uniquingKeysWith: { a, _ in a })
         }
         return await withCheckedContinuation { continuation in
@@ -78,18 +79,18 @@ public final class Balancer: Sendable {
 
 /// Loop start-up outcomes, waited for by `Balancer.init`.
 private final class StartResults: Sendable {
-    private let results: Mutex<[Int: BalancerError?]>
+    private let results: Mutex<[Int: SystemError?]>
     private let semaphore = DispatchSemaphore(value: 0)
     private let count: Int
 
     init(count: Int) { self.count = count; results = Mutex([:]) }
 
-    func report(_ index: Int, _ error: BalancerError?) {
+    func report(_ index: Int, _ error: SystemError?) {
         results.withLock { $0[index] = .some(error) }
         semaphore.signal()
     }
 
-    func wait() -> BalancerError? {
+    func wait() -> SystemError? {
         for _ in 0..<count { semaphore.wait() }
         return results.withLock { r in r.values.compactMap { $0 }.first }
     }

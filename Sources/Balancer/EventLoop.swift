@@ -5,6 +5,7 @@ import KubeAPI
 import Logging
 import ProxyCore
 import Synchronization
+import LinuxSystem
 
 /// What a registered descriptor is, found from its epoll token.
 enum Slot {
@@ -68,7 +69,7 @@ final class EventLoop {
     deinit { scratch.deallocate() }
 
     /// Enters the namespace (if any), opens epoll and registers the mailbox; on this loop's thread.
-    func open() throws(BalancerError) {
+    func open() throws(SystemError) {
         if let path = config.namespacePath {
             let fd = try Sys.check("open", path) { Glibc.open(path, O_RDONLY | O_CLOEXEC) }
             defer { Sys.close(fd) }
@@ -81,7 +82,7 @@ final class EventLoop {
     // MARK: registration
 
     /// Registers `fd` for `events`; returns its token.
-    func register(_ fd: Int32, _ slot: Slot, events: UInt32) throws(BalancerError) -> UInt64 {
+    func register(_ fd: Int32, _ slot: Slot, events: UInt32) throws(SystemError) -> UInt64 {
         let index: Int
         if let free = freeSlots.popLast() {
             index = free
@@ -96,7 +97,7 @@ final class EventLoop {
         let (_, e) = Sys.retrying { epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) }
         guard e == 0 else {
             release(token)
-            throw BalancerError("epoll_ctl add", "fd \(fd)", errno: e)
+            throw SystemError("epoll_ctl add", "fd \(fd)", errno: e)
         }
         return token
     }
@@ -211,9 +212,9 @@ final class EventLoop {
     // MARK: listeners
 
     /// Opens, updates and closes listeners to match `bindings`; returns the keys that failed to open.
-    private func applyBindings(_ bindings: [ListenerBinding]) -> [ListenerKey: BalancerError] {
+    private func applyBindings(_ bindings: [ListenerBinding]) -> [ListenerKey: SystemError] {
         guard draining == nil else { return [:] }
-        var errors: [ListenerKey: BalancerError] = [:]
+        var errors: [ListenerKey: SystemError] = [:]
         let wanted = Dictionary(bindings.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         for (key, l) in tcpListeners where wanted[key]?.port != l.port {
             closeListener(l)
@@ -233,7 +234,7 @@ final class EventLoop {
                     if let l = udpListeners[binding.key] { updateUDP(l, binding.backends); continue }
                     udpListeners[binding.key] = try openUDPListener(binding)
                 case .sctp:
-                    errors[binding.key] = BalancerError("listen", "\(binding.key)", errno: EPROTONOSUPPORT)
+                    errors[binding.key] = SystemError("listen", "\(binding.key)", errno: EPROTONOSUPPORT)
                 }
             } catch {
                 errors[binding.key] = error
@@ -243,7 +244,7 @@ final class EventLoop {
     }
 
     /// A non-blocking socket bound to the wildcard address at `port`, in a SO_REUSEPORT group.
-    func boundSocket(_ key: ListenerKey, port: UInt16, type: Int32) throws(BalancerError) -> Int32 {
+    func boundSocket(_ key: ListenerKey, port: UInt16, type: Int32) throws(SystemError) -> Int32 {
         let family = key.family == .ipv4 ? AF_INET : AF_INET6
         let what = "\(key) port \(port)"
         let fd = try Sys.check("socket", what) { socket(family, type | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
@@ -266,7 +267,7 @@ final class LoopMailbox: Sendable {
     let eventFD: Int32
     private let commands = Mutex<[LoopCommand]>([])
 
-    init() throws(BalancerError) {
+    init() throws(SystemError) {
         eventFD = try Sys.check("eventfd", "mailbox") { eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC)) }
     }
 
@@ -283,17 +284,17 @@ final class LoopMailbox: Sendable {
 final class LoopCountdown: Sendable {
     private struct State {
         var remaining: Int
-        var errors: [ListenerKey: BalancerError] = [:]
-        var continuation: CheckedContinuation<[ListenerKey: BalancerError], Never>?
+        var errors: [ListenerKey: SystemError] = [:]
+        var continuation: CheckedContinuation<[ListenerKey: SystemError], Never>?
     }
     private let state: Mutex<State>
 
-    init(loops: Int, continuation: CheckedContinuation<[ListenerKey: BalancerError], Never>) {
+    init(loops: Int, continuation: CheckedContinuation<[ListenerKey: SystemError], Never>) {
         state = Mutex(State(remaining: loops, continuation: continuation))
     }
 
-    func finish(errors: [ListenerKey: BalancerError]) {
-        let done: (CheckedContinuation<[ListenerKey: BalancerError], Never>, [ListenerKey: BalancerError])? = state.withLock { s in
+    func finish(errors: [ListenerKey: SystemError]) {
+        let done: (CheckedContinuation<[ListenerKey: SystemError], Never>, [ListenerKey: SystemError])? = state.withLock { s in
             for (k, e) in errors where s.errors[k] == nil { s.errors[k] = e }
             s.remaining -= 1
             guard s.remaining == 0, let c = s.continuation else { return nil }

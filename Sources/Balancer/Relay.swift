@@ -2,6 +2,7 @@ import BalancerCore
 import CLinuxExtras
 import Glibc
 import KubeAPI
+import LinuxSystem
 
 /// One direction of a relayed connection: bytes read from one side and not yet written to the other, and
 /// whether the source has ended.

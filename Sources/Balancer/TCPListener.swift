@@ -3,6 +3,7 @@ import CLinuxExtras
 import Glibc
 import KubeAPI
 import ProxyCore
+import LinuxSystem
 
 /// One loop's socket of a TCP listener, and the backend set new connections use.
 final class TCPListener {
@@ -18,7 +19,7 @@ final class TCPListener {
 }
 
 extension EventLoop {
-    func openTCPListener(_ binding: ListenerBinding) throws(BalancerError) -> TCPListener {
+    func openTCPListener(_ binding: ListenerBinding) throws(SystemError) -> TCPListener {
         let fd = try boundSocket(binding.key, port: binding.port, type: Int32(SOCK_STREAM.rawValue))
         do {
             // Accepted connections inherit TCP_NODELAY from the listening socket: one setsockopt per listener.

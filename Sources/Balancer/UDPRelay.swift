@@ -3,6 +3,7 @@ import CLinuxExtras
 import Glibc
 import KubeAPI
 import ProxyCore
+import LinuxSystem
 
 /// A client flow (address and port) of a UDP listener.
 struct UDPFlowKey: Hashable {
@@ -83,7 +84,7 @@ final class UDPBatch {
 }
 
 extension EventLoop {
-    func openUDPListener(_ binding: ListenerBinding) throws(BalancerError) -> UDPListener {
+    func openUDPListener(_ binding: ListenerBinding) throws(SystemError) -> UDPListener {
         let fd = try boundSocket(binding.key, port: binding.port, type: Int32(SOCK_DGRAM.rawValue))
         do {
             if binding.key.family == .ipv4 {

@@ -16,6 +16,8 @@ public final class DNSMetrics: Sendable {
     private let cacheMisses: Counter
     /// Packets dropped because not even a header could be read.
     private let dropped: Counter
+    private let udpReceiveErrors: Counter
+    private let udpSocketRestarts: Counter
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), server: String = "dns://:53", zone: String = ".") {
         self.registry = registry
@@ -49,6 +51,8 @@ public final class DNSMetrics: Sendable {
         ]
         cacheMisses = registry.makeCounter(descriptor: metricName("coredns_cache_misses_total", "The count of cache misses."), labels: [("server", server), ("zones", "."), ("view", "")])
         dropped = registry.makeCounter(descriptor: metricName("kproxy_dns_dropped_packets_total", "Packets dropped because no DNS header could be read."))
+        udpReceiveErrors = registry.makeCounter(descriptor: metricName("kproxy_dns_udp_receive_errors_total", "Unexpected errors receiving on a UDP socket."))
+        udpSocketRestarts = registry.makeCounter(descriptor: metricName("kproxy_dns_udp_socket_restarts_total", "UDP sockets replaced after a receive error."))
     }
 
     static func typeLabel(_ type: DNSType?) -> String {
@@ -68,6 +72,8 @@ public final class DNSMetrics: Sendable {
     func cacheHit(_ kind: DNSCache.Kind) { cacheHits[kind]?.increment() }
     func cacheMiss() { cacheMisses.increment() }
     func drop() { dropped.increment() }
+    func udpReceiveError() { udpReceiveErrors.increment() }
+    func udpSocketRestart() { udpSocketRestarts.increment() }
 
     /// The text exposition format.
     public func render() -> String { registry.emitToString() }

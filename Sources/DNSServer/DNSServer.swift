@@ -1,3 +1,4 @@
+import CLinuxExtras
 import DNSCore
 import Foundation
 import Logging
@@ -24,11 +25,18 @@ public final class DNSServer: Sendable {
     /// per event loop of `group`, TCP on `group`.
     public static func bind(host: String, port: Int, processor: QueryProcessor, group: MultiThreadedEventLoopGroup,
                             tcpIdleTimeout: TimeAmount = .seconds(10)) async throws -> DNSServer {
+        try await bind(host: host, port: port, processor: processor, group: group, tcpIdleTimeout: tcpIdleTimeout) { kp_recvmmsg($0, $1, $2) }
+    }
+
+    /// `bind` with the UDP workers' receive call given (tests inject failures).
+    static func bind(host: String, port: Int, processor: QueryProcessor, group: MultiThreadedEventLoopGroup,
+                     tcpIdleTimeout: TimeAmount, receive: @escaping UDPWorker.Receive) async throws -> DNSServer {
         var udp: [UDPWorker] = []
         var boundPort = port
         do {
             for _ in group.makeIterator() {
-                let worker = try UDPWorker(address: try SocketAddress.makeAddressResolvingHost(host, port: boundPort), processor: processor)
+                let worker = try UDPWorker(address: try SocketAddress.makeAddressResolvingHost(host, port: boundPort), processor: processor,
+                                           logger: processor.logger, receive: receive)
                 if boundPort == 0 { boundPort = worker.localAddress.port ?? 0 }
                 udp.append(worker)
             }

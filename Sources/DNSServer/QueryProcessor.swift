@@ -9,7 +9,7 @@ public final class QueryProcessor: Sendable {
     public let forwarder: Forwarder?
     public let metrics: DNSMetrics
     private let cache: Mutex<DNSCache>
-    private let logger: Logger
+    let logger: Logger
     private let epoch = ContinuousClock.now
     /// A random name sent upstream once at start; seeing it arrive here means an upstream forwards back to us.
     public let loopProbe: DNSName

@@ -1,6 +1,8 @@
 import CLinuxExtras
 import DNSCore
 import Foundation
+import LinuxSystem
+import Logging
 import NIOCore
 import Synchronization
 #if canImport(Glibc)
@@ -18,40 +20,41 @@ final class UDPWorker: @unchecked Sendable {
     /// Cached answers are at most the EDNS limit we advertise; room to spare.
     static let responseSize = 4096
 
+    /// The socket. Its number never changes: a restart puts a fresh socket under it (`Sys.replace`), so
+    /// replies sent from other threads never reach a reused descriptor.
     let fd: Int32
     let localAddress: SocketAddress
     private let processor: QueryProcessor
+    private let logger: Logger
+    private let receive: Receive
     private let stopping = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
 
+    /// `recvmmsg` (a seam for tests that inject failures).
+    typealias Receive = @Sendable (Int32, UnsafeMutablePointer<kp_mmsghdr>, UInt32) -> Int32
+    /// Errors that say the socket is fine and the moment is not: wait a little and receive again.
+    static let transientErrors: Set<Int32> = [ENOMEM, ENOBUFS]
+    /// The pause before receiving again after an error, so a persistent fault cannot spin a core.
+    static let errorPause: useconds_t = 100_000
+
     /// Binds a socket on `address` (port 0: the kernel picks; later workers pass the port chosen).
-    init(address: SocketAddress, processor: QueryProcessor) throws {
-        let family = address.protocol.rawValue
-        let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
-        func option(_ level: Int32, _ name: Int32, _ value: Int32) {
-            var v = value
-            setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size))
-        }
-        option(SOL_SOCKET, SO_REUSEADDR, 1)
-        option(SOL_SOCKET, SO_REUSEPORT, 1)
-        option(SOL_SOCKET, SO_RCVBUF, 4 << 20)
-        // The thread wakes at least this often to notice `stop()`.
-        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let status = address.withSockAddr { bind(fd, $0, socklen_t($1)) }
-        guard status == 0 else {
-            let code = errno
-            close(fd)
-            throw IOError(errnoCode: code, reason: "bind \(address)")
-        }
+    init(address: SocketAddress, processor: QueryProcessor, logger: Logger,
+         receive: @escaping Receive = { kp_recvmmsg($0, $1, $2) }) throws {
+        let fd = try Self.openSocket(address)
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        _ = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        do {
+            try Sys.check("getsockname", "\(address)") {
+                withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+            }
+        } catch {
+            Sys.close(fd)
+            throw error
         }
         self.fd = fd
         self.processor = processor
+        self.logger = logger
+        self.receive = receive
         var bound = address
         let isIPv6 = storage.ss_family == sa_family_t(AF_INET6)
         let port: UInt16 = withUnsafePointer(to: &storage) { pointer in
@@ -62,6 +65,31 @@ final class UDPWorker: @unchecked Sendable {
         }
         if let ip = address.ipAddress, let withPort = try? SocketAddress(ipAddress: ip, port: Int(port)) { bound = withPort }
         self.localAddress = bound
+    }
+
+    /// A UDP socket bound to `address` in the SO_REUSEPORT group, every option checked.
+    static func openSocket(_ address: SocketAddress) throws(SystemError) -> Int32 {
+        let fd = try Sys.check("socket", "UDP \(address)") { socket(address.protocol.rawValue, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        do {
+            try Sys.setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR")
+            try Sys.setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT")
+            try Sys.setOption(fd, SOL_SOCKET, SO_RCVBUF, 4 << 20, "SO_RCVBUF")
+            // The thread wakes at least this often to notice `stop()`.
+            try Sys.setOption(fd, SOL_SOCKET, SO_RCVTIMEO, value: timeval(tv_sec: 0, tv_usec: 200_000), "SO_RCVTIMEO")
+            try Sys.check("bind", "UDP \(address)") { address.withSockAddr { bind(fd, $0, socklen_t($1)) } }
+        } catch {
+            Sys.close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    /// Puts a fresh socket bound to the same address under `fd`; the broken one leaves the SO_REUSEPORT
+    /// group as it closes, so the kernel stops handing it datagrams.
+    private func reopen() throws(SystemError) {
+        let fresh = try Self.openSocket(localAddress)
+        defer { Sys.close(fresh) }
+        try Sys.replace(fd, with: fresh, "UDP \(localAddress)")
     }
 
     func start() {
@@ -77,7 +105,7 @@ final class UDPWorker: @unchecked Sendable {
     func stop() {
         stopping.store(true, ordering: .relaxed)
         finished.wait()
-        close(fd)
+        Sys.close(fd)
     }
 
     private func serve() {
@@ -109,9 +137,9 @@ final class UDPWorker: @unchecked Sendable {
                 receive[i].msg_hdr.msg_iovlen = 1
                 receive[i].msg_len = 0
             }
-            let received = kp_recvmmsg(fd, receive, UInt32(batch))
+            let (received, error) = Sys.retrying { self.receive(fd, receive, UInt32(batch)) }
             if received <= 0 {
-                if received < 0, errno != EAGAIN, errno != EWOULDBLOCK, errno != EINTR { return }
+                if error != 0, error != EAGAIN, error != EWOULDBLOCK, !recover(from: error) { return }
                 continue
             }
             var answered = 0
@@ -136,13 +164,37 @@ final class UDPWorker: @unchecked Sendable {
             }
             var sent = 0
             while sent < answered {
-                let n = kp_sendmmsg(fd, send + sent, UInt32(answered - sent))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    break  // the client's problem (e.g. ICMP unreachable): drop the rest of this batch
-                }
+                let (n, _) = Sys.retrying { kp_sendmmsg(fd, send + sent, UInt32(answered - sent)) }
+                if n < 0 { break }  // the client's problem (e.g. ICMP unreachable): drop the rest of this batch
                 sent += Int(n)
             }
+        }
+    }
+
+    /// After a receive error: logs and counts it, then waits out a transient one or replaces the socket.
+    /// Returns false (the thread ends) only when no socket can be bound any more; the broken one is then
+    /// closed all the same (/dev/null takes its descriptor number), so the group's other sockets get its share.
+    private func recover(from error: Int32) -> Bool {
+        processor.metrics.udpReceiveError()
+        let failure = SystemError("recvmmsg", "UDP \(localAddress)", errno: error)
+        usleep(Self.errorPause)
+        if Self.transientErrors.contains(error) {
+            logger.warning("DNS UDP worker: \(failure); receiving again")
+            return true
+        }
+        do {
+            try reopen()
+            processor.metrics.udpSocketRestart()
+            logger.error("DNS UDP worker: \(failure); replaced the socket and serving again")
+            return true
+        } catch {
+            logger.critical("DNS UDP worker: \(failure); could not replace the socket (\(error)), this worker stops")
+            let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            if null >= 0 {
+                try? Sys.replace(fd, with: null, "UDP \(localAddress)")
+                Sys.close(null)
+            }
+            return false
         }
     }
 }
@@ -155,8 +207,10 @@ struct Peer: @unchecked Sendable {
     func send(_ bytes: [UInt8], on fd: Int32) {
         var address = self.address
         _ = bytes.withUnsafeBytes { raw in
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, raw.baseAddress, raw.count, 0, $0, length) }
+            withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { peer in
+                    Sys.retrying { sendto(fd, raw.baseAddress, raw.count, 0, peer, length) }
+                }
             }
         }
     }
