@@ -27,6 +27,11 @@ public struct NetlinkError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(operation) \(object): \(message)" }
 
+    /// An object that should be there is not (libnl's `NLE_OBJ_NOTFOUND`, so `isNotFound` holds).
+    static func notFound(_ operation: String, _ object: String) -> NetlinkError {
+        NetlinkError(code: -NLE_OBJ_NOTFOUND, operation: operation, object: object)
+    }
+
     /// Throws unless `rc` is 0 (libnl convention: negative on error).
     static func check(_ rc: Int32, _ operation: String, _ object: String) throws(NetlinkError) {
         if rc < 0 { throw NetlinkError(code: rc, operation: operation, object: object) }

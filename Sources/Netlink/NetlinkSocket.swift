@@ -94,7 +94,7 @@ public final class NetlinkSocket {
             if rc < 0, rc != -NLE_EXIST { throw NetlinkError(code: rc, operation: "create bridge", object: name) }
         }
         try setUp(name: name)
-        guard let info = try link(named: name) else { throw NetlinkError(code: -NLE_OBJ_NOTFOUND, operation: "get link", object: name) }
+        guard let info = try link(named: name) else { throw NetlinkError.notFound("get link", name) }
         return info
     }
 

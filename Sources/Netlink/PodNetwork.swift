@@ -64,7 +64,7 @@ public enum PodNetwork {
         }
         do throws(NetlinkError) {
             guard let hostLink = try host.link(named: a.hostInterface) else {
-                throw NetlinkError(code: -2, operation: "veth vanished", object: a.hostInterface)
+                throw NetlinkError.notFound("veth vanished", a.hostInterface)
             }
             if a.hairpin { try host.setHairpin(index: hostLink.index, name: a.hostInterface) }
             let pod = try NetworkNamespace.run(fd: nsfd, name: a.netnsPath) { () throws(NetlinkError) -> LinkInfo in
@@ -82,7 +82,7 @@ public enum PodNetwork {
     static func configurePodSide(_ a: PodAttachment) throws(NetlinkError) -> LinkInfo {
         let ns = try NetlinkSocket()
         guard let link = try ns.link(named: a.podInterface) else {
-            throw NetlinkError(code: -2, operation: "pod interface missing after creation", object: a.podInterface)
+            throw NetlinkError.notFound("pod interface missing after creation", a.podInterface)
         }
         if a.addresses.contains(where: { $0.contains(":") }) {
             try NetworkNamespace.writeSysctl("net/ipv6/conf/\(a.podInterface)/accept_dad", "0")
