@@ -98,7 +98,7 @@ let package = Package(
         // libnl objects) and dlopen (in the Swift runtime) in static programs; the plugin calls none of them,
         // so this target links with GNU ld and its messages silenced (`--no-warnings`; a failed link still
         // fails the build — drop the flag to read why).
-        .executableTarget(name: "kproxy-cni", dependencies: ["CNICore", "Netlink"],
+        .executableTarget(name: "kproxy-cni", dependencies: ["CNICore", "Netlink", "LinuxSystem"],
                           linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=bfd", "-Xlinker", "--no-warnings"])]),
 
         // Cluster DNS: wire codec and zone answerer (pure), UDP/TCP server and forwarder.

@@ -1,9 +1,10 @@
 import CNICore
+import LinuxSystem
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The few process-level system calls the binary needs (EINTR retried here).
+/// The few process-level system calls the binary needs (EINTR retried by `Sys`).
 enum ProcessIO {
     /// The process environment as a dictionary.
     static func environment() -> [String: String] {
@@ -17,26 +18,25 @@ enum ProcessIO {
         return out
     }
 
-    /// Reads `fd` to EOF.
+    /// Reads `fd` to EOF (or the first error).
     static func readAll(fd: Int32) -> [UInt8] {
         var out: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 16384)
         while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            if n <= 0 { break }
+            let result = buf.withUnsafeMutableBytes { b in Sys.io { read(fd, b.baseAddress, b.count) } }
+            guard case .moved(let n) = result, n > 0 else { break }
             out += buf[0..<n]
         }
         return out
     }
 
-    /// Writes all bytes to `fd`; false on error.
+    /// Writes all bytes to `fd`; false on error (EPIPE included: SIGPIPE is ignored).
     @discardableResult
     static func writeAll(fd: Int32, _ bytes: [UInt8]) -> Bool {
         var rest = bytes[...]
         while !rest.isEmpty {
-            let n = rest.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return false }
+            let result = rest.withUnsafeBytes { b in Sys.io { write(fd, b.baseAddress, b.count) } }
+            guard case .moved(let n) = result else { return false }
             rest = rest.dropFirst(n)
         }
         return true

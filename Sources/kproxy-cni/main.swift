@@ -5,6 +5,9 @@ import CNICore
 import Glibc
 #endif
 
+// A delegated plugin may exit before reading its stdin: our write then fails with EPIPE (handled where
+// it happens) instead of killing this process by signal before it can print a CNI error.
+signal(SIGPIPE, SIG_IGN)
 let environment = ProcessIO.environment()
 let stdinBytes = ProcessIO.readAll(fd: 0)
 var answerVersion = CNIVersion.current.description

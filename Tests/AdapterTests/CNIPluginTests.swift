@@ -173,4 +173,29 @@ struct CNIPluginTests {
             #expect(e.code == 50)
         }
     }
+
+    /// A delegated IPAM plugin that exits without reading its stdin: our write to it fails with EPIPE
+    /// (the config is larger than a pipe's buffer, so the write is still pending when it exits), and the
+    /// runtime still gets the delegate's CNI error, not a plugin killed by SIGPIPE.
+    @Test func delegateThatExitsWithoutReadingStdinYieldsItsError() throws {
+        let p1 = try pod()
+        let dir = NSTemporaryDirectory() + "kp-cni-early-\(NetnsSupport.uniqueSuffix())"
+        defer { p1.destroy(); node.destroy(); try? FileManager.default.removeItem(atPath: runner.dataDir); try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let script = dir + "/kp-early-exit"
+        try "#!/bin/sh\nexec 0<&-\necho '{\"cniVersion\":\"1.1.0\",\"code\":11,\"msg\":\"out of addresses (test)\"}'\nexit 1\n"
+            .write(toFile: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
+        var conf = runner.config(bridge: bridge, subnet: "10.244.6.0/24")
+        conf["ipam"] = ["type": "kp-early-exit"]
+        conf["padding"] = .string(String(repeating: "x", count: 256 * 1024))
+        let cniPath = ([dir] + CNIRunner.pluginDirs).joined(separator: ":")
+        do {
+            try runner.kproxy(inv("ADD", "early", p1), config: conf, extra: ["CNI_PATH": cniPath])
+            Issue.record("ADD passed although its IPAM failed")
+        } catch let e as CNIError {
+            #expect(e.code == 11)
+            #expect(e.msg.contains("out of addresses (test)"))
+        }
+    }
 }
