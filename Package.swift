@@ -56,7 +56,7 @@ let package = Package(
         ]),
         // Store, API server, allocators and controllers.
         .target(name: "ControlPlane", dependencies: [
-            "KubeAPI", "HTTPServing",
+            "KubeAPI", "HTTPServing", "LinuxSystem",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "X509", package: "swift-certificates"),
@@ -115,13 +115,13 @@ let package = Package(
 
         .executableTarget(name: "kproxy", dependencies: [
             "KubeAPI", "KubeClient", "ControlPlane", "ProxyCore", "NFTables", "ProxyDaemon",
-            "Netlink", "CNICore", "DNSCore", "DNSServer", "BalancerCore", "Balancer",
+            "Netlink", "CNICore", "DNSCore", "DNSServer", "BalancerCore", "Balancer", "LinuxSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
-        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "KubeAPI", "HTTPServing"]),
+        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "KubeAPI", "HTTPServing", "LinuxSystem"]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "ControlPlane", "KubeAPI"]),
         .testTarget(name: "ProxyCoreTests", dependencies: ["ProxyCore", "KubeAPI"], exclude: ["Golden"]),  // goldens are read by path
         .testTarget(name: "CNICoreTests", dependencies: ["CNICore"]),

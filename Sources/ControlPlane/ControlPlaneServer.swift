@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServing
 import KubeAPI
+import LinuxSystem
 import Logging
 
 /// Settings of `kproxy controlplane`.
@@ -43,6 +44,8 @@ public final class ControlPlaneServer: Sendable {
     private let http: HTTPServer
     private let allocations: ServiceAllocations
     private let nodeIPAM: NodeIPAMController
+    /// The checks behind `/readyz`.
+    public let readiness: ReadinessChecks
     private let logger: Logger
 
     /// The port the API server listens on (resolved when `listenPort` is 0).
@@ -56,7 +59,8 @@ public final class ControlPlaneServer: Sendable {
     public static func start(_ config: ControlPlaneConfig, logger: Logger) async throws -> ControlPlaneServer {
         guard let serviceCIDR = CIDR(config.serviceCIDR) else { throw ControlPlaneError.invalidConfig("--service-cidr \(config.serviceCIDR)") }
         guard let clusterCIDR = CIDR(config.clusterCIDR) else { throw ControlPlaneError.invalidConfig("--cluster-cidr \(config.clusterCIDR)") }
-        try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
+        // The data dir holds the token, the CA key and the store: only its owner may enter it.
+        try PrivateFiles.makeDirectory(config.dataDir)
         let token = try config.token ?? loadOrCreateToken(dir: config.dataDir)
         let store = try SQLiteStore(path: config.dataDir + "/state.db", historyLimit: config.historyLimit, logger: logger)
         let allocations = try ServiceAllocations(serviceCIDR: serviceCIDR, nodePortRange: config.nodePortRange)
@@ -70,14 +74,19 @@ public final class ControlPlaneServer: Sendable {
         let events = ResourceRegistry<Event>(store: store, namespaceGate: gate)
 
         for service in try await services.list(namespace: nil).items { await allocations.occupy(service) }
-        let nodeIPAM = try NodeIPAMController(nodes: nodes, clusterCIDR: clusterCIDR, maskSize: config.nodeCIDRMaskSize, logger: logger)
+        // Not ready until the controllers run and every informer has listed (upstream's post-start hooks and informer-sync).
+        let readiness = ReadinessChecks()
+        readiness.register(Self.controllersCheck)
+        let nodeIPAM = try NodeIPAMController(nodes: nodes, clusterCIDR: clusterCIDR, maskSize: config.nodeCIDRMaskSize, logger: logger,
+                                              readiness: readiness)
 
         let endpoints: [any ResourceEndpoint] = [
             TypedEndpoint(registry: namespaces, now: { Date() }), TypedEndpoint(registry: nodes, now: { Date() }),
             TypedEndpoint(registry: pods, now: { Date() }), TypedEndpoint(registry: services, now: { Date() }),
             TypedEndpoint(registry: events, now: { Date() }), TypedEndpoint(registry: slices, now: { Date() }),
         ]
-        let api = APIServer(token: token, endpoints: endpoints, logger: logger, isReady: { true })
+        let api = APIServer(token: token, endpoints: endpoints, logger: logger,
+                            health: HealthEndpoint(store: { try await store.checkHealth() }, readiness: readiness))
         var sans = [IPAddress("127.0.0.1"), IPAddress("::1"), IPAddress(config.listenHost), serviceCIDR.address(at: 1)].compactMap { $0 }
         if let text = config.advertiseAddress, let advertise = IPAddress(text) { sans.append(advertise) }
         let tls = try TLSCertificates.prepare(directory: config.dataDir, addresses: sans.filter { !$0.isUnspecified },
@@ -86,7 +95,7 @@ public final class ControlPlaneServer: Sendable {
         let http = try await HTTPServer.bind(host: config.listenHost, port: config.listenPort, tls: try tls.serverContext(), handler: api, logger: logger)
         let server = ControlPlaneServer(config: config, token: token, caPEM: tls.caPEM, store: store, services: services, pods: pods, nodes: nodes,
                                         namespaces: namespaces, endpointSlices: slices, events: events, http: http,
-                                        allocations: allocations, nodeIPAM: nodeIPAM, logger: logger)
+                                        allocations: allocations, nodeIPAM: nodeIPAM, readiness: readiness, logger: logger)
         try await server.bootstrap()
         let revision = await store.currentRevision()
         logger.info("control plane serving on \(server.serverURL) (store revision \(revision))")
@@ -95,11 +104,14 @@ public final class ControlPlaneServer: Sendable {
 
     private init(config: ControlPlaneConfig, token: String, caPEM: String, store: SQLiteStore, services: ResourceRegistry<Service>, pods: ResourceRegistry<Pod>,
                  nodes: ResourceRegistry<Node>, namespaces: ResourceRegistry<Namespace>, endpointSlices: ResourceRegistry<EndpointSlice>,
-                 events: ResourceRegistry<Event>, http: HTTPServer, allocations: ServiceAllocations, nodeIPAM: NodeIPAMController, logger: Logger) {
+                 events: ResourceRegistry<Event>, http: HTTPServer, allocations: ServiceAllocations, nodeIPAM: NodeIPAMController,
+                 readiness: ReadinessChecks, logger: Logger) {
         self.config = config; self.token = token; self.caPEM = caPEM; self.store = store; self.services = services; self.pods = pods
         self.nodes = nodes; self.namespaces = namespaces; self.endpointSlices = endpointSlices; self.events = events
-        self.http = http; self.allocations = allocations; self.nodeIPAM = nodeIPAM; self.logger = logger
+        self.http = http; self.allocations = allocations; self.nodeIPAM = nodeIPAM; self.readiness = readiness; self.logger = logger
     }
+
+    static let controllersCheck = "poststarthook/start-kproxy-controllers"
 
     /// Serves and runs the controllers until the calling task is cancelled.
     public func run() async {
@@ -112,9 +124,12 @@ public final class ControlPlaneServer: Sendable {
             { [endpointSlices] ns in _ = try await endpointSlices.deleteCollection(namespace: ns, listOptions: ListOptions(), options: DeleteOptions()) },
             { [events] ns in _ = try await events.deleteCollection(namespace: ns, listOptions: ListOptions(), options: DeleteOptions()) },
         ]
-        let namespaceController = NamespaceController(namespaces: namespaces, purgers: purgers, logger: logger)
-        let sliceController = EndpointSliceController(services: services, pods: pods, slices: endpointSlices, logger: logger)
-        let terminator = PodTerminator(pods: pods, logger: logger, now: { Date() })
+        let namespaceController = NamespaceController(namespaces: namespaces, purgers: purgers, logger: logger,
+                                                      reporter: SyncReporter(readiness, "informer-sync/namespace-controller/namespaces"))
+        let sliceController = EndpointSliceController(services: services, pods: pods, slices: endpointSlices, logger: logger, readiness: readiness)
+        let terminator = PodTerminator(pods: pods, logger: logger, now: { Date() },
+                                       reporter: SyncReporter(readiness, "informer-sync/pod-terminator/pods"))
+        readiness.pass(Self.controllersCheck)
         await withDiscardingTaskGroup { group in
             group.addTask { await self.http.run() }
             group.addTask { await namespaceController.run() }
@@ -202,7 +217,8 @@ public final class ControlPlaneServer: Sendable {
         }
         var rng = SystemRandomNumberGenerator()
         let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
-        _ = FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        // A token that is not on disk would be replaced at the next start, and every kubeconfig would break.
+        try PrivateFiles.write(token + "\n", to: path)
         return token
     }
 }

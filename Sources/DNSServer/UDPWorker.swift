@@ -177,7 +177,8 @@ final class UDPWorker: @unchecked Sendable {
     private func recover(from error: Int32) -> Bool {
         processor.metrics.udpReceiveError()
         let failure = SystemError("recvmmsg", "UDP \(localAddress)", errno: error)
-        usleep(Self.errorPause)
+        // Pause after recovering, so a persistent fault cannot spin a core.
+        defer { usleep(Self.errorPause) }
         if Self.transientErrors.contains(error) {
             logger.warning("DNS UDP worker: \(failure); receiving again")
             return true

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ControlPlane
 import Foundation
+import LinuxSystem
 import Logging
 
 struct ControlPlaneCommand: AsyncParsableCommand {
@@ -58,10 +59,7 @@ enum HostPort {
     }
 }
 
-/// Writes through a temporary file and a rename, so readers never see half a file.
+/// Writes a file with secrets: created 0600, through a temporary file and a rename, so readers never see half a file.
 func writeAtomically(_ text: String, to path: String) throws {
-    let tmp = path + ".tmp.\(getpid())"
-    try Data(text.utf8).write(to: URL(fileURLWithPath: tmp))
-    chmod(tmp, 0o600)
-    guard rename(tmp, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+    try PrivateFiles.write(text, to: path)
 }

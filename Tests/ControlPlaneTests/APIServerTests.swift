@@ -14,7 +14,7 @@ extension Cluster {
             TypedEndpoint(registry: pods, now: now), TypedEndpoint(registry: services, now: now),
             TypedEndpoint(registry: events, now: now), TypedEndpoint(registry: slices, now: now),
         ]
-        return APIServer(token: "test-token", endpoints: endpoints, logger: silentLogger, isReady: { true })
+        return APIServer(token: "test-token", endpoints: endpoints, logger: silentLogger, health: HealthEndpoint(store: {}, readiness: ReadinessChecks()))
     }
 
     func send(_ method: HTTPMethod, _ target: String, body: String? = nil, contentType: String = "application/json",

@@ -42,7 +42,8 @@ import TestSupport
             let port = server.localAddress.port ?? 0
             let answer = try await DNSServerLoopbackTests.runOffPool(dig, ["@\(address)", "-p", "\(port)", "+tries=3", "+time=2", "+short",
                                                                            "web.default.svc.cluster.local", "A"])
-            #expect(answer.split(separator: "\n") == ["10.96.0.20"])
+            // A query that was queued on the broken socket when it was replaced is lost; dig's retry is answered.
+            #expect(answer.split(separator: "\n").filter { !$0.hasPrefix(";;") } == ["10.96.0.20"])
             let metrics = processor.metrics.render()
             #expect(metrics.contains("kproxy_dns_udp_receive_errors_total 1"), "\(metrics)")
             #expect(metrics.contains("kproxy_dns_udp_socket_restarts_total \(restarts)"), "\(metrics)")

@@ -22,25 +22,33 @@ actor EndpointSliceController {
     private var servicesBySelectorPair: [String: Set<String>] = [:]  // → service keys
     private var podsByLabelPair: [String: Set<String>] = [:]         // → pod names in that namespace
 
-    init(services: ResourceRegistry<Service>, pods: ResourceRegistry<Pod>, slices: ResourceRegistry<EndpointSlice>, logger: Logger) {
+    private let reporters: [String: SyncReporter]
+
+    init(services: ResourceRegistry<Service>, pods: ResourceRegistry<Pod>, slices: ResourceRegistry<EndpointSlice>, logger: Logger,
+         readiness: ReadinessChecks? = nil) {
         self.services = services; self.pods = pods; self.slices = slices; self.logger = logger
+        var reporters: [String: SyncReporter] = [:]
+        if let readiness {
+            for kind in ["services", "pods", "endpointslices"] { reporters[kind] = SyncReporter(readiness, "informer-sync/endpointslice-controller/\(kind)") }
+        }
+        self.reporters = reporters
     }
 
     func run() async {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.queue.run { key in await self.sync(key) } }
             group.addTask {
-                await informLoop(self.services, logger: self.logger,
+                await informLoop(self.services, logger: self.logger, reporter: self.reporters["services"],
                                  onSync: { all in await self.resetServices(all) },
                                  onEvent: { type, s in await self.serviceChanged(type, s) })
             }
             group.addTask {
-                await informLoop(self.pods, logger: self.logger,
+                await informLoop(self.pods, logger: self.logger, reporter: self.reporters["pods"],
                                  onSync: { all in await self.resetPods(all) },
                                  onEvent: { type, p in await self.podChanged(type, p) })
             }
             group.addTask {
-                await informLoop(self.slices, logger: self.logger,
+                await informLoop(self.slices, logger: self.logger, reporter: self.reporters["endpointslices"],
                                  onSync: { all in await self.resetSlices(all) },
                                  onEvent: { type, s in await self.sliceChanged(type, s) })
             }

@@ -3,16 +3,18 @@ import KubeAPI
 import Logging
 
 /// In-process list-then-watch over a registry, for controllers: `onSync` gets the full list (again after
-/// every relist), `onEvent` each change. Ends when the task is cancelled.
-func informLoop<T: ServedObject>(_ registry: ResourceRegistry<T>, logger: Logger,
+/// every relist), `onEvent` each change. Ends when the task is cancelled. `reporter` hears when a list
+/// has been handled and when the watch broke (readiness).
+func informLoop<T: ServedObject>(_ registry: ResourceRegistry<T>, logger: Logger, reporter: SyncReporter? = nil,
                                   onSync: @Sendable ([T]) async -> Void,
                                   onEvent: @Sendable (WatchEventType, T) async -> Void) async {
-    await informLoop(registry, as: T.self, logger: logger, onSync: onSync, onEvent: onEvent)
+    await informLoop(registry, as: T.self, logger: logger, reporter: reporter, onSync: onSync, onEvent: onEvent)
 }
 
 /// The same, decoding each object only as far as the view `V` needs (a controller that reads only
 /// metadata should not pay for decoding whole pods).
 func informLoop<T: ServedObject, V: Decodable & Sendable>(_ registry: ResourceRegistry<T>, as view: V.Type, logger: Logger,
+                                                          reporter: SyncReporter? = nil,
                                                           onSync: @Sendable ([V]) async -> Void,
                                                           onEvent: @Sendable (WatchEventType, V) async -> Void) async {
     let decoder = KubeJSON.decoder()
@@ -20,6 +22,7 @@ func informLoop<T: ServedObject, V: Decodable & Sendable>(_ registry: ResourceRe
         do {
             let page = try await registry.listRaw(namespace: nil)
             await onSync(try page.items.map { try decoder.decode(V.self, from: $0) })
+            reporter?.synced()
             var options = ListOptions()
             options.resourceVersion = String(page.resourceVersion)
             options.timeoutSeconds = 3600
@@ -34,6 +37,7 @@ func informLoop<T: ServedObject, V: Decodable & Sendable>(_ registry: ResourceRe
             return
         } catch {
             logger.warning("controller watch of \(T.resourceInfo.resource) ended, relisting: \(error)")
+            reporter?.lost("\(error)")
             try? await Task.sleep(for: .milliseconds(500))
         }
     }

@@ -9,13 +9,14 @@ struct NamespaceController: Sendable {
     /// Deletes all objects of one kind in a namespace (one closure per namespaced kind).
     let purgers: [@Sendable (String) async throws -> Void]
     let logger: Logger
+    var reporter: SyncReporter?
 
     func run() async {
         let queue = WorkQueue()
         await withDiscardingTaskGroup { group in
             group.addTask { await queue.run { name in await finalize(name) } }
             group.addTask {
-                await informLoop(namespaces, logger: logger,
+                await informLoop(namespaces, logger: logger, reporter: reporter,
                                  onSync: { all in for ns in all where ns.metadata.deletionTimestamp != nil { queue.add(ns.name) } },
                                  onEvent: { type, ns in if type != .deleted, ns.metadata.deletionTimestamp != nil { queue.add(ns.name) } })
                 queue.finish()
@@ -46,12 +47,13 @@ struct PodTerminator: Sendable {
     let pods: ResourceRegistry<Pod>
     let logger: Logger
     let now: @Sendable () -> Date
+    var reporter: SyncReporter?
 
     func run() async {
         let deadlines = LockedDictionary<String, Date>()
         await withDiscardingTaskGroup { group in
             group.addTask {
-                await informLoop(pods, as: MetadataView.self, logger: logger,
+                await informLoop(pods, as: MetadataView.self, logger: logger, reporter: reporter,
                                  onSync: { all in
                                      for pod in all { if let d = deadline(pod) { deadlines.set(pod.key, d) } }
                                  },

@@ -10,15 +10,17 @@ actor NodeIPAMController {
     private var held: [String: CIDR] = [:]  // node name → its range
     private var waiting: Set<String> = []   // nodes that found no free range; retried when one is freed
     private let logger: Logger
+    private let reporter: SyncReporter?
 
-    init(nodes: ResourceRegistry<Node>, clusterCIDR: CIDR, maskSize: Int, logger: Logger) throws {
+    init(nodes: ResourceRegistry<Node>, clusterCIDR: CIDR, maskSize: Int, logger: Logger, readiness: ReadinessChecks? = nil) throws {
         self.nodes = nodes
+        self.reporter = readiness.map { SyncReporter($0, "informer-sync/nodeipam-controller/nodes") }
         self.allocator = try NodeCIDRAllocator(clusterCIDR: clusterCIDR, nodeMaskSize: maskSize)
         self.logger = logger
     }
 
     func run() async {
-        await informLoop(nodes, logger: logger,
+        await informLoop(nodes, logger: logger, reporter: reporter,
                          onSync: { all in await self.sync(all) },
                          onEvent: { type, node in await self.handle(type, node) })
     }

@@ -15,9 +15,9 @@ public final class APIServer: HTTPRequestHandler {
     private let groups: [(group: String, version: String)]
     private let openAPI: OpenAPIDocuments
     private let logger: Logger
-    private let isReady: @Sendable () -> Bool
+    private let health: HealthEndpoint
 
-    init(token: String, endpoints: [any ResourceEndpoint], logger: Logger, isReady: @escaping @Sendable () -> Bool) {
+    init(token: String, endpoints: [any ResourceEndpoint], logger: Logger, health: HealthEndpoint) {
         self.token = token
         var map: [String: any ResourceEndpoint] = [:]
         var groups: [(String, String)] = []
@@ -29,15 +29,16 @@ public final class APIServer: HTTPRequestHandler {
         self.groups = groups
         self.openAPI = OpenAPIDocuments(endpoints: endpoints)
         self.logger = logger
-        self.isReady = isReady
+        self.health = health
     }
 
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
         let segments = request.path.split(separator: "/").map { percentDecode(String($0)) }
         // Health and version are public, as upstream's system:public-info-viewer allows.
         switch segments.first {
-        case "healthz", "livez": return Self.text("ok")
-        case "readyz": return isReady() ? Self.text("ok") : .full(status: .serviceUnavailable, headers: ["Content-Type": "text/plain"], body: ByteBuffer(string: "not ready"))
+        case "healthz", "livez", "readyz":
+            guard let endpoint = segments.first, segments.count <= 2 else { return Self.notFound() }
+            return await health.handle(endpoint, check: segments.count == 2 ? segments[1] : nil, verbose: request.query["verbose"] != nil)
         case "version": return Self.jsonResponse(["major": "1", "minor": "32", "gitVersion": .string(Self.gitVersion), "platform": "linux/amd64"])
         default: break
         }

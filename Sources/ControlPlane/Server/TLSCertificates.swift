@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LinuxSystem
 import KubeAPI
 import NIOSSL
 import SwiftASN1
@@ -69,8 +70,6 @@ public struct TLSCertificates: Sendable {
     }
 
     private static func writePrivate(_ text: String, to path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw ControlPlaneError.invalidConfig("cannot write \(path)")
-        }
+        try PrivateFiles.write(text, to: path)
     }
 }

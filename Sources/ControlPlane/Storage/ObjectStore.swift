@@ -71,4 +71,8 @@ public protocol ObjectStore: Sendable {
     /// too far behind); the events before it were complete, so the caller can watch again from the
     /// last revision it saw.
     func watch(prefix: String, afterRevision: Int64) async throws -> AsyncThrowingStream<StoreEvent, Error>
+
+    /// Throws when the store cannot serve: closed, its last commit failed, or its database does not answer
+    /// (`/readyz` and `/livez` report it, as kube-apiserver's `etcd` check does).
+    func checkHealth() async throws
 }

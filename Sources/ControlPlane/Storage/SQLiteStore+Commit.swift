@@ -41,12 +41,18 @@ extension SQLiteStore {
             }
         } catch {
             logger.error("store commit failed", metadata: ["writes": "\(events.count)", "error": "\(error)"])
-            let abandoned = state.withLock { $0.abandonPending() }
+            let abandoned = state.withLock { s in
+                s.lastCommitFailure = "\(error)"
+                return s.abandonPending()
+            }
             let failure = StoreError.storage("commit failed: \(error)")
             for write in batch + abandoned { write.waiter.resume(throwing: failure) }
             return
         }
-        let overflowed = state.withLock { $0.applyCommitted(events) }
+        let overflowed = state.withLock { s in
+            s.lastCommitFailure = nil
+            return s.applyCommitted(events)
+        }
         for watcher in overflowed {
             logger.warning("watch fell behind, ending it", metadata: [
                 "prefix": "\(watcher.prefix)", "limit": "\(watchBufferLimit)",

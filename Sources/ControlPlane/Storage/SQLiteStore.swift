@@ -90,6 +90,17 @@ public final class SQLiteStore: ObjectStore, Sendable {
         }
     }
 
+    public func checkHealth() async throws {
+        let (closed, failure) = state.withLock { ($0.closed, $0.lastCommitFailure) }
+        if closed { throw StoreError.storage("store closed") }
+        if let failure { throw StoreError.storage("last commit failed: \(failure)") }
+        do {
+            _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        } catch {
+            throw StoreError.storage("database \(path) does not answer: \(error)")
+        }
+    }
+
     // MARK: Writes
 
     public func create(_ key: String, build: @Sendable (_ revision: Int64) throws -> Data) async throws -> StoredObject {

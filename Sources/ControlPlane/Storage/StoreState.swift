@@ -41,6 +41,8 @@ struct StoreState: Sendable {
     var watchers: [Int: Watcher] = [:]
     var nextWatcherID = 0
     var closed = false
+    /// Why the last commit failed; nil once a commit succeeds again.
+    var lastCommitFailure: String?
 
     init(snapshot: StoreDatabase.Snapshot, historyLimit: Int) {
         var objects: [String: StoredObject] = [:]
