@@ -137,7 +137,13 @@ struct RegistryWatchTests {
             await eventually("a bookmark at the new revision") {
                 w.items.contains { $0.type == .bookmark && $0.resourceVersion == later.metadata.resourceVersion }
             }
-            #expect(w.items.first?.type == .added)
+            // A bookmark may come before the event (the interval is short), but a bookmark at revision R promises
+            // that every event up to R was delivered: no event after it may be at R or below.
+            let revisions = w.items.map { (bookmark: $0.type == .bookmark, revision: Int($0.resourceVersion) ?? -1) }
+            for (i, item) in revisions.enumerated() where item.bookmark {
+                #expect(!revisions[(i + 1)...].contains { !$0.bookmark && $0.revision <= item.revision }, "\(revisions)")
+            }
+            #expect(w.items.contains { $0.type == .added && $0.resourceVersion == later.metadata.resourceVersion })
         }
     }
 
