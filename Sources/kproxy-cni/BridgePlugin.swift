@@ -9,9 +9,13 @@ import Glibc
 /// `clusterDomain`, `ipam`.
 struct BridgePlugin {
     let inv: Invocation
-    init(_ inv: Invocation) { self.inv = inv }
+    /// `bridge` from the config; a value that is not a string is error 7, never a silent default.
+    let bridgeName: String
 
-    var bridgeName: String { (try? inv.conf.string("bridge")) ?? nil ?? "kp0" }
+    init(_ inv: Invocation) throws(CNIError) {
+        self.inv = inv
+        bridgeName = try inv.conf.string("bridge") ?? "kp0"
+    }
     var hostInterface: String { HostInterfaceName.forAttachment(inv.key) }
 
     func run() throws(CNIError) -> JSONValue? {
@@ -32,6 +36,8 @@ struct BridgePlugin {
     func add(_ ipam: any IPAMBackend) throws(CNIError) -> CNIResult {
         let mtu = try inv.conf.int("mtu")
         if let mtu, !(68...65535).contains(mtu) { throw CNIError(.invalidConfig, "mtu \(mtu) out of range") }
+        // Every config field is read before IPAM allocates: a bad one must not leak an address.
+        let hairpin = try inv.conf.bool("hairpinMode") ?? true
         let allocated = try ipam.add(inv)
         guard !allocated.ips.isEmpty else {
             try? ipam.del(inv)
@@ -42,7 +48,7 @@ struct BridgePlugin {
             bridge: bridgeName,
             bridgeAddresses: allocated.ips.compactMap { ip in ip.gateway.map { "\($0)/\(ip.address.length)" } },
             hostInterface: hostInterface, podInterface: inv.env.ifname, netnsPath: inv.env.netns,
-            mtu: mtu, hairpin: try inv.conf.bool("hairpinMode") ?? true,
+            mtu: mtu, hairpin: hairpin,
             addresses: allocated.ips.map(\.address.description),
             routes: routes.map { PodAttachment.Route(dst: $0.dst.description, gateway: $0.gw?.description) })
         let links: AttachedLinks

@@ -198,4 +198,22 @@ struct CNIPluginTests {
             #expect(e.msg.contains("out of addresses (test)"))
         }
     }
+
+    /// Wrongly typed fields are refused with error 7 before anything is allocated or created (a `bridge`
+    /// that is not a string used to fall back to `kp0`).
+    @Test(arguments: [("bridge", JSONValue.int(5)), ("mtu", .string("big")), ("hairpinMode", .string("yes"))])
+    func wronglyTypedFieldsAreInvalidConfig(field: String, value: JSONValue) throws {
+        let p1 = try pod()
+        defer { p1.destroy(); node.destroy(); try? FileManager.default.removeItem(atPath: runner.dataDir) }
+        let conf = runner.config(bridge: bridge, subnet: "10.244.7.0/24", extra: [field: value])
+        do {
+            try runner.kproxy(inv("ADD", "typed", p1), config: conf)
+            Issue.record("ADD accepted \(field): \(value.serialized())")
+        } catch let e as CNIError {
+            #expect(e.code == 7)
+            #expect(e.msg.contains(field))
+        }
+        #expect(runner.allocatedAddresses().isEmpty, "nothing allocated")
+        #expect(!(try node.exec(["ip", "-o", "link", "show"]).contains("kp0")), "no default bridge created")
+    }
 }
