@@ -18,11 +18,11 @@ struct ControlPlaneCommand: AsyncParsableCommand {
     @Option(help: "NodePort range, as FIRST-LAST.") var nodeportRange = "30000-32767"
     @Option(help: "Address the kubernetes Service's endpoints point at (default: the listen address, unless loopback).") var advertiseAddress: String?
     @Option(help: "Write a kubeconfig for this control plane (server and token) to FILE.") var writeKubeconfig: String?
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: Logger.Level = .info
 
     func run() async throws {
         var logger = Logger(label: "kproxy.controlplane")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        logger.logLevel = logLevel
         var config = ControlPlaneConfig(dataDir: dataDir)
         let (host, port) = try HostPort.parse(listen)
         config.listenHost = host

@@ -23,11 +23,11 @@ struct DNSCommand: AsyncParsableCommand {
     @Flag(help: "Name headless endpoints without a hostname after their pod.") var endpointPodNames = false
     @Option(help: "Address for /metrics, /health and /ready (empty to disable).") var metricsBindAddress = "127.0.0.1:9153"
     @Option(help: "Event loop threads (default: one per core).") var threads: Int?
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: Logger.Level = .info
 
     func run() async throws {
         var logger = Logger(label: "kproxy.dns")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        logger.logLevel = logLevel
         guard let zoneName = DNSName(zone) else { throw ValidationError("--zone \(zone) is not a domain name") }
         guard let podMode = PodRecordMode(rawValue: pods) else { throw ValidationError("--pods must be disabled, insecure or verified") }
         let (host, port) = try HostPort.parse(listen)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 
 @main
 struct KProxy: AsyncParsableCommand {
@@ -9,3 +10,6 @@ struct KProxy: AsyncParsableCommand {
         subcommands: [ControlPlaneCommand.self, ProxyCommand.self, DNSCommand.self, BenchCommand.self]
     )
 }
+
+/// `--log-level` takes swift-log's level names; anything else is a usage error naming the choices.
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -38,7 +38,7 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: "Address for /healthz and /livez (empty disables).") var healthzBindAddress = "127.0.0.1:10256"
     @Option(help: "Minimum time between syncs (Go duration, e.g. 1s).") var minSyncPeriod = "0s"
     @Option(help: "Full resync period (Go duration).") var syncPeriod = "1h"
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: Logger.Level = .info
 
     func validate() throws {
         guard mode == "nftables" || mode == "userspace" else { throw ValidationError("--mode must be nftables or userspace") }
@@ -55,7 +55,7 @@ struct ProxyCommand: AsyncParsableCommand {
 
     func run() async throws {
         var logger = Logger(label: "kproxy.proxy")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        logger.logLevel = logLevel
         let nodeName = node ?? ProcessInfo.processInfo.hostName
         let client = try KubeClient(config: try ClientConfig.load(kubeconfig: kubeconfig), logger: logger)
         var proxy = ProxyConfig()
