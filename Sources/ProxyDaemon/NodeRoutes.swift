@@ -1,3 +1,4 @@
+import Foundation
 import KubeAPI
 import KubeClient
 import Logging
@@ -36,7 +37,7 @@ public struct NodeRouteSync: Sendable {
                 for await _ in trigger.stream {
                     let snapshot = Array(nodes.snapshot().values)
                     do {
-                        let plan = try Self.apply(nodes: snapshot, localNodeName: nodeName, namespacePath: namespacePath)
+                        let plan = try await Self.applyOnThread(nodes: snapshot, localNodeName: nodeName, namespacePath: namespacePath)
                         retryDelay = .seconds(1)
                         if !plan.isEmpty {
                             logger.info("node routes: +\(plan.add.count) ~\(plan.replace.count) -\(plan.delete.count)")
@@ -51,6 +52,18 @@ public struct NodeRouteSync: Sendable {
                 }
             }
         }
+    }
+
+    /// `apply` on a thread of its own: netlink calls block, and the cooperative pool must not wait on them.
+    static func applyOnThread(nodes: [Node], localNodeName: String, namespacePath: String?) async throws(NodeRouteError) -> NodeRoutePlan {
+        let result: Result<NodeRoutePlan, NodeRouteError> = await withCheckedContinuation { done in
+            let thread = Thread {
+                done.resume(returning: Result { () throws(NodeRouteError) in try apply(nodes: nodes, localNodeName: localNodeName, namespacePath: namespacePath) })
+            }
+            thread.name = "kproxy-node-routes"
+            thread.start()
+        }
+        return try result.get()
     }
 
     /// Reads our installed routes, computes the plan for `nodes` and applies it (blocking briefly on

@@ -17,6 +17,9 @@ public struct ProxyRunnerConfig: Sendable {
     public var healthzAddress: (host: String, port: Int)? = ("127.0.0.1", 10256)
     /// A queued change older than this makes /healthz fail.
     public var healthTimeout: TimeInterval = 120
+    /// Keep host-gw routes to the other Nodes' pod CIDRs (`--node-routes`); off unless asked for, since
+    /// it changes the node's routing table.
+    public var nodeRoutes = false
     public init(nodeName: String) { self.nodeName = nodeName }
 }
 
@@ -53,7 +56,9 @@ public final class ProxyRunner: Sendable {
             group.addTask { await services.run() }
             group.addTask { await slices.run() }
             group.addTask { await nodes.run() }
-            group.addTask { await NodeRouteSync(client: self.client, nodeName: self.config.nodeName, logger: self.logger).run() }
+            if config.nodeRoutes {
+                group.addTask { await NodeRouteSync(client: self.client, nodeName: self.config.nodeName, logger: self.logger).run() }
+            }
             for server in servers { group.addTask { await server.run() } }
             group.addTask {
                 for await event in services.events {

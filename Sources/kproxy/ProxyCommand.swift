@@ -34,6 +34,8 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: "Service range(s), comma-separated; packets to unallocated addresses in them are dropped.") var serviceCidr: String?
     @Option(help: "Only local addresses in these CIDRs (comma-separated) accept NodePort traffic.") var nodeportAddresses: String?
     @Flag(help: "Masquerade all traffic sent to ClusterIPs.") var masqueradeAll = false
+    @Flag(help: "Keep host-gw routes in this node's routing table: each other Node's pod CIDRs via its InternalIP (routes of protocol 75 only; off by default).")
+    var nodeRoutes = false
     @Option(help: "Address for /metrics (empty disables).") var metricsBindAddress = "127.0.0.1:10249"
     @Option(help: "Address for /healthz and /livez (empty disables).") var healthzBindAddress = "127.0.0.1:10256"
     @Option(help: "Minimum time between syncs (Go duration, e.g. 1s).") var minSyncPeriod = "0s"
@@ -64,6 +66,7 @@ struct ProxyCommand: AsyncParsableCommand {
         proxy.nodePortAddresses = try CIDRList.parse(nodeportAddresses, flag: "--nodeport-addresses")
         proxy.masqueradeAll = masqueradeAll
         var runner = ProxyRunnerConfig(nodeName: nodeName)
+        runner.nodeRoutes = nodeRoutes
         runner.minSyncPeriod = try GoDuration.parse(minSyncPeriod)
         runner.syncPeriod = try GoDuration.parse(syncPeriod)
         runner.metricsAddress = metricsBindAddress.isEmpty ? nil : try HostPort.parse(metricsBindAddress)

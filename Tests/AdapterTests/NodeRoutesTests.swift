@@ -127,12 +127,19 @@ struct NodeRoutesTests {
         }
         try applyNode("node-a", cidr: "10.244.0.0/24", ip: "192.0.2.1")
         try applyNode("node-b", cidr: "10.244.1.0/24", ip: "192.0.2.2")
-        let proxy = try ProxyDaemonE2ETests.start(node, [binary, "proxy", "--kubeconfig", dir + "/kubeconfig", "--node", "node-a",
-                                                         "--cluster-cidr", "10.244.0.0/16", "--service-cidr", "10.96.0.0/12"], log: dir + "/proxy.log")
-        defer {
-            NetnsSupport.stop(proxy)
-            _ = try? node.execStatus(["nft", "delete", "table", "ip", "kproxy"])
-        }
+        let arguments = [binary, "proxy", "--kubeconfig", dir + "/kubeconfig", "--node", "node-a",
+                         "--cluster-cidr", "10.244.0.0/16", "--service-cidr", "10.96.0.0/12"]
+        defer { _ = try? node.execStatus(["nft", "delete", "table", "ip", "kproxy"]) }
+        // Without --node-routes the proxy leaves the routing table alone: once it has programmed its
+        // ruleset (the Node informer that feeds the routes has listed by then), there is no route of ours.
+        let plain = try ProxyDaemonE2ETests.start(node, arguments, log: dir + "/plain.log")
+        let programmed = try ProxyDaemonE2ETests.eventually { try node.execStatus(["nft", "list", "chain", "ip", "kproxy", "services"]).status == 0 }
+        #expect(programmed, "proxy synced")
+        #expect(try routes(node, proto: "75").isEmpty, "no routes without --node-routes")
+        NetnsSupport.stop(plain)
+
+        let proxy = try ProxyDaemonE2ETests.start(node, arguments + ["--node-routes"], log: dir + "/proxy.log")
+        defer { NetnsSupport.stop(proxy) }
         let log = { (try? String(contentsOfFile: dir + "/proxy.log", encoding: .utf8))?.suffix(2000) ?? "" }
         #expect(try ProxyDaemonE2ETests.eventually { try routes(node, proto: "75").contains { $0.hasPrefix("10.244.1.0/24 via 192.0.2.2 ") } },
                 "route to node-b; proxy log: \(log())")
