@@ -20,7 +20,7 @@ watchers="${WATCHERS:-100}"
 bash hack/install-deps.sh
 if [ "${SKIP_BUILD:-}" != 1 ]; then
   echo "==> building kproxy (release)"
-  swift build -c release --product kproxy 2>&1 | { grep -Ev '^\[[0-9]+/[0-9]+\]' || [ $? -eq 1 ]; }  # progress lines dropped; a failed build still fails (pipefail)
+  swift build -c release --product kproxy  # progress shown; set -e stops on a failed build
 fi
 bin="$(swift build -c release --show-bin-path)/kproxy"
 [ -x "$bin" ] || { echo "bench: release build of kproxy missing at $bin" >&2; exit 1; }

@@ -18,7 +18,7 @@ if ((${#need[@]})); then
   systemctl disable --now nsd >/dev/null 2>&1 || true
 fi
 command -v kubectl >/dev/null || { echo "bench-dns: kubectl missing (hack/install-deps.sh)" >&2; exit 1; }
-swift build -c release --product kproxy >/dev/null
+swift build -c release --product kproxy  # progress shown; set -e stops on a failed build
 kproxy="$(swift build -c release --show-bin-path)/kproxy"
 work="$(mktemp -d /tmp/bench-dns.XXXXXX)"
 pids=()

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 bash hack/install-deps.sh
 if [ "${SKIP_BUILD:-}" != 1 ]; then
   echo "==> building kproxy (release)"
-  swift build -c release --product kproxy 2>&1 | { grep -Ev '^\[[0-9]+/[0-9]+\]' || [ $? -eq 1 ]; }  # progress lines dropped; a failed build still fails (pipefail)
+  swift build -c release --product kproxy  # progress shown; set -e stops on a failed build
 fi
 bin="$(swift build -c release --show-bin-path)/kproxy"
 "$bin" bench nftables --services "${SERVICES:-1000,10000,30000}" --endpoints "${ENDPOINTS:-10}"

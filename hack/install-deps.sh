@@ -8,6 +8,8 @@ packages=(
   pkg-config libmnl-dev libnftnl-dev libnl-3-dev libnl-route-3-dev libsqlite3-dev
   # runtime and tests: kernel tooling used only inside test network namespaces
   nftables iproute2 sqlite3 procps psmisc curl jq
+  # hack/node.sh: pod web servers and JSON picking; bench-cni.sh: ratios
+  python3 bc
   # CNI tests and bench-cni.sh chain and compare with the reference plugins (/usr/lib/cni)
   containernetworking-plugins
   # DNS tests: dig, and dnsmasq as the local upstream the forwarder test talks to

@@ -9,8 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash hack/install-deps.sh
 echo "==> building kproxy and kproxy-cni (release)"
-swift build -c release --product kproxy 2>&1 | { grep -Ev '^\[[0-9]+/[0-9]+\]' || [ $? -eq 1 ]; }  # progress lines dropped; a failed build still fails (pipefail)
-swift build -c release --product kproxy-cni 2>&1 | { grep -Ev '^\[[0-9]+/[0-9]+\]' || [ $? -eq 1 ]; }  # progress lines dropped; a failed build still fails (pipefail)
+swift build -c release --product kproxy  # progress shown; set -e stops on a failed build
+swift build -c release --product kproxy-cni  # progress shown; set -e stops on a failed build
 dir="$(swift build -c release --show-bin-path)"
 for b in kproxy kproxy-cni; do [ -x "$dir/$b" ] || { echo "build of $b failed" >&2; exit 1; }; done
 
