@@ -10,11 +10,14 @@ public struct ResourceInfo: Hashable, Sendable {
     public var namespaced: Bool
     public var shortNames: [String]
     public var verbs: [String]
+    /// Discovery categories (`all` makes `kubectl get all` include the kind, as upstream does for pods and services).
+    public var categories: [String]
 
     public init(group: String, version: String, kind: String, resource: String, singular: String,
-                namespaced: Bool, shortNames: [String] = [], verbs: [String] = ResourceInfo.standardVerbs) {
+                namespaced: Bool, shortNames: [String] = [], verbs: [String] = ResourceInfo.standardVerbs, categories: [String] = []) {
         self.group = group; self.version = version; self.kind = kind; self.resource = resource
         self.singular = singular; self.namespaced = namespaced; self.shortNames = shortNames; self.verbs = verbs
+        self.categories = categories
     }
 
     public static let standardVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]

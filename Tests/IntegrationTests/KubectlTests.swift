@@ -89,12 +89,13 @@ import Testing
     @Test func watchStreamsChanges() async throws {
         try await withControlPlane { cp in
             _ = try await cp.kubectl("apply", "-f", "-", stdin: #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"w"}}"#)
+            let watchersBefore = cp.server.store.watcherCount()
             let watcher = Task {
                 try await cp.kubectl("-n", "w", "get", "svc", "-w", "--output-watch-events", "-o", "custom-columns=EVENT:.type,NAME:.object.metadata.name,PORT:.object.spec.ports[0].port",
                                "--request-timeout=6s")
             }
-            // give the watch a moment to open; events after it are what matters, and the timeout bounds the test
-            try await Task.sleep(for: .seconds(1))
+            // Changes start once kubectl's watch is open in the store; the request timeout bounds the test.
+            #expect(await eventually { cp.server.store.watcherCount() > watchersBefore }, "kubectl's watch open")
             let created = try await cp.kubectl("-n", "w", "apply", "-f", "-", stdin: #"{"apiVersion":"v1","kind":"Service","metadata":{"name":"a"},"spec":{"ports":[{"port":80,"targetPort":8080}]}}"#)
             #expect(created.status == 0, "\(created.stderr)")
             _ = try await cp.kubectl("-n", "w", "patch", "svc", "a", "--type=json", "-p", #"[{"op":"replace","path":"/spec/ports/0/port","value":81}]"#)
@@ -104,6 +105,19 @@ import Testing
             #expect(lines.contains(["ADDED", "a", "80"]), "\(out)")
             #expect(lines.contains(["MODIFIED", "a", "81"]), "\(out)")
             #expect(lines.contains(["DELETED", "a", "81"]), "\(out)")
+        }
+    }
+
+    /// `kubectl get all` lists the kinds in the `all` discovery category (pods and services here).
+    @Test func getAllListsPodsAndServices() async throws {
+        try await withControlPlane { cp in
+            let r = try await cp.kubectl("get", "all", "-n", "default", "-o", "name")
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.contains("service/kubernetes"), "\(r.stdout)\(r.stderr)")
+            _ = try await cp.kubectl("apply", "-f", Self.demo)
+            let demo = try await cp.kubectl("get", "all", "-n", "demo")
+            #expect(demo.status == 0, "\(demo.stderr)")
+            #expect(demo.stdout.contains("pod/web-1") && demo.stdout.contains("service/web "), "\(demo.stdout)")
         }
     }
 

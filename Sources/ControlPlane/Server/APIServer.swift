@@ -112,6 +112,7 @@ public final class APIServer: HTTPRequestHandler {
                 status.singularName = ""
                 status.verbs = ["get", "patch", "update"]
                 status.shortNames = nil
+                status.categories = nil
                 resources.append(status)
             }
         }

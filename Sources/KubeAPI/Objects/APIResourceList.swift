@@ -107,9 +107,10 @@ public struct APIResource: FieldCoded, Hashable, Sendable {
     }
 
     /// The entry for a served kind, as upstream lists it.
-    public init(_ info: ResourceInfo, categories: [String]? = nil) {
+    public init(_ info: ResourceInfo) {
         self.init(name: info.resource, singularName: info.singular, namespaced: info.namespaced, kind: info.kind,
-                  verbs: info.verbs, shortNames: info.shortNames.isEmpty ? nil : info.shortNames, categories: categories)
+                  verbs: info.verbs, shortNames: info.shortNames.isEmpty ? nil : info.shortNames,
+                  categories: info.categories.isEmpty ? nil : info.categories)
     }
 
     public static let codedFields: [CodedField<APIResource>] = [.always("name", \.name), .always("singularName", \.singularName), .always("namespaced", \.namespaced),

@@ -1,7 +1,7 @@
 /// `core/v1 Pod`: only what networking needs is typed; everything else is kept in `unknownFields`.
 public struct Pod: KubeObject, FieldCoded {
     public static let resourceInfo = ResourceInfo(group: "", version: "v1", kind: "Pod", resource: "pods",
-                                                  singular: "pod", namespaced: true, shortNames: ["po"])
+                                                  singular: "pod", namespaced: true, shortNames: ["po"], categories: ["all"])
     public var apiVersion: String?
     public var kind: String?
     public var metadata = ObjectMeta()

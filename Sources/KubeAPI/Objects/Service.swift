@@ -1,7 +1,7 @@
 /// `core/v1 Service`.
 public struct Service: KubeObject, FieldCoded {
     public static let resourceInfo = ResourceInfo(group: "", version: "v1", kind: "Service", resource: "services",
-                                                  singular: "service", namespaced: true, shortNames: ["svc"])
+                                                  singular: "service", namespaced: true, shortNames: ["svc"], categories: ["all"])
     public var apiVersion: String?
     public var kind: String?
     public var metadata = ObjectMeta()
