@@ -84,7 +84,7 @@ public final class ControlPlaneServer: Sendable {
             TypedEndpoint(registry: namespaces, now: { Date() }), TypedEndpoint(registry: nodes, now: { Date() }),
             TypedEndpoint(registry: pods, now: { Date() }), TypedEndpoint(registry: services, now: { Date() }),
             TypedEndpoint(registry: events, now: { Date() }), TypedEndpoint(registry: slices, now: { Date() }),
-        ]
+        ] + ReviewEndpoint.all
         let api = APIServer(token: token, endpoints: endpoints, logger: logger,
                             health: HealthEndpoint(store: { try await store.checkHealth() }, readiness: readiness))
         var sans = [IPAddress("127.0.0.1"), IPAddress("::1"), IPAddress(config.listenHost), serviceCIDR.address(at: 1)].compactMap { $0 }

@@ -121,6 +121,24 @@ import Testing
         }
     }
 
+    /// `kubectl auth can-i`, `can-i --list` and `whoami`: the token is the administrator's.
+    @Test func authCanIAndWhoami() async throws {
+        try await withControlPlane { cp in
+            var r = try await cp.kubectl("auth", "can-i", "create", "pods", "-n", "default")
+            #expect(r.status == 0 && r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "yes", "\(r.stdout)\(r.stderr)")
+            r = try await cp.kubectl("auth", "can-i", "get", "/healthz")
+            #expect(r.status == 0 && r.stdout.contains("yes"), "\(r.stdout)\(r.stderr)")
+            r = try await cp.kubectl("auth", "can-i", "--list")
+            #expect(r.status == 0 && r.stdout.contains("*.*"), "\(r.stdout)\(r.stderr)")
+            r = try await cp.kubectl("auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
+            #expect(r.status == 0 && r.stdout == "kproxy-admin", "\(r.stdout)\(r.stderr)")
+            // A review without attributes is invalid, as upstream says.
+            r = try await cp.kubectl("create", "--raw", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", "-f", "-",
+                                     stdin: #"{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{}}"#)
+            #expect(r.status != 0 && r.stderr.contains("exactly one of nonResourceAttributes or resourceAttributes"), "\(r.stderr)")
+        }
+    }
+
     /// kubectl's typed subcommands send protobuf bodies.
     @Test func typedCreateSubcommandsSendProtobuf() async throws {
         try await withControlPlane { cp in

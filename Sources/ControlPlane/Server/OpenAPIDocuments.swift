@@ -66,10 +66,15 @@ struct OpenAPIDocuments: Sendable {
                 "x-kubernetes-preserve-unknown-fields": true,
             ]
             let base = info.namespaced ? "/\(gv)/namespaces/{namespace}/\(info.resource)" : "/\(gv)/\(info.resource)"
-            paths[base] = ["get": op("list", info, gvk, ref), "post": op("create", info, gvk, ref), "delete": op("deletecollection", info, gvk, ref)]
-            let item: JSONValue = ["get": op("read", info, gvk, ref), "put": op("replace", info, gvk, ref),
-                                   "patch": patchOp(info, gvk, ref), "delete": op("delete", info, gvk, ref)]
-            paths["\(base)/{name}"] = item
+            // Only the operations the kind serves (the review kinds are create-only).
+            func ops(_ list: [(method: String, verb: String, operation: JSONValue)]) -> JSONValue {
+                .object(Dictionary(uniqueKeysWithValues: list.filter { info.verbs.contains($0.verb) }.map { ($0.method, $0.operation) }))
+            }
+            paths[base] = ops([("get", "list", op("list", info, gvk, ref)), ("post", "create", op("create", info, gvk, ref)),
+                               ("delete", "deletecollection", op("deletecollection", info, gvk, ref))])
+            let item = ops([("get", "get", op("read", info, gvk, ref)), ("put", "update", op("replace", info, gvk, ref)),
+                            ("patch", "patch", patchOp(info, gvk, ref)), ("delete", "delete", op("delete", info, gvk, ref))])
+            if item != .object([:]) { paths["\(base)/{name}"] = item }
             if e.hasStatus { paths["\(base)/{name}/status"] = item }
         }
         return [

@@ -80,12 +80,16 @@ enum ProtobufSchema {
         .merging(core) { first, _ in first }
         .merging(pod) { first, _ in first }
         .merging(volumes) { first, _ in first }
+        .merging(auth) { first, _ in first }
 
     /// Top-level kinds: kind → (accepted apiVersions, or nil for any; schema name).
     static let kinds: [String: (apiVersions: Set<String>?, schema: String)] = [
         "Namespace": (["v1"], "Namespace"), "Node": (["v1"], "Node"), "Pod": (["v1"], "Pod"),
         "Service": (["v1"], "Service"), "Event": (["v1"], "Event"),
         "EndpointSlice": (["discovery.k8s.io/v1"], "EndpointSlice"),
+        "SelfSubjectAccessReview": (["authorization.k8s.io/v1"], "SelfSubjectAccessReview"),
+        "SelfSubjectRulesReview": (["authorization.k8s.io/v1"], "SelfSubjectRulesReview"),
+        "SelfSubjectReview": (["authentication.k8s.io/v1"], "SelfSubjectReview"),
         // Registered in every group version, so clients send it as "v1", "meta.k8s.io/v1", "discovery.k8s.io/v1", ...
         "DeleteOptions": (nil, "DeleteOptions"),
     ]
