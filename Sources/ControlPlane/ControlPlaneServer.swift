@@ -40,6 +40,8 @@ public final class ControlPlaneServer: Sendable {
     public let nodes: ResourceRegistry<Node>
     public let namespaces: ResourceRegistry<Namespace>
     public let endpointSlices: ResourceRegistry<EndpointSlice>
+    /// core/v1 Endpoints, mirrored from the slices for the clients that still read them.
+    public let endpoints: ResourceRegistry<Endpoints>
     public let events: ResourceRegistry<Event>
     private let http: HTTPServer
     private let allocations: ServiceAllocations
@@ -72,6 +74,7 @@ public final class ControlPlaneServer: Sendable {
         let nodes = ResourceRegistry<Node>(store: store)
         let slices = ResourceRegistry<EndpointSlice>(store: store, namespaceGate: gate)
         let events = ResourceRegistry<Event>(store: store, namespaceGate: gate)
+        let endpointsRegistry = ResourceRegistry<Endpoints>(store: store, namespaceGate: gate)
 
         for service in try await services.list(namespace: nil).items { await allocations.occupy(service) }
         // Not ready until the controllers run and every informer has listed (upstream's post-start hooks and informer-sync).
@@ -84,6 +87,7 @@ public final class ControlPlaneServer: Sendable {
             TypedEndpoint(registry: namespaces, now: { Date() }), TypedEndpoint(registry: nodes, now: { Date() }),
             TypedEndpoint(registry: pods, now: { Date() }), TypedEndpoint(registry: services, now: { Date() }),
             TypedEndpoint(registry: events, now: { Date() }), TypedEndpoint(registry: slices, now: { Date() }),
+            TypedEndpoint(registry: endpointsRegistry, now: { Date() }),
         ] + ReviewEndpoint.all
         let api = APIServer(token: token, endpoints: endpoints, logger: logger,
                             health: HealthEndpoint(store: { try await store.checkHealth() }, readiness: readiness))
@@ -94,7 +98,7 @@ public final class ControlPlaneServer: Sendable {
                                                          "kubernetes.default.svc.cluster.local"])
         let http = try await HTTPServer.bind(host: config.listenHost, port: config.listenPort, tls: try tls.serverContext(), handler: api, logger: logger)
         let server = ControlPlaneServer(config: config, token: token, caPEM: tls.caPEM, store: store, services: services, pods: pods, nodes: nodes,
-                                        namespaces: namespaces, endpointSlices: slices, events: events, http: http,
+                                        namespaces: namespaces, endpointSlices: slices, endpoints: endpointsRegistry, events: events, http: http,
                                         allocations: allocations, nodeIPAM: nodeIPAM, readiness: readiness, logger: logger)
         try await server.bootstrap()
         let revision = await store.currentRevision()
@@ -104,10 +108,11 @@ public final class ControlPlaneServer: Sendable {
 
     private init(config: ControlPlaneConfig, token: String, caPEM: String, store: SQLiteStore, services: ResourceRegistry<Service>, pods: ResourceRegistry<Pod>,
                  nodes: ResourceRegistry<Node>, namespaces: ResourceRegistry<Namespace>, endpointSlices: ResourceRegistry<EndpointSlice>,
+                 endpoints: ResourceRegistry<Endpoints>,
                  events: ResourceRegistry<Event>, http: HTTPServer, allocations: ServiceAllocations, nodeIPAM: NodeIPAMController,
                  readiness: ReadinessChecks, logger: Logger) {
         self.config = config; self.token = token; self.caPEM = caPEM; self.store = store; self.services = services; self.pods = pods
-        self.nodes = nodes; self.namespaces = namespaces; self.endpointSlices = endpointSlices; self.events = events
+        self.nodes = nodes; self.namespaces = namespaces; self.endpointSlices = endpointSlices; self.endpoints = endpoints; self.events = events
         self.http = http; self.allocations = allocations; self.nodeIPAM = nodeIPAM; self.readiness = readiness; self.logger = logger
     }
 
@@ -123,10 +128,13 @@ public final class ControlPlaneServer: Sendable {
             },
             { [endpointSlices] ns in _ = try await endpointSlices.deleteCollection(namespace: ns, listOptions: ListOptions(), options: DeleteOptions()) },
             { [events] ns in _ = try await events.deleteCollection(namespace: ns, listOptions: ListOptions(), options: DeleteOptions()) },
+            { [endpoints] ns in _ = try await endpoints.deleteCollection(namespace: ns, listOptions: ListOptions(), options: DeleteOptions()) },
         ]
         let namespaceController = NamespaceController(namespaces: namespaces, purgers: purgers, logger: logger,
                                                       reporter: SyncReporter(readiness, "informer-sync/namespace-controller/namespaces"))
         let sliceController = EndpointSliceController(services: services, pods: pods, slices: endpointSlices, logger: logger, readiness: readiness)
+        let endpointsController = EndpointsController(services: services, slices: endpointSlices, endpoints: endpoints, logger: logger,
+                                                      readiness: readiness)
         let terminator = PodTerminator(pods: pods, logger: logger, now: { Date() },
                                        reporter: SyncReporter(readiness, "informer-sync/pod-terminator/pods"))
         readiness.pass(Self.controllersCheck)
@@ -134,6 +142,7 @@ public final class ControlPlaneServer: Sendable {
             group.addTask { await self.http.run() }
             group.addTask { await namespaceController.run() }
             group.addTask { await sliceController.run() }
+            group.addTask { await endpointsController.run() }
             group.addTask { await self.nodeIPAM.run() }
             group.addTask { await terminator.run() }
             group.addTask { await self.store.runCompaction(every: .seconds(60), keepLast: self.config.historyLimit) }

@@ -47,6 +47,12 @@ import Testing
             #expect(try await eventually {
                 try await cp.kubectl("-n", "demo", "describe", "svc", "web").stdout.contains("10.244.0.10:8080,10.244.0.11:8080")
             })
+            // core/v1 Endpoints are mirrored from the slices, as upstream's controller keeps them
+            #expect(try await eventually {
+                try await cp.kubectl("-n", "demo", "get", "endpoints", "web").stdout.contains("10.244.0.10:8080,10.244.0.11:8080")
+            })
+            r = try await cp.kubectl("-n", "demo", "get", "ep", "web", "-o", "jsonpath={.subsets[0].addresses[*].targetRef.name}")
+            #expect(r.stdout == "web-1 web-2", "\(r.stdout)\(r.stderr)")
             r = try await cp.kubectl("-n", "demo", "get", "endpointslices", "-l", "kubernetes.io/service-name=web", "-o", "json")
             let slices = json(r.stdout)["items"] as? [[String: Any]] ?? []
             #expect(slices.count == 1)
@@ -71,6 +77,7 @@ import Testing
             #expect(try await eventually {
                 try await cp.kubectl("-n", "demo", "get", "endpointslices", "-l", "kubernetes.io/service-name=web", "-o", "name").stdout.isEmpty
             })
+            #expect(try await eventually { try await cp.kubectl("-n", "demo", "get", "endpoints", "web").status != 0 }, "Endpoints go with the Service")
 
             // a deleted pod bound to a node terminates gracefully: Terminating first, gone after the grace period
             r = try await cp.kubectl("-n", "demo", "delete", "pod", "web-1", "--wait=false", "--grace-period=1")

@@ -138,3 +138,29 @@ extension Event: TablePrintable {
         return [.string(last), .string(type ?? ""), .string(reason ?? ""), .string(object), .string(message ?? "")]
     }
 }
+
+extension Endpoints: TablePrintable {
+    public static let tableColumns: [TableColumnDefinition] = [
+        .column("Endpoints", "Endpoints of the service."),
+        .ageColumn,
+    ]
+
+    public func tableCells(now: Date) -> [JSONValue] {
+        [.string(endpointsCell), age(metadata, now: now)]
+    }
+
+    /// Upstream's `formatEndpoints`: ready `ip:port` pairs, the first three, then `+ N more...`.
+    var endpointsCell: String {
+        var pairs: [String] = []
+        for subset in subsets ?? [] {
+            let ports = subset.ports ?? []
+            for address in subset.addresses ?? [] {
+                let host = address.ip.contains(":") ? "[\(address.ip)]" : address.ip
+                if ports.isEmpty { pairs.append(address.ip) } else { pairs += ports.map { "\(host):\($0.port ?? 0)" } }
+            }
+        }
+        guard !pairs.isEmpty else { return "<none>" }
+        let shown = pairs.prefix(3).joined(separator: ",")
+        return pairs.count > 3 ? "\(shown) + \(pairs.count - 3) more..." : shown
+    }
+}
