@@ -48,6 +48,7 @@ public final class ControlPlaneServer: Sendable {
     private let nodeIPAM: NodeIPAMController
     /// The checks behind `/readyz`.
     public let readiness: ReadinessChecks
+    private let recorder: ControlPlaneEvents
     private let logger: Logger
 
     /// The port the API server listens on (resolved when `listenPort` is 0).
@@ -80,8 +81,9 @@ public final class ControlPlaneServer: Sendable {
         // Not ready until the controllers run and every informer has listed (upstream's post-start hooks and informer-sync).
         let readiness = ReadinessChecks()
         readiness.register(Self.controllersCheck)
+        let recorder = ControlPlaneEvents(events: events, logger: logger)
         let nodeIPAM = try NodeIPAMController(nodes: nodes, clusterCIDR: clusterCIDR, maskSize: config.nodeCIDRMaskSize, logger: logger,
-                                              readiness: readiness)
+                                              readiness: readiness, events: recorder)
 
         let endpoints: [any ResourceEndpoint] = [
             TypedEndpoint(registry: namespaces, now: { Date() }), TypedEndpoint(registry: nodes, now: { Date() }),
@@ -99,7 +101,7 @@ public final class ControlPlaneServer: Sendable {
         let http = try await HTTPServer.bind(host: config.listenHost, port: config.listenPort, tls: try tls.serverContext(), handler: api, logger: logger)
         let server = ControlPlaneServer(config: config, token: token, caPEM: tls.caPEM, store: store, services: services, pods: pods, nodes: nodes,
                                         namespaces: namespaces, endpointSlices: slices, endpoints: endpointsRegistry, events: events, http: http,
-                                        allocations: allocations, nodeIPAM: nodeIPAM, readiness: readiness, logger: logger)
+                                        allocations: allocations, nodeIPAM: nodeIPAM, readiness: readiness, recorder: recorder, logger: logger)
         try await server.bootstrap()
         let revision = await store.currentRevision()
         logger.info("control plane serving on \(server.serverURL) (store revision \(revision))")
@@ -110,10 +112,10 @@ public final class ControlPlaneServer: Sendable {
                  nodes: ResourceRegistry<Node>, namespaces: ResourceRegistry<Namespace>, endpointSlices: ResourceRegistry<EndpointSlice>,
                  endpoints: ResourceRegistry<Endpoints>,
                  events: ResourceRegistry<Event>, http: HTTPServer, allocations: ServiceAllocations, nodeIPAM: NodeIPAMController,
-                 readiness: ReadinessChecks, logger: Logger) {
+                 readiness: ReadinessChecks, recorder: ControlPlaneEvents, logger: Logger) {
         self.config = config; self.token = token; self.caPEM = caPEM; self.store = store; self.services = services; self.pods = pods
         self.nodes = nodes; self.namespaces = namespaces; self.endpointSlices = endpointSlices; self.endpoints = endpoints; self.events = events
-        self.http = http; self.allocations = allocations; self.nodeIPAM = nodeIPAM; self.readiness = readiness; self.logger = logger
+        self.http = http; self.allocations = allocations; self.nodeIPAM = nodeIPAM; self.readiness = readiness; self.recorder = recorder; self.logger = logger
     }
 
     static let controllersCheck = "poststarthook/start-kproxy-controllers"
@@ -132,9 +134,10 @@ public final class ControlPlaneServer: Sendable {
         ]
         let namespaceController = NamespaceController(namespaces: namespaces, purgers: purgers, logger: logger,
                                                       reporter: SyncReporter(readiness, "informer-sync/namespace-controller/namespaces"))
-        let sliceController = EndpointSliceController(services: services, pods: pods, slices: endpointSlices, logger: logger, readiness: readiness)
+        let sliceController = EndpointSliceController(services: services, pods: pods, slices: endpointSlices, logger: logger, readiness: readiness,
+                                                      events: recorder)
         let endpointsController = EndpointsController(services: services, slices: endpointSlices, endpoints: endpoints, logger: logger,
-                                                      readiness: readiness)
+                                                      readiness: readiness, events: recorder)
         let terminator = PodTerminator(pods: pods, logger: logger, now: { Date() },
                                        reporter: SyncReporter(readiness, "informer-sync/pod-terminator/pods"))
         readiness.pass(Self.controllersCheck)

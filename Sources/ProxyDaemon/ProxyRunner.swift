@@ -35,6 +35,7 @@ public final class ProxyRunner: Sendable {
     private let healthServers: ServiceHealthServers
     private let logger: Logger
     private let pending = PendingChanges()
+    private let events: any EventSink
 
     /// `extraMetrics` adds text to /metrics (the userspace mode's per-endpoint counters).
     public init(client: KubeClient, syncer: ProxySyncer, config: ProxyRunnerConfig,
@@ -43,6 +44,12 @@ public final class ProxyRunner: Sendable {
         metrics = ProxyMetrics(extra: extraMetrics)
         health = ProxyHealth(timeout: config.healthTimeout)
         healthServers = ServiceHealthServers(logger: logger)
+        events = KubeEventRecorder(client: client, component: "kproxy-proxy", host: config.nodeName, logger: logger)
+    }
+
+    /// This node as Events name it (kube-proxy's node reference: the name doubles as the uid).
+    private var nodeReference: ObjectReference {
+        ObjectReference(kind: "Node", name: config.nodeName, uid: config.nodeName, apiVersion: "v1")
     }
 
     /// Runs until the calling task is cancelled.
@@ -51,6 +58,7 @@ public final class ProxyRunner: Sendable {
         let slices = Informer(KubeListWatcher<EndpointSlice>(client: client))
         let nodes = Informer(KubeListWatcher<Node>(client: client, fieldSelector: "metadata.name=\(config.nodeName)"))
         let servers = try await startStatusServers()
+        await events.record(EventRecord(involvedObject: nodeReference, type: .normal, reason: "Starting", message: "Started kproxy proxy"))
         let trigger = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         await withDiscardingTaskGroup { group in
             group.addTask { await services.run() }
@@ -130,7 +138,7 @@ public final class ProxyRunner: Sendable {
             let oldest = pending.take()
             let result = await syncer.sync(full: full)
             lastSync = clock.now
-            record(result, oldestChange: oldest)
+            await record(result, oldestChange: oldest)
             if result.error == nil {
                 if result.full { lastFull = clock.now }
                 await healthServers.update(state: await syncer.state, nodeName: config.nodeName)
@@ -144,12 +152,14 @@ public final class ProxyRunner: Sendable {
         }
     }
 
-    private func record(_ result: SyncResult, oldestChange: Date?) {
+    private func record(_ result: SyncResult, oldestChange: Date?) async {
         metrics.syncDuration.record(result.duration)
         (result.full ? metrics.fullSyncDuration : metrics.partialSyncDuration).record(result.duration)
         if let error = result.error {
             metrics.syncFailures.increment()
             logger.error("sync failed: \(error)")
+            await events.record(EventRecord(involvedObject: nodeReference, type: .warning, reason: "SyncProxyRulesFailed",
+                                            message: "Failed to sync the proxy rules: \(error)"))
             return
         }
         let now = Date()

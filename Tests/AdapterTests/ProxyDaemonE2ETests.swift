@@ -84,6 +84,13 @@ import Testing
         let reached = try Self.eventually { try NFTablesTrafficTests.fetch(from: node, url).status == 0 }
         #expect(reached, "ClusterIP reaches the pod; proxy log: \((try? String(contentsOfFile: dir + "/proxy.log", encoding: .utf8))?.suffix(2000) ?? "")")
 
+        // The proxy records its start on its Node, as kube-proxy does.
+        let started = try Self.eventually {
+            try kubectl(["get", "events", "-n", "default", "--field-selector", "involvedObject.kind=Node,involvedObject.name=node-a,reason=Starting",
+                         "-o", "jsonpath={.items[*].source.component}"], nil).stdout.contains("kproxy-proxy")
+        }
+        #expect(started, "a Starting event on node-a")
+
         // Metrics and health as kube-proxy serves them.
         let metrics = try node.execStatus(["curl", "--silent", "http://127.0.0.1:10249/metrics"])
         #expect(metrics.stdout.contains("kubeproxy_sync_proxy_rules_last_timestamp_seconds"))

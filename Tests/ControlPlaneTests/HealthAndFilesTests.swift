@@ -105,5 +105,29 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir + "/token/x", withIntermediateDirectories: true)
         #expect(throws: (any Error).self) { _ = try ControlPlaneServer.loadOrCreateToken(dir: dir) }
     }
-}
 
+    /// Controllers record Events: a Node that finds no pod CIDR left gets CIDRNotAvailable.
+    @Test func nodeWithoutAPodCIDRGetsAnEvent() async throws {
+        let dir = Self.tempDir("events")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var config = ControlPlaneConfig(dataDir: dir)
+        config.listenPort = 0
+        config.clusterCIDR = "10.244.0.0/24"
+        config.nodeCIDRMaskSize = 25  // room for two nodes
+        let server = try await ControlPlaneServer.start(config, logger: silentLogger)
+        let run = Task { await server.run() }
+        defer { run.cancel() }
+        _ = try await server.nodes.create(makeNode("node-a"), namespace: nil)
+        _ = try await server.nodes.create(makeNode("node-b"), namespace: nil)
+        _ = try await server.nodes.create(makeNode("node-c"), namespace: nil)
+        let found = await eventually("CIDRNotAvailable for node-c", within: 10) {
+            let events = (try? await server.events.list(namespace: "default").items) ?? []
+            return events.contains { $0.reason == "CIDRNotAvailable" && $0.involvedObject.name == "node-c" && $0.involvedObject.kind == "Node" }
+        }
+        #expect(found)
+        let event = try await server.events.list(namespace: "default").items.first { $0.reason == "CIDRNotAvailable" }
+        #expect(event?.source.component == "kproxy-controlplane" && event?.type == "Normal" && event?.count == 1)
+        run.cancel()
+        await run.value
+    }
+}

@@ -42,6 +42,31 @@ import Testing
         return s
     }
 
+    /// A node component's Events over the API: the first creates, a repeat bumps `count` by merge patch, a
+    /// deleted Event is created anew.
+    @Test func eventRecorderCorrelatesRepeats() async throws {
+        let h = try await Harness.start()
+        do {
+            var logger = Logger(label: "test")
+            logger.logLevel = .warning
+            let recorder = KubeEventRecorder(client: h.client, component: "kproxy-proxy", host: "node-a", logger: logger)
+            let node = ObjectReference(kind: "Node", name: "node-a", uid: "node-a", apiVersion: "v1")
+            let failure = EventRecord(involvedObject: node, type: .warning, reason: "SyncProxyRulesFailed", message: "boom")
+            await recorder.record(failure)
+            await recorder.record(failure)
+            var events = try await h.client.list(Event.self, namespace: "default").items.filter { $0.reason == "SyncProxyRulesFailed" }
+            #expect(events.count == 1 && events.first?.count == 2, "\(events)")
+            #expect(events.first?.source == EventSource(component: "kproxy-proxy", host: "node-a"))
+            _ = try await h.client.delete(Event.self, name: events.first?.name ?? "", namespace: "default")
+            await recorder.record(failure)
+            events = try await h.client.list(Event.self, namespace: "default").items.filter { $0.reason == "SyncProxyRulesFailed" }
+            #expect(events.count == 1 && events.first?.count == 1, "recorded anew after deletion: \(events)")
+        } catch {
+            Issue.record(error)
+        }
+        await h.stop()
+    }
+
     @Test func crudPaginationAndWatch() async throws {
         let h = try await Harness.start()
         do {

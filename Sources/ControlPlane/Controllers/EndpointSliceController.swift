@@ -24,9 +24,11 @@ actor EndpointSliceController {
 
     private let reporters: [String: SyncReporter]
 
+    private let events: (any EventSink)?
+
     init(services: ResourceRegistry<Service>, pods: ResourceRegistry<Pod>, slices: ResourceRegistry<EndpointSlice>, logger: Logger,
-         readiness: ReadinessChecks? = nil) {
-        self.services = services; self.pods = pods; self.slices = slices; self.logger = logger
+         readiness: ReadinessChecks? = nil, events: (any EventSink)? = nil) {
+        self.services = services; self.pods = pods; self.slices = slices; self.logger = logger; self.events = events
         var reporters: [String: SyncReporter] = [:]
         if let readiness {
             for kind in ["services", "pods", "endpointslices"] { reporters[kind] = SyncReporter(readiness, "informer-sync/endpointslice-controller/\(kind)") }
@@ -177,6 +179,10 @@ actor EndpointSliceController {
             queue.add(key)  // raced with another write; the watch brings the new state
         } catch {
             logger.warning("endpointslice sync of \(key) failed: \(error)")
+            if let service = serviceCache[key] {
+                await events?.record(EventRecord(involvedObject: EventRecord.reference(to: service), type: .warning,
+                                                 reason: "FailedToUpdateEndpointSlices", message: "Error updating Endpoint Slices for Service \(key): \(error)"))
+            }
         }
     }
 }

@@ -18,9 +18,11 @@ actor EndpointsController {
     private var sliceCache: [String: [String: EndpointSlice]] = [:]   // ns/service → slice name → slice
     private var endpointsCache: [String: Endpoints] = [:]             // ns/name
 
+    private let events: (any EventSink)?
+
     init(services: ResourceRegistry<Service>, slices: ResourceRegistry<EndpointSlice>, endpoints: ResourceRegistry<Endpoints>,
-         logger: Logger, readiness: ReadinessChecks? = nil) {
-        self.services = services; self.slices = slices; self.endpoints = endpoints; self.logger = logger
+         logger: Logger, readiness: ReadinessChecks? = nil, events: (any EventSink)? = nil) {
+        self.services = services; self.slices = slices; self.endpoints = endpoints; self.logger = logger; self.events = events
         var reporters: [String: SyncReporter] = [:]
         if let readiness {
             for kind in ["services", "endpointslices", "endpoints"] { reporters[kind] = SyncReporter(readiness, "informer-sync/endpoints-controller/\(kind)") }
@@ -128,6 +130,10 @@ actor EndpointsController {
             queue.add(key)
         } catch {
             logger.warning("endpoints \(key): \(error)")
+            if let service = serviceCache[key] {
+                await events?.record(EventRecord(involvedObject: EventRecord.reference(to: service), type: .warning,
+                                                 reason: "FailedToUpdateEndpoint", message: "Failed to update endpoint \(key): \(error)"))
+            }
         }
     }
 }

@@ -11,9 +11,12 @@ actor NodeIPAMController {
     private var waiting: Set<String> = []   // nodes that found no free range; retried when one is freed
     private let logger: Logger
     private let reporter: SyncReporter?
+    private let events: (any EventSink)?
 
-    init(nodes: ResourceRegistry<Node>, clusterCIDR: CIDR, maskSize: Int, logger: Logger, readiness: ReadinessChecks? = nil) throws {
+    init(nodes: ResourceRegistry<Node>, clusterCIDR: CIDR, maskSize: Int, logger: Logger, readiness: ReadinessChecks? = nil,
+         events: (any EventSink)? = nil) throws {
         self.nodes = nodes
+        self.events = events
         self.reporter = readiness.map { SyncReporter($0, "informer-sync/nodeipam-controller/nodes") }
         self.allocator = try NodeCIDRAllocator(clusterCIDR: clusterCIDR, nodeMaskSize: maskSize)
         self.logger = logger
@@ -62,6 +65,9 @@ actor NodeIPAMController {
         do { cidr = try allocator.allocate(for: name) } catch {
             logger.error("no pod CIDR left for node \(name): \(error)")
             waiting.insert(name)
+            // Upstream's range allocator records the same.
+            await events?.record(EventRecord(involvedObject: Self.reference(name), type: .normal, reason: "CIDRNotAvailable",
+                                             message: "Node \(name) status is now: CIDRNotAvailable"))
             return
         }
         waiting.remove(name)
@@ -80,6 +86,12 @@ actor NodeIPAMController {
             held[name] = nil
             try? allocator.release(cidr)
             logger.warning("assigning pod CIDR to node \(name) failed: \(error)")
+            await events?.record(EventRecord(involvedObject: Self.reference(name), type: .warning, reason: "CIDRAssignmentFailed",
+                                             message: "Node \(name) status is now: CIDRAssignmentFailed"))
         }
+    }
+
+    private static func reference(_ node: String) -> ObjectReference {
+        ObjectReference(kind: "Node", name: node, uid: node, apiVersion: "v1")
     }
 }
