@@ -120,10 +120,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
-        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "KubeAPI", "HTTPServing", "LinuxSystem"]),
+        .testTarget(name: "KubeAPITests", dependencies: ["TestSupport", "KubeAPI"]),
+        .testTarget(name: "ControlPlaneTests", dependencies: ["TestSupport", "ControlPlane", "KubeAPI", "HTTPServing", "LinuxSystem"]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "ControlPlane", "KubeAPI"]),
-        .testTarget(name: "ProxyCoreTests", dependencies: ["ProxyCore", "KubeAPI"], exclude: ["Golden"]),  // goldens are read by path
+        .testTarget(name: "ProxyCoreTests", dependencies: ["TestSupport", "ProxyCore", "KubeAPI"], exclude: ["Golden"]),  // goldens are read by path
         .testTarget(name: "CNICoreTests", dependencies: ["CNICore"]),
         .testTarget(name: "BalancerCoreTests", dependencies: ["BalancerCore", "ProxyCore", "KubeAPI"]),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore", "KubeAPI"]),

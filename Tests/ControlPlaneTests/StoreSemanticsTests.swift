@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import ControlPlane
 import GRDB
 
@@ -83,7 +84,7 @@ import GRDB
     @Test func sortedKeyIndexMatchesSortedSet() {
         var index = SortedKeyIndex()
         var reference = Set<String>()
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededGenerator.forTest("sortedKeyIndexMatchesSortedSet")
         for step in 0..<20_000 {
             let key = "/pods/ns\(Int.random(in: 0..<20, using: &generator))/p\(Int.random(in: 0..<2_000, using: &generator))"
             if step % 3 == 2 {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import KubeAPI
 
 /// Malformed bodies throw a `KubeProtobufError` that says what is wrong; no input crashes the decoder.

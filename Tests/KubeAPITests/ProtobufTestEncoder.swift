@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 @testable import KubeAPI
 
@@ -92,15 +93,3 @@ func hexBytes(_ hex: String) -> [UInt8] {
 /// A JSON literal as a document.
 func jsonDocument(_ text: String) throws -> JSONValue { try KubeJSON.decode(JSONValue.self, from: Data(text.utf8)) }
 
-/// A deterministic generator for mutation tests (SplitMix64), so failures reproduce.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}

@@ -1,5 +1,6 @@
 import KubeAPI
 import Testing
+import TestSupport
 @testable import ProxyCore
 
 struct RulesetDiffTests {
@@ -113,7 +114,7 @@ struct RulesetDiffTests {
 /// replaced or moved — checked against a plain by-name comparison on random edits.
 struct ChainAlignmentTests {
     @Test func alignmentEqualsMatchingByName() {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededGenerator.forTest("alignmentEqualsMatchingByName")
         for round in 0..<300 {
             let count = Int.random(in: 0..<300, using: &rng)
             let old = (0..<count).map { NFTChain(name: "c\($0)", rules: [NFTRule([.verdict(.accept)])]) }
