@@ -88,7 +88,8 @@ struct ControllerTests {
         try await Cluster.with { c in
             // Two /24s in the cluster CIDR: a third node must wait for one to be freed.
             let clusterCIDR = try #require(CIDR("10.244.0.0/23"))
-            let ipam = try NodeIPAMController(nodes: c.nodes, clusterCIDR: clusterCIDR, maskSize: 24, logger: silentLogger)
+            let events = FakeEventSink()
+            let ipam = try NodeIPAMController(nodes: c.nodes, clusterCIDR: clusterCIDR, maskSize: 24, logger: silentLogger, events: events)
             _ = try await c.nodes.create(makeNode("a"), namespace: nil)
             try await whileRunning({ await ipam.run() }) {
                 _ = try await c.nodes.create(makeNode("b"), namespace: nil)
@@ -103,7 +104,8 @@ struct ControllerTests {
                 #expect(nodeA.spec.podCIDRs == [a ?? ""])
 
                 _ = try await c.nodes.create(makeNode("c"), namespace: nil)
-                try await Task.sleep(for: .milliseconds(100))  // the range is full: c stays without one
+                // The range is full: the controller says so, and c stays without one.
+                await eventually("CIDRNotAvailable for c") { events.records.contains { $0.reason == "CIDRNotAvailable" && $0.involvedObject.name == "c" } }
                 #expect(await cidr("c") == nil)
                 _ = try await c.nodes.delete(namespace: nil, name: "a")
                 // The waiting node gets the freed range, as upstream's retrying work queue would give it.

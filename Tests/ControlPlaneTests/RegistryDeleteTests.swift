@@ -69,11 +69,14 @@ struct RegistryDeleteTests {
             _ = try await c.pods.create(makePod("slow", node: "node-1", grace: 30), namespace: "default")
             _ = try await c.pods.create(makePod("keep", node: "node-1"), namespace: "default")
             _ = try await c.pods.delete(namespace: "default", name: "slow")
-            let terminator = PodTerminator(pods: c.pods, logger: silentLogger, now: { c.clock.now })
+            let checks = ReadinessChecks()
+            let terminator = PodTerminator(pods: c.pods, logger: silentLogger, now: { c.clock.now }, reporter: SyncReporter(checks, "terminator"))
             let running = Task { await terminator.run() }
             defer { running.cancel() }
             // Its deadline has not come: still there after the terminator's first rounds.
-            try await Task.sleep(for: .milliseconds(300))
+            await eventually("the terminator's informer synced") { checks.results().allSatisfy { $0.failure == nil } }
+            let synced = terminator.rounds.count
+            await eventually("a round after the sync") { terminator.rounds.count >= synced + 1 }
             _ = try await c.pods.get(namespace: "default", name: "slow")
             c.clock.advance(31)
             await eventually("the terminated pod to go") {

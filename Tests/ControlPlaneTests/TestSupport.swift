@@ -181,3 +181,10 @@ extension JSONValue {
         return array[index]
     }
 }
+
+/// Collects the Events a controller records.
+final class FakeEventSink: EventSink, Sendable {
+    private let recorded = Mutex<[EventRecord]>([])
+    var records: [EventRecord] { recorded.withLock { $0 } }
+    func record(_ event: EventRecord) async { recorded.withLock { $0.append(event) } }
+}

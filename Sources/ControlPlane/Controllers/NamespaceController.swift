@@ -1,6 +1,7 @@
 import Foundation
 import KubeAPI
 import Logging
+import Synchronization
 
 /// Finalizes deleted namespaces: removes every object in them, then the `kubernetes` finalizer,
 /// after which the registry removes the namespace itself.
@@ -48,6 +49,8 @@ struct PodTerminator: Sendable {
     let logger: Logger
     let now: @Sendable () -> Date
     var reporter: SyncReporter?
+    /// How many deadline checks have run (tests wait on it instead of sleeping).
+    let rounds = RoundCounter()
 
     func run() async {
         let deadlines = LockedDictionary<String, Date>()
@@ -64,6 +67,7 @@ struct PodTerminator: Sendable {
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(250))
+                    defer { rounds.increment() }
                     let current = now()
                     for key in deadlines.keys {
                         guard let d = deadlines.get(key), d <= current else { continue }
@@ -85,4 +89,11 @@ struct PodTerminator: Sendable {
         guard let ts = pod.metadata.deletionTimestamp else { return nil }
         return KubeTime.parse(ts)
     }
+}
+
+/// A count other tasks can read.
+final class RoundCounter: Sendable {
+    private let value = Mutex(0)
+    var count: Int { value.withLock { $0 } }
+    func increment() { value.withLock { $0 += 1 } }
 }
