@@ -76,7 +76,7 @@ struct RegistryDeleteTests {
             // Its deadline has not come: still there after the terminator's first rounds.
             await eventually("the terminator's informer synced") { checks.results().allSatisfy { $0.failure == nil } }
             let synced = terminator.rounds.count
-            await eventually("a round after the sync") { terminator.rounds.count >= synced + 1 }
+            await eventually("a whole round after the sync") { terminator.rounds.count >= synced + 2 }
             _ = try await c.pods.get(namespace: "default", name: "slow")
             c.clock.advance(31)
             await eventually("the terminated pod to go") {
