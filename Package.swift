@@ -125,6 +125,9 @@ let package = Package(
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "ControlPlane", "KubeAPI"]),
         .testTarget(name: "ProxyCoreTests", dependencies: ["TestSupport", "ProxyCore", "KubeAPI"], exclude: ["Golden"]),  // goldens are read by path
         .testTarget(name: "CNICoreTests", dependencies: ["CNICore"]),
+        // The proxy daemon's sync loop in process, against an in-memory kernel (no root).
+        .testTarget(name: "ProxyDaemonTests", dependencies: ["ProxyDaemon", "ProxyCore", "KubeAPI",
+                                                        .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "BalancerCoreTests", dependencies: ["BalancerCore", "ProxyCore", "KubeAPI"]),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore", "KubeAPI"]),
         // Real kernel and real sockets, each test in its own network namespaces (run as root).

@@ -37,10 +37,10 @@ public final class DNSMetricsServer: Sendable {
 
     private init(server: HTTPServer) { self.server = server }
 
-    /// Binds `host:port` (one thread).
+    /// Binds `host:port` (on the shared event-loop group).
     public static func bind(host: String, port: Int, metrics: DNSMetrics, store: IndexStore, logger: Logger) async throws -> DNSMetricsServer {
         DNSMetricsServer(server: try await HTTPServer.bind(host: host, port: port, tls: nil,
-                                                           handler: DNSHTTPHandler(metrics: metrics, store: store), logger: logger, threads: 1))
+                                                           handler: DNSHTTPHandler(metrics: metrics, store: store), logger: logger))
     }
 
     /// Serves until the task is cancelled.

@@ -32,23 +32,22 @@ public protocol HTTPRequestHandler: Sendable {
 }
 
 /// HTTP/1.1 server over SwiftNIO's async channels: keep-alive, bounded bodies, streamed responses
-/// that end when the client goes away.
+/// that end when the client goes away. Every server of the process runs on one event-loop group
+/// (SwiftNIO's shared singleton, one loop per core), however many ports it listens on.
 public final class HTTPServer: Sendable {
     public static let maxBodyBytes = 3 * 1024 * 1024  // upstream's request size limit
 
     private let handler: any HTTPRequestHandler
     private let logger: Logger
-    private let group: MultiThreadedEventLoopGroup
     private let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
 
     /// The address actually bound (the port is chosen by the kernel when asked for 0).
     public let localAddress: SocketAddress
 
-    private init(handler: any HTTPRequestHandler, logger: Logger, group: MultiThreadedEventLoopGroup,
+    private init(handler: any HTTPRequestHandler, logger: Logger,
                  channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>) throws {
         self.handler = handler
         self.logger = logger
-        self.group = group
         self.channel = channel
         guard let address = channel.channel.localAddress else { throw ChannelError.unknownLocalAddress }
         self.localAddress = address
@@ -56,25 +55,19 @@ public final class HTTPServer: Sendable {
 
     /// Binds the listening socket; `run()` then serves until cancelled.
     public static func bind(host: String, port: Int, tls: NIOSSLContext?, handler: any HTTPRequestHandler, logger: Logger,
-                            threads: Int = System.coreCount) async throws -> HTTPServer {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
-        do {
-            let channel = try await ServerBootstrap(group: group)
-                .serverChannelOption(.backlog, value: 1024)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .bind(host: host, port: port) { child in
-                    child.eventLoop.makeCompletedFuture {
-                        if let tls { try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
-                        try child.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: child)
-                    }
+                            group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> HTTPServer {
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: host, port: port) { child in
+                child.eventLoop.makeCompletedFuture {
+                    if let tls { try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try child.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: child)
                 }
-            return try HTTPServer(handler: handler, logger: logger, group: group, channel: channel)
-        } catch {
-            try? await group.shutdownGracefully()
-            throw error
-        }
+            }
+        return try HTTPServer(handler: handler, logger: logger, channel: channel)
     }
 
     /// Accepts connections until the surrounding task is cancelled, then closes the listener.
@@ -90,7 +83,6 @@ public final class HTTPServer: Sendable {
         } catch {
             if !(error is CancellationError) { logger.error("api server listener failed: \(error)") }
         }
-        try? await group.shutdownGracefully()
     }
 
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {

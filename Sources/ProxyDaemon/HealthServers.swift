@@ -92,7 +92,7 @@ public actor ServiceHealthServers {
             counts.set(namespace: want.service.namespace, name: want.service.name, local: want.local)
             do {
                 let server = try await HTTPServer.bind(host: bindAddress, port: port, tls: nil, handler: ServiceHealthHandler(counts: counts),
-                                                       logger: logger, threads: 1)
+                                                       logger: logger)
                 servers[port] = Entry(server: server, task: Task { await server.run() }, counts: counts)
             } catch {
                 logger.warning("health check node port \(port) for \(want.service): \(error)")

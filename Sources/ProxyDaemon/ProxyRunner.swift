@@ -179,11 +179,11 @@ public final class ProxyRunner: Sendable {
         var servers: [HTTPServer] = []
         if let a = config.healthzAddress {
             servers.append(try await HTTPServer.bind(host: a.host, port: a.port, tls: nil,
-                                                     handler: ProxyStatusHandler(health: health, metrics: nil), logger: logger, threads: 1))
+                                                     handler: ProxyStatusHandler(health: health, metrics: nil), logger: logger))
         }
         if let a = config.metricsAddress {
             servers.append(try await HTTPServer.bind(host: a.host, port: a.port, tls: nil,
-                                                     handler: ProxyStatusHandler(health: health, metrics: metrics), logger: logger, threads: 1))
+                                                     handler: ProxyStatusHandler(health: health, metrics: metrics), logger: logger))
         }
         return servers
     }
