@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// A request as the API layer sees it: method, decoded path, query, headers and the whole body.
 public struct HTTPRequest: Sendable {
@@ -40,14 +41,16 @@ public final class HTTPServer: Sendable {
     private let handler: any HTTPRequestHandler
     private let logger: Logger
     private let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+    private let accepted: AcceptedConnections
 
     /// The address actually bound (the port is chosen by the kernel when asked for 0).
     public let localAddress: SocketAddress
 
-    private init(handler: any HTTPRequestHandler, logger: Logger,
+    private init(handler: any HTTPRequestHandler, logger: Logger, accepted: AcceptedConnections,
                  channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>) throws {
         self.handler = handler
         self.logger = logger
+        self.accepted = accepted
         self.channel = channel
         guard let address = channel.channel.localAddress else { throw ChannelError.unknownLocalAddress }
         self.localAddress = address
@@ -56,6 +59,7 @@ public final class HTTPServer: Sendable {
     /// Binds the listening socket; `run()` then serves until cancelled.
     public static func bind(host: String, port: Int, tls: NIOSSLContext?, handler: any HTTPRequestHandler, logger: Logger,
                             group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> HTTPServer {
+        let accepted = AcceptedConnections()
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -64,25 +68,46 @@ public final class HTTPServer: Sendable {
                 child.eventLoop.makeCompletedFuture {
                     if let tls { try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try child.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: child)
+                    let connection = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: child)
+                    accepted.adopt(connection)
+                    return connection
                 }
             }
-        return try HTTPServer(handler: handler, logger: logger, channel: channel)
+        return try HTTPServer(handler: handler, logger: logger, accepted: accepted, channel: channel)
     }
 
     /// Accepts connections until the surrounding task is cancelled, then closes the listener.
     public func run() async {
-        do {
-            try await withThrowingDiscardingTaskGroup { tasks in
-                try await channel.executeThenClose { inbound in
-                    for try await connection in inbound {
-                        tasks.addTask { await self.serve(connection) }
+        // Cancellation closes the listener instead of abandoning its stream: every connection accepted
+        // before the close is still taken (and then closed), as NIO requires of async channels. Once the
+        // listener is closed, the open connections are cancelled too.
+        let accepting = Task { [channel, logger, accepted] in
+            await withDiscardingTaskGroup { tasks in
+                do {
+                    try await channel.executeThenClose { inbound in
+                        for try await connection in inbound {
+                            accepted.taken(connection)
+                            tasks.addTask { await self.serve(connection) }
+                        }
                     }
+                } catch {
+                    logger.error("HTTP listener failed: \(error)")
                 }
+                tasks.cancelAll()
+                // Connections accepted as the listener closed never reached the loop above: close them too.
+                for connection in accepted.stop() { tasks.addTask { await Self.discard(connection) } }
             }
-        } catch {
-            if !(error is CancellationError) { logger.error("api server listener failed: \(error)") }
         }
+        await withTaskCancellationHandler {
+            await accepting.value
+        } onCancel: {
+            channel.channel.close(promise: nil)
+        }
+    }
+
+    /// Closes a connection that will not be served (its async channel must still be consumed, or NIO traps).
+    static func discard(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+        try? await connection.executeThenClose { _, _ in }
     }
 
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
@@ -188,5 +213,38 @@ private func hexValue(_ c: UInt8) -> UInt8? {
     case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
     case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
     default: nil
+    }
+}
+
+/// Accepted connections from their channel initializer until the accept loop takes them. SwiftNIO traps
+/// when an async channel is dropped unconsumed, and a connection accepted while the listener closes never
+/// reaches the loop: holding it here keeps it alive until the server closes it (`stop`), and one that
+/// arrives after `stop` is closed at once.
+final class AcceptedConnections: Sendable {
+    typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+    private struct State { var waiting: [ObjectIdentifier: Connection] = [:]; var stopped = false }
+    private let state = Mutex(State())
+
+    func adopt(_ connection: Connection) {
+        let id = ObjectIdentifier(connection.channel)
+        let late = state.withLock { s -> Bool in
+            if s.stopped { return true }
+            s.waiting[id] = connection
+            return false
+        }
+        if late { Task { await HTTPServer.discard(connection) } }
+    }
+
+    func taken(_ connection: Connection) {
+        _ = state.withLock { $0.waiting.removeValue(forKey: ObjectIdentifier(connection.channel)) }
+    }
+
+    /// The connections never taken; later ones are closed as they come.
+    func stop() -> [Connection] {
+        state.withLock { s in
+            s.stopped = true
+            defer { s.waiting = [:] }
+            return Array(s.waiting.values)
+        }
     }
 }
