@@ -126,7 +126,7 @@ let package = Package(
         .testTarget(name: "ProxyCoreTests", dependencies: ["TestSupport", "ProxyCore", "KubeAPI"], exclude: ["Golden"]),  // goldens are read by path
         .testTarget(name: "CNICoreTests", dependencies: ["CNICore"]),
         // The proxy daemon's sync loop in process, against an in-memory kernel (no root).
-        .testTarget(name: "ProxyDaemonTests", dependencies: ["ProxyDaemon", "ProxyCore", "KubeAPI",
+        .testTarget(name: "ProxyDaemonTests", dependencies: ["ProxyDaemon", "ProxyCore", "KubeAPI", "KubeClient", "ControlPlane",
                                                         .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "BalancerCoreTests", dependencies: ["BalancerCore", "ProxyCore", "KubeAPI"]),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore", "KubeAPI"]),

@@ -10,6 +10,7 @@ final class FakeRulesetTarget: RulesetTarget, Sendable {
     struct Log: Sendable {
         var kernel = NFTRuleset()
         var applied: [NFTTransaction] = []
+        var appliedAt: [ContinuousClock.Instant] = []
         var existingCalls = 0
         var failNext = false
     }
@@ -17,6 +18,8 @@ final class FakeRulesetTarget: RulesetTarget, Sendable {
 
     var kernel: NFTRuleset { log.withLock { $0.kernel } }
     var applied: [NFTTransaction] { log.withLock { $0.applied } }
+    /// When each transaction was applied.
+    var appliedAt: [ContinuousClock.Instant] { log.withLock { $0.appliedAt } }
     var existingCalls: Int { log.withLock { $0.existingCalls } }
     func failNextApply() { log.withLock { $0.failNext = true } }
 
@@ -30,6 +33,7 @@ final class FakeRulesetTarget: RulesetTarget, Sendable {
             }
             log.kernel = try log.kernel.applying(transaction)
             log.applied.append(transaction)
+            log.appliedAt.append(ContinuousClock.now)
         }
     }
 

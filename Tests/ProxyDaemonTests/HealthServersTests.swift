@@ -37,6 +37,21 @@ import Testing
         return (code, body)
     }
 
+    /// A port nothing listens on now (the kernel's pick for a socket bound to port 0, closed again).
+    static func freePort() -> Int? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        return ok ? Int(UInt16(bigEndian: address.sin_port)) : nil
+    }
+
     static func state(port: Int, endpoints: [(ip: String, node: String)]) -> ProxyState {
         var spec = ServiceSpec(type: .loadBalancer, ports: [ServicePort(name: "http", protocol: .tcp, port: 80, targetPort: .int(8080), nodePort: 31000)],
                                clusterIP: "10.96.0.10", clusterIPs: ["10.96.0.10"])
@@ -54,7 +69,7 @@ import Testing
         var logger = Logger(label: "health-test")
         logger.logLevel = .critical
         let servers = ServiceHealthServers(bindAddress: "127.0.0.1", logger: logger)
-        let port = Int.random(in: 42_000...44_000)
+        let port = try #require(Self.freePort(), "a free loopback port")
         await servers.update(state: Self.state(port: port, endpoints: [("10.244.1.2", "node-a"), ("10.244.2.2", "node-b")]), nodeName: "node-a")
         let healthy = try #require(Self.get(port: port), "the health-check port listens")
         #expect(healthy.code == 200)
