@@ -126,7 +126,7 @@ let package = Package(
         .testTarget(name: "ProxyCoreTests", dependencies: ["TestSupport", "ProxyCore", "KubeAPI"], exclude: ["Golden"]),  // goldens are read by path
         .testTarget(name: "CNICoreTests", dependencies: ["CNICore"]),
         // The proxy daemon's sync loop in process, against an in-memory kernel (no root).
-        .testTarget(name: "ProxyDaemonTests", dependencies: ["ProxyDaemon", "ProxyCore", "KubeAPI", "KubeClient", "ControlPlane",
+        .testTarget(name: "ProxyDaemonTests", dependencies: ["TestSupport", "ProxyDaemon", "ProxyCore", "KubeAPI", "KubeClient", "ControlPlane",
                                                         .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "BalancerCoreTests", dependencies: ["BalancerCore", "ProxyCore", "KubeAPI"]),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore", "KubeAPI"]),
@@ -140,7 +140,7 @@ let package = Package(
                                                       .product(name: "NIOCore", package: "swift-nio"),
                                                       .product(name: "NIOPosix", package: "swift-nio")]),
         // Helpers shared by test targets (child processes without Foundation's Process).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["LinuxSystem"], path: "Tests/TestSupport"),
         .testTarget(name: "IntegrationTests", dependencies: ["KubeAPI", "KubeClient", "ControlPlane"]),
     ],
     swiftLanguageModes: [.v6]

@@ -9,15 +9,8 @@ public enum PrivateFiles {
         _ = unlink(tmp)
         let fd = try Sys.check("create", tmp) { open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
         do throws(SystemError) {
-            var rest = bytes[...]
-            while !rest.isEmpty {
-                let result = rest.withUnsafeBytes { b in Sys.io { Glibc.write(fd, b.baseAddress, b.count) } }
-                switch result {
-                case .moved(let n): rest = rest.dropFirst(n)
-                case .wouldBlock: throw SystemError("write", tmp, errno: EAGAIN)
-                case .failed(let e): throw SystemError("write", tmp, errno: e)
-                }
-            }
+            let e = Sys.writeAll(fd, bytes)
+            if e != 0 { throw SystemError("write", tmp, errno: e) }
             try Sys.check("fsync", tmp) { fsync(fd) }
         } catch {
             Sys.close(fd)

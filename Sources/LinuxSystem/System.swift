@@ -59,6 +59,35 @@ public enum Sys {
     @inlinable
     public static func splice(_ from: Int32, _ to: Int32, _ count: Int) -> IOResult { io { kp_splice(from, to, count) } }
 
+    /// Writes all of `bytes` to a file, pipe or socket with write(2); 0, or the errno of the write that failed.
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32 {
+        var rest = bytes[...]
+        while !rest.isEmpty {
+            switch rest.withUnsafeBytes({ b in io { Glibc.write(fd, b.baseAddress, b.count) } }) {
+            case .moved(let n): rest = rest.dropFirst(n)
+            case .wouldBlock: return EAGAIN
+            case .failed(let e): return e
+            }
+        }
+        return 0
+    }
+
+    /// Runs `body` with spawn attributes that start the child with nothing blocked and default handling of
+    /// `signals`, whatever this process blocks or ignores.
+    public static func withDefaultSignals<T>(_ signals: [Int32], _ body: (UnsafePointer<posix_spawnattr_t>) throws -> T) rethrows -> T {
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var none = sigset_t(), defaults = sigset_t()
+        sigemptyset(&none)
+        sigemptyset(&defaults)
+        for signal in signals { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attr, &none)
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        return try body(&attr)
+    }
+
     @inlinable
     public static func close(_ fd: Int32) { _ = Glibc.close(fd) }  // Linux closes the descriptor even when close reports EINTR
 

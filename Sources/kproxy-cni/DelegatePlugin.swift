@@ -1,4 +1,5 @@
 import CNICore
+import LinuxSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,22 +41,12 @@ enum DelegatePlugin {
         posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         for fd in inPipe + outPipe { posix_spawn_file_actions_addclose(&actions, fd) }
-        // The delegate starts with default signal handling and nothing blocked, whatever this process ignores.
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var none = sigset_t(), defaults = sigset_t()
-        sigemptyset(&none)
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        posix_spawnattr_setsigmask(&attr, &none)
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup(path), nil]
         let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for p in argv + envp { free(p) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, &attr, argv, envp)
+        // The delegate starts with default signal handling and nothing blocked, whatever this process ignores.
+        let rc = Sys.withDefaultSignals([SIGPIPE]) { attr in posix_spawn(&pid, path, &actions, attr, argv, envp) }
         close(inPipe[0]); close(outPipe[1])
         guard rc == 0 else {
             close(inPipe[1]); close(outPipe[0])

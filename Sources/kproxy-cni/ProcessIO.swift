@@ -33,13 +33,7 @@ enum ProcessIO {
     /// Writes all bytes to `fd`; false on error (EPIPE included: SIGPIPE is ignored).
     @discardableResult
     static func writeAll(fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var rest = bytes[...]
-        while !rest.isEmpty {
-            let result = rest.withUnsafeBytes { b in Sys.io { write(fd, b.baseAddress, b.count) } }
-            guard case .moved(let n) = result else { return false }
-            rest = rest.dropFirst(n)
-        }
-        return true
+        Sys.writeAll(fd, bytes) == 0
     }
 
     static func writeLine(_ text: String, fd: Int32 = 1) {

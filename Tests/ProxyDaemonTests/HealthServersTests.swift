@@ -5,6 +5,7 @@ import Logging
 import ProxyCore
 import ProxyDaemon
 import Testing
+import TestSupport
 
 /// The health-check NodePorts of `externalTrafficPolicy: Local` Services, served in process on loopback:
 /// 200 with local endpoints, 503 without, closed when the Service goes.
@@ -80,9 +81,7 @@ import Testing
         #expect(drained.code == 503 && drained.body.contains(#""localEndpoints":0"#), "no local endpoint: load balancers must skip this node")
 
         await servers.update(state: ProxyState(services: [], endpointSlices: []), nodeName: "node-a")
-        let deadline = ContinuousClock.now + .seconds(5)
-        while Self.get(port: port) != nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(Self.get(port: port) == nil, "the port closes with the Service")
+        #expect(await waitUntil(within: .seconds(5)) { Self.get(port: port) == nil }, "the port closes with the Service")
         await servers.stopAll()
     }
 }

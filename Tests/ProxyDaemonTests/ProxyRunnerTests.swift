@@ -6,6 +6,7 @@ import Logging
 import ProxyCore
 import ProxyDaemon
 import Testing
+import TestSupport
 
 /// `kproxy proxy`'s loop in process: informers against the embedded control plane feed the syncer, and
 /// changes are coalesced so syncs are at least `minSyncPeriod` apart however fast objects change.
@@ -33,7 +34,7 @@ import Testing
         defer { running.cancel() }
 
         func kernelHas(_ ip: String) -> Bool { target.kernel.nftText().contains(ip) }
-        #expect(await eventually { kernelHas("10.96.0.1") }, "the first sync programs the kubernetes Service")
+        #expect(await waitUntil { kernelHas("10.96.0.1") }, "the first sync programs the kubernetes Service")
         let before = target.applied.count
         // Twenty Services, as fast as the API takes them.
         for i in 0..<20 {
@@ -42,7 +43,7 @@ import Testing
             service.spec.ports = [ServicePort(name: "p", protocol: .tcp, port: 80)]
             _ = try await client.create(service, namespace: "default")
         }
-        #expect(await eventually { (0..<20).allSatisfy { kernelHas("10.96.1.\($0 + 10)") } }, "every Service is programmed")
+        #expect(await waitUntil { (0..<20).allSatisfy { kernelHas("10.96.1.\($0 + 10)") } }, "every Service is programmed")
         let syncs = target.applied.count - before
         #expect(syncs >= 1 && syncs <= 4, "20 changes in \(syncs) syncs")
         let times = target.appliedAt
@@ -52,15 +53,5 @@ import Testing
         running.cancel()
         _ = await running.result
         try? await client.shutdown()
-    }
-
-    /// Polls `condition` until it holds or 15 s pass.
-    func eventually(_ condition: () async -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(15)
-        while ContinuousClock.now < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return await condition()
     }
 }

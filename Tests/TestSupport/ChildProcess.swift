@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import LinuxSystem
 
 /// Child processes for tests through posix_spawn and waitpid (Foundation's Process can
 /// hang waiting for exit inside Swift concurrency's pool on Linux).
@@ -25,18 +26,8 @@ public struct ChildProcess: Sendable {
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + args).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         // The test runner blocks signals: give the child an empty mask and default handlers.
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var none = sigset_t(), defaults = sigset_t()
-        sigemptyset(&none)
-        sigemptyset(&defaults)
-        for sig in [SIGTERM, SIGINT, SIGPIPE, SIGCHLD] { sigaddset(&defaults, sig) }
-        posix_spawnattr_setsigmask(&attr, &none)
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, &attr, argv, environ)
+        let rc = Sys.withDefaultSignals([SIGTERM, SIGINT, SIGPIPE, SIGCHLD]) { attr in posix_spawn(&pid, path, &actions, attr, argv, environ) }
         guard rc == 0 else { throw SpawnError.spawn(rc) }
         return ChildProcess(pid: pid)
     }

@@ -129,7 +129,8 @@ actor EndpointSliceController {
         (labels ?? [:]).map { "\(ns ?? "")/\($0.key)=\($0.value)" }
     }
 
-    private func serviceKey(of slice: EndpointSlice) -> String? {
+    /// The `namespace/name` of the Service a slice of ours belongs to; nil for slices others manage.
+    static func serviceKey(of slice: EndpointSlice) -> String? {
         guard slice.metadata.labels?[EndpointSlice.managedByLabel] == EndpointSliceReconciler.managedBy,
               let service = slice.metadata.labels?[EndpointSlice.serviceNameLabel] else { return nil }
         return "\(slice.metadata.namespace ?? "")/\(service)"
@@ -137,12 +138,12 @@ actor EndpointSliceController {
 
     private func resetSlices(_ all: [EndpointSlice]) {
         sliceCache = [:]
-        for s in all { if let key = serviceKey(of: s) { sliceCache[key, default: [:]][s.name] = s } }
+        for s in all { if let key = Self.serviceKey(of: s) { sliceCache[key, default: [:]][s.name] = s } }
         for key in sliceCache.keys { queue.add(key) }
     }
 
     private func sliceChanged(_ type: WatchEventType, _ s: EndpointSlice) {
-        guard let key = serviceKey(of: s) else { return }
+        guard let key = Self.serviceKey(of: s) else { return }
         if type == .deleted { sliceCache[key]?[s.name] = nil } else { sliceCache[key, default: [:]][s.name] = s }
         // Our own writes come back here; a sync then finds nothing to do.
         queue.add(key)

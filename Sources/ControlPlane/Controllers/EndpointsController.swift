@@ -63,20 +63,14 @@ actor EndpointsController {
         queue.add(s.key)
     }
 
-    private func serviceKey(of slice: EndpointSlice) -> String? {
-        guard slice.metadata.labels?[EndpointSlice.managedByLabel] == EndpointSliceReconciler.managedBy,
-              let service = slice.metadata.labels?[EndpointSlice.serviceNameLabel] else { return nil }
-        return "\(slice.metadata.namespace ?? "")/\(service)"
-    }
-
     private func resetSlices(_ all: [EndpointSlice]) {
         sliceCache = [:]
-        for s in all { if let key = serviceKey(of: s) { sliceCache[key, default: [:]][s.name] = s } }
+        for s in all { if let key = EndpointSliceController.serviceKey(of: s) { sliceCache[key, default: [:]][s.name] = s } }
         for key in serviceCache.keys { queue.add(key) }
     }
 
     private func sliceChanged(_ type: WatchEventType, _ s: EndpointSlice) {
-        guard let key = serviceKey(of: s) else { return }
+        guard let key = EndpointSliceController.serviceKey(of: s) else { return }
         if type == .deleted { sliceCache[key]?.removeValue(forKey: s.name) } else { sliceCache[key, default: [:]][s.name] = s }
         queue.add(key)
     }

@@ -8,30 +8,26 @@ import Synchronization
 /// `poststarthook/…` and `informer-sync` checks). A component can fail again: an informer whose watch
 /// broke is not synced until its relist completes.
 public final class ReadinessChecks: Sendable {
-    private let failures = Mutex<[String: String]>([:])  // name → why it fails
-    private let passed = Mutex<Set<String>>([])
+    private let checks = Mutex<[String: String?]>([:])  // name → why it fails, nil when it passes
 
     public init() {}
 
     /// Adds a check, failing with `reason` until `pass`.
     public func register(_ name: String, failing reason: String = "not yet run") {
-        failures.withLock { $0[name] = reason }
+        checks.withLock { $0[name] = .some(reason) }
     }
 
     public func pass(_ name: String) {
-        failures.withLock { _ = $0.removeValue(forKey: name) }
-        passed.withLock { _ = $0.insert(name) }
+        checks.withLock { $0[name] = .some(nil) }
     }
 
     public func fail(_ name: String, _ reason: String) {
-        failures.withLock { $0[name] = reason }
+        checks.withLock { $0[name] = .some(reason) }
     }
 
     /// Every check and its failure (nil when passing), sorted by name.
     public func results() -> [(name: String, failure: String?)] {
-        let failing = failures.withLock { $0 }
-        let names = Set(failing.keys).union(passed.withLock { $0 })
-        return names.sorted().map { ($0, failing[$0]) }
+        checks.withLock { $0 }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 }
 
@@ -59,9 +55,9 @@ struct HealthEndpoint: Sendable {
     let readiness: ReadinessChecks
 
     func handle(_ endpoint: String, check: String?, verbose: Bool) async -> HTTPResponse {
-        var results: [(name: String, failure: String?)] = [("ping", nil)]
-        do { try await store() } catch { results.append(("etcd", "\(error)")) }
-        if !results.contains(where: { $0.name == "etcd" }) { results.append(("etcd", nil)) }
+        let storeFailure: String?
+        do { try await store(); storeFailure = nil } catch { storeFailure = "\(error)" }
+        var results: [(name: String, failure: String?)] = [("ping", nil), ("etcd", storeFailure)]
         if endpoint == "readyz" { results += readiness.results() }
         if let check {
             guard let one = results.first(where: { $0.name == check }) else {
