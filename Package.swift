@@ -75,7 +75,7 @@ let package = Package(
         // Userspace mode: schedulers, backend sets, affinity and passive health (pure), and the epoll data path.
         .target(name: "BalancerCore", dependencies: ["KubeAPI", "ProxyCore"]),
         .target(name: "Balancer", dependencies: [
-            "KubeAPI", "ProxyCore", "BalancerCore", "CLinuxExtras", "LinuxSystem",
+            "KubeAPI", "ProxyCore", "BalancerCore", "CLinuxExtras", "LinuxSystem", "Netlink",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ProxyDaemon", dependencies: [

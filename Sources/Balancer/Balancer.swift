@@ -5,6 +5,7 @@ import Logging
 import ProxyCore
 import Synchronization
 import LinuxSystem
+import Netlink
 
 /// The userspace mode's data path: `config.threads` event loops (`EventLoop`), each on its own OS thread
 /// with its own epoll and its own SO_REUSEPORT socket per listener. The sync loop talks to them only
@@ -16,9 +17,11 @@ public final class Balancer: Sendable {
     /// Set by `drain`: the loops are gone, so later commands would never be answered.
     private let drained = Atomic<Bool>(false)
 
-    /// Starts the loops; each enters `config.namespacePath` first, if set. Throws when a loop cannot start.
+    /// Installs the steering route and starts the loops; each enters `config.namespacePath` first, if set.
+    /// Throws when the IPv4 route or a loop cannot be set up.
     public init(config: BalancerConfig, logger: Logger) throws {
         self.logger = logger
+        try Self.installSteeringRoutes(config, logger)
         let n = max(1, config.threads)
         var mailboxes: [LoopMailbox] = []
         var counters: [LoopCounters] = []
@@ -74,6 +77,27 @@ public final class Balancer: Sendable {
         var total = BalancerCounters()
         for c in loopCounters { total.add(c) }
         return total
+    }
+}
+
+extension Balancer {
+    /// The route protocol of the steering rule and route (kproxy's, as its node routes).
+    public static let routeProtocol = HostGatewayRoutes.routeProtocol
+
+    /// `fwmark MARK lookup TABLE` and `local default dev lo table TABLE` per family, on a thread in the
+    /// loops' namespace. IPv6 may be off in the namespace: then IPv6 Services cannot be steered, and that
+    /// is logged rather than fatal.
+    static func installSteeringRoutes(_ config: BalancerConfig, _ logger: Logger) throws {
+        let spec = LocalDeliveryRoutes.Spec(mark: config.steeringMark, table: UserspaceSteering.routeTable,
+                                            priority: UserspaceSteering.rulePriority, routeProtocol: routeProtocol)
+        let ipv6Failure = try NetworkNamespace.run(path: config.namespacePath ?? "/proc/self/ns/net") { () throws(NetlinkError) -> NetlinkError? in
+            let routes = try LocalDeliveryRoutes(spec)
+            if config.families.contains(.ipv4) { try routes.ensure(family: AF_INET) }
+            guard config.families.contains(.ipv6) else { return nil }
+            do throws(NetlinkError) { try routes.ensure(family: AF_INET6) } catch { return error }
+            return nil
+        }
+        if let ipv6Failure { logger.warning("userspace mode: IPv6 Services cannot be steered to the listeners: \(ipv6Failure)") }
     }
 }
 

@@ -1,4 +1,5 @@
 import BalancerCore
+import KubeAPI
 import ProxyCore
 
 /// Settings of the userspace data path (`kproxy proxy --mode userspace` flags).
@@ -14,6 +15,10 @@ public struct BalancerConfig: Sendable {
     public var drainTimeout: Duration
     /// A network namespace for the loops' sockets (`/var/run/netns/NAME`); nil: the process's own.
     public var namespacePath: String?
+    /// The mark of packets the ruleset hands to the listeners (`ProxyConfig.userspaceMark`): the balancer
+    /// installs the policy route that delivers them here (`UserspaceSteering`), for these families.
+    public var steeringMark: UInt32 = UserspaceSteering.defaultMark
+    public var families: [IPAddress.Family] = [.ipv4, .ipv6]
 
     public init(threads: Int, retry: RetryPolicy = RetryPolicy(), udpIdleTimeout: Duration = .seconds(60),
                 drainTimeout: Duration = .seconds(30)) {

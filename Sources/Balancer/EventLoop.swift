@@ -49,6 +49,8 @@ final class EventLoop {
     var ready: [Relay] = []
     var udpSessionCount = 0
     var udpSweepScheduled = false
+    /// Reply-socket addresses whose failure was logged (once each).
+    var replySocketFailureLogged: Set<UDPFlowKey> = []
     private var draining: LoopCountdown?
     private var drainDeadline: Int64 = 0
     private var running = true
@@ -244,6 +246,16 @@ final class EventLoop {
     }
 
     /// A non-blocking socket bound to the wildcard address at `port`, in a SO_REUSEPORT group.
+    /// IP_TRANSPARENT / IPV6_TRANSPARENT: the socket takes packets tproxy hands it and sends from the
+    /// non-local (Service) addresses they were sent to. Needs CAP_NET_ADMIN.
+    static func makeTransparent(_ fd: Int32, _ family: IPAddress.Family) throws(SystemError) {
+        if family == .ipv4 {
+            try Sys.setOption(fd, Int32(IPPROTO_IP), KP_IP_TRANSPARENT, 1, "IP_TRANSPARENT")
+        } else {
+            try Sys.setOption(fd, Int32(IPPROTO_IPV6), KP_IPV6_TRANSPARENT, 1, "IPV6_TRANSPARENT")
+        }
+    }
+
     func boundSocket(_ key: ListenerKey, port: UInt16, type: Int32) throws(SystemError) -> Int32 {
         let family = key.family == .ipv4 ? AF_INET : AF_INET6
         let what = "\(key) port \(port)"
@@ -252,7 +264,9 @@ final class EventLoop {
             try Sys.setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR")
             try Sys.setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT")
             if family == AF_INET6 { try Sys.setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1, "IPV6_V6ONLY") }
-            let address = SocketAddress.any(key.family, port: port)
+            try Self.makeTransparent(fd, key.family)
+            // On loopback, which no other host reaches; tproxy hands Service packets to it.
+            let address = SocketAddress(UserspaceSteering.listenAddress(key.family), port: port)
             try Sys.check("bind", what) { address.withSockaddr { bind(fd, $0, $1) } }
             return fd
         } catch {

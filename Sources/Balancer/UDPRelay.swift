@@ -5,7 +5,7 @@ import KubeAPI
 import ProxyCore
 import LinuxSystem
 
-/// A client flow (address and port) of a UDP listener.
+/// An address and port: a client flow of a UDP listener, or a Service address it was sent to.
 struct UDPFlowKey: Hashable {
     var address: IPAddress
     var port: UInt16
@@ -19,6 +19,11 @@ final class UDPListener {
     var token: UInt64 = 0
     var backends: BackendSet
     var sessions: [UDPFlowKey: UDPSession] = [:]
+    /// Transparent sockets bound to the Service addresses clients sent to, which replies leave from (the
+    /// listener's own socket is bound to loopback and a listener port). One per address, closed with the
+    /// listener; receiving nothing (tproxy hands the Service's datagrams to the listener, and their addresses
+    /// are not local otherwise).
+    var replySockets: [UDPFlowKey: Int32] = [:]
 
     init(key: ListenerKey, port: UInt16, fd: Int32, backends: BackendSet) {
         self.key = key; self.port = port; self.fd = fd; self.backends = backends
@@ -32,14 +37,14 @@ final class UDPSession {
     unowned let listener: UDPListener
     let flow: UDPFlowKey
     let client: SocketAddress
-    /// The address the client sent to, as delivered here (after the redirect): replies leave from it, so
-    /// conntrack maps them back to the Service address.
-    let local: [UInt8]
+    /// The socket replies go to the client from: bound to the address and port the client sent to (a
+    /// listener's reply socket, not owned by the session).
+    let replyFD: Int32
     let backend: BackendStats
     var lastActive: Int64
 
-    init(fd: Int32, listener: UDPListener, flow: UDPFlowKey, client: SocketAddress, local: [UInt8], backend: BackendStats, now: Int64) {
-        self.fd = fd; self.listener = listener; self.flow = flow; self.client = client; self.local = local
+    init(fd: Int32, listener: UDPListener, flow: UDPFlowKey, client: SocketAddress, replyFD: Int32, backend: BackendStats, now: Int64) {
+        self.fd = fd; self.listener = listener; self.flow = flow; self.client = client; self.replyFD = replyFD
         self.backend = backend; lastActive = now
     }
 }
@@ -59,7 +64,7 @@ final class UDPBatch {
         headers = .allocate(capacity: Self.count)
         iovecs = .allocate(capacity: Self.count)
         names = .allocate(capacity: Self.count)
-        controls = .allocate(byteCount: Self.count * Int(KP_PKTINFO_SPACE), alignment: 16)
+        controls = .allocate(byteCount: Self.count * Int(KP_UDP_CONTROL_SPACE), alignment: 16)
     }
 
     deinit {
@@ -67,9 +72,9 @@ final class UDPBatch {
     }
 
     func buffer(_ i: Int) -> UnsafeMutableRawPointer { buffers + i * Self.size }
-    func control(_ i: Int) -> UnsafeMutableRawPointer { controls + i * Int(KP_PKTINFO_SPACE) }
+    func control(_ i: Int) -> UnsafeMutableRawPointer { controls + i * Int(KP_UDP_CONTROL_SPACE) }
 
-    /// Prepares message `i` to receive into buffer `i`, with room for a peer address and packet info.
+    /// Prepares message `i` to receive into buffer `i`, with room for a peer address and its original destination.
     func prepareReceive(_ i: Int) {
         iovecs[i] = iovec(iov_base: buffer(i), iov_len: Self.size)
         var h = msghdr()
@@ -78,7 +83,7 @@ final class UDPBatch {
         h.msg_iov = iovecs + i
         h.msg_iovlen = 1
         h.msg_control = control(i)
-        h.msg_controllen = Int(KP_PKTINFO_SPACE)
+        h.msg_controllen = Int(KP_UDP_CONTROL_SPACE)
         headers[i] = kp_mmsghdr(msg_hdr: h, msg_len: 0)
     }
 }
@@ -88,9 +93,9 @@ extension EventLoop {
         let fd = try boundSocket(binding.key, port: binding.port, type: Int32(SOCK_DGRAM.rawValue))
         do {
             if binding.key.family == .ipv4 {
-                try Sys.setOption(fd, Int32(IPPROTO_IP), KP_IP_PKTINFO, 1, "IP_PKTINFO")
+                try Sys.setOption(fd, Int32(IPPROTO_IP), KP_IP_RECVORIGDSTADDR, 1, "IP_RECVORIGDSTADDR")
             } else {
-                try Sys.setOption(fd, Int32(IPPROTO_IPV6), KP_IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO")
+                try Sys.setOption(fd, Int32(IPPROTO_IPV6), KP_IPV6_RECVORIGDSTADDR, 1, "IPV6_RECVORIGDSTADDR")
             }
             let l = UDPListener(key: binding.key, port: binding.port, fd: fd, backends: binding.backends)
             l.token = try register(fd, .udpListener(l), events: EPOLLIN.rawValue)
@@ -103,6 +108,8 @@ extension EventLoop {
 
     func closeListener(_ l: UDPListener) {
         for s in l.sessions.values { closeSession(s) }
+        for fd in l.replySockets.values { Sys.close(fd) }
+        l.replySockets = [:]
         release(l.token)
         Sys.close(l.fd)
     }
@@ -144,12 +151,47 @@ extension EventLoop {
         }
     }
 
-    private func newSession(_ l: UDPListener, flow: UDPFlowKey, client: SocketAddress, message i: Int) -> UDPSession? {
-        var local = [UInt8](repeating: 0, count: 16)
-        let localLength = withUnsafePointer(to: &udp.headers[i].msg_hdr) { h in
-            local.withUnsafeMutableBufferPointer { kp_pktinfo_destination(h, $0.baseAddress) }
+    /// The socket that sends from the address a datagram was sent to (its original destination): the
+    /// listener's own for one sent to the listener itself, else a transparent socket bound to that address.
+    private func replySocket(_ l: UDPListener, message i: Int) -> Int32? {
+        var original = SocketAddress()
+        let length = withUnsafePointer(to: &udp.headers[i].msg_hdr) { h in
+            withUnsafeMutablePointer(to: &original.storage) { kp_original_destination(h, $0) }
         }
-        guard localLength > 0, let b = l.backends.pick(client: flow.address, now: now, random: &random) else { return nil }
+        guard length > 0, let (address, port) = original.endpoint else { return nil }
+        original.length = socklen_t(length)
+        if address == UserspaceSteering.listenAddress(l.key.family) && port == l.port { return l.fd }
+        let key = UDPFlowKey(address: address, port: port)
+        if let fd = l.replySockets[key] { return fd }
+        let what = "reply socket \(address):\(port) of \(l.key)"
+        do throws(SystemError) {
+            let fd = try Sys.check("socket", what) {
+                socket(l.key.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            }
+            do {
+                // SO_REUSEADDR: every loop's listener has one for the same address.
+                try Sys.setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR")
+                if l.key.family == .ipv6 { try Sys.setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1, "IPV6_V6ONLY") }
+                try Self.makeTransparent(fd, l.key.family)
+                try Sys.check("bind", what) { original.withSockaddr { bind(fd, $0, $1) } }
+            } catch {
+                Sys.close(fd)
+                throw error
+            }
+            l.replySockets[key] = fd
+            return fd
+        } catch {
+            if !replySocketFailureLogged.contains(key) {
+                replySocketFailureLogged.insert(key)
+                logger.warning("userspace UDP: \(error); datagrams sent there are dropped")
+            }
+            return nil
+        }
+    }
+
+    private func newSession(_ l: UDPListener, flow: UDPFlowKey, client: SocketAddress, message i: Int) -> UDPSession? {
+        guard let replyFD = replySocket(l, message: i),
+              let b = l.backends.pick(client: flow.address, now: now, random: &random) else { return nil }
         b.connectStarted()
         let ep = b.endpoint
         let (fd, e) = Sys.retrying {
@@ -159,7 +201,7 @@ extension EventLoop {
         let address = SocketAddress(ep.address, port: ep.port)
         let (_, ce) = Sys.retrying { address.withSockaddr { connect(fd, $0, $1) } }
         guard ce == 0 else { Sys.close(fd); b.connectFailed(now: now, policy: l.backends.health); return nil }
-        let s = UDPSession(fd: fd, listener: l, flow: flow, client: client, local: Array(local.prefix(Int(localLength))), backend: b, now: now)
+        let s = UDPSession(fd: fd, listener: l, flow: flow, client: client, replyFD: replyFD, backend: b, now: now)
         do {
             s.token = try register(fd, .udpSession(s), events: EPOLLIN.rawValue)
         } catch {
@@ -178,7 +220,8 @@ extension EventLoop {
         return s
     }
 
-    /// Replies from a session's endpoint, a batch at a time, sent back to the client from the address it used.
+    /// Replies from a session's endpoint, a batch at a time, sent back to the client from the address and
+    /// port it sent to.
     func receiveFromBackend(_ s: UDPSession) {
         for i in 0..<UDPBatch.count {
             udp.iovecs[i] = iovec(iov_base: udp.buffer(i), iov_len: UDPBatch.size)
@@ -196,20 +239,17 @@ extension EventLoop {
         s.lastActive = now
         var client = s.client
         let sent: Int = withUnsafeMutablePointer(to: &client.storage) { name in
-            s.local.withUnsafeBufferPointer { local in
-                for i in 0..<n {
-                    udp.iovecs[i].iov_len = Int(udp.headers[i].msg_len)
-                    var h = msghdr()
-                    h.msg_name = UnsafeMutableRawPointer(name)
-                    h.msg_namelen = client.length
-                    h.msg_iov = udp.iovecs + i
-                    h.msg_iovlen = 1
-                    kp_pktinfo_set_source(&h, udp.control(i), local.baseAddress, Int32(local.count))
-                    udp.headers[i] = kp_mmsghdr(msg_hdr: h, msg_len: 0)
-                }
-                let (m, _) = Sys.retrying { Int(sendmmsg(s.listener.fd, udp.headers, UInt32(n), Int32(MSG_DONTWAIT))) }
-                return max(0, m)
+            for i in 0..<n {
+                udp.iovecs[i].iov_len = Int(udp.headers[i].msg_len)
+                var h = msghdr()
+                h.msg_name = UnsafeMutableRawPointer(name)
+                h.msg_namelen = client.length
+                h.msg_iov = udp.iovecs + i
+                h.msg_iovlen = 1
+                udp.headers[i] = kp_mmsghdr(msg_hdr: h, msg_len: 0)
             }
+            let (m, _) = Sys.retrying { Int(sendmmsg(s.replyFD, udp.headers, UInt32(n), Int32(MSG_DONTWAIT))) }
+            return max(0, m)
         }
         counters.udpOut.add(sent, ordering: .relaxed)
         if sent < n { counters.udpDropped.add(n - sent, ordering: .relaxed) }

@@ -51,55 +51,31 @@ extern int setns(int fd, int nstype);
 #define KP_SPLICE_F_NONBLOCK 2
 #define KP_F_SETPIPE_SZ 1031
 #define KP_CLONE_NEWNET 0x40000000
-#define KP_IP_PKTINFO 8
-#define KP_IPV6_RECVPKTINFO 49
-#define KP_IPV6_PKTINFO 50
+#define KP_IP_TRANSPARENT 19
+#define KP_IP_RECVORIGDSTADDR 20
+#define KP_IPV6_RECVORIGDSTADDR 74
+#define KP_IPV6_TRANSPARENT 75
 
 static inline ssize_t kp_splice(int in, int out, size_t len) {
     return splice(in, (long long *)0, out, (long long *)0, len, KP_SPLICE_F_MOVE | KP_SPLICE_F_NONBLOCK);
 }
 static inline int kp_epoll_event_fd(const struct epoll_event *e) { return (int)e->data.u64; }
 
-/// glibc's in_pktinfo / in6_pktinfo (also _GNU_SOURCE only).
-struct kp_in_pktinfo { int ipi_ifindex; struct in_addr ipi_spec_dst; struct in_addr ipi_addr; };
-struct kp_in6_pktinfo { struct in6_addr ipi6_addr; unsigned int ipi6_ifindex; };
+/// Room for one original-destination control message (a sockaddr_in6 fits).
+#define KP_UDP_CONTROL_SPACE 64
 
-/// Room for one IPv4 or IPv6 packet-info control message.
-#define KP_PKTINFO_SPACE 64
-
-/// The local (destination) address of a received datagram from its IP_PKTINFO / IPV6_PKTINFO control message:
-/// writes 4 or 16 bytes to `out` and returns 4 or 16; 0 when absent.
-static inline int kp_pktinfo_destination(const struct msghdr *msg, uint8_t out[16]) {
+/// The original destination of a datagram handed over by tproxy, from its IP_ORIGDSTADDR / IPV6_ORIGDSTADDR
+/// control message (the type equals the RECV option's value): copies the sockaddr into `out` and returns its
+/// length; 0 when absent.
+static inline int kp_original_destination(const struct msghdr *msg, struct sockaddr_storage *out) {
     for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c != 0; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == KP_IP_PKTINFO) {
-            struct kp_in_pktinfo info; memcpy(&info, CMSG_DATA(c), sizeof info);
-            memcpy(out, &info.ipi_addr, 4); return 4;
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == KP_IP_RECVORIGDSTADDR) {
+            memcpy(out, CMSG_DATA(c), sizeof(struct sockaddr_in)); return (int)sizeof(struct sockaddr_in);
         }
-        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == KP_IPV6_PKTINFO) {
-            struct kp_in6_pktinfo info; memcpy(&info, CMSG_DATA(c), sizeof info);
-            memcpy(out, &info.ipi6_addr, 16); return 16;
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == KP_IPV6_RECVORIGDSTADDR) {
+            memcpy(out, CMSG_DATA(c), sizeof(struct sockaddr_in6)); return (int)sizeof(struct sockaddr_in6);
         }
     }
     return 0;
-}
-
-/// Fills `control` (KP_PKTINFO_SPACE bytes) with a packet-info message that sends from `source` (4 or 16 bytes)
-/// and points `msg` at it.
-static inline void kp_pktinfo_set_source(struct msghdr *msg, void *control, const uint8_t *source, int length) {
-    memset(control, 0, KP_PKTINFO_SPACE);
-    msg->msg_control = control;
-    if (length == 4) {
-        msg->msg_controllen = CMSG_SPACE(sizeof(struct kp_in_pktinfo));
-        struct cmsghdr *c = CMSG_FIRSTHDR(msg);
-        c->cmsg_level = IPPROTO_IP; c->cmsg_type = KP_IP_PKTINFO; c->cmsg_len = CMSG_LEN(sizeof(struct kp_in_pktinfo));
-        struct kp_in_pktinfo info; memset(&info, 0, sizeof info); memcpy(&info.ipi_spec_dst, source, 4);
-        memcpy(CMSG_DATA(c), &info, sizeof info);
-    } else {
-        msg->msg_controllen = CMSG_SPACE(sizeof(struct kp_in6_pktinfo));
-        struct cmsghdr *c = CMSG_FIRSTHDR(msg);
-        c->cmsg_level = IPPROTO_IPV6; c->cmsg_type = KP_IPV6_PKTINFO; c->cmsg_len = CMSG_LEN(sizeof(struct kp_in6_pktinfo));
-        struct kp_in6_pktinfo info; memset(&info, 0, sizeof info); memcpy(&info.ipi6_addr, source, 16);
-        memcpy(CMSG_DATA(c), &info, sizeof info);
-    }
 }
 #endif

@@ -72,8 +72,9 @@ extension KernelDecoding {
                                 flags: flags))
         case "masq":
             return .masquerade(flags: has(NFTNL_EXPR_MASQ_FLAGS) ? u32(NFTNL_EXPR_MASQ_FLAGS) : 0)
-        case "redir":
-            return .redirect(port: register(NFTNL_EXPR_REDIR_REG_PROTO_MIN))
+        case "tproxy":
+            return .tproxy(family: u32(NFTNL_EXPR_TPROXY_FAMILY), address: register(NFTNL_EXPR_TPROXY_REG_ADDR),
+                           port: register(NFTNL_EXPR_TPROXY_REG_PORT))
         case "reject":
             return .reject(type: u32(NFTNL_EXPR_REJECT_TYPE), code: nftnl_expr_get_u8(item, UInt16(NFTNL_EXPR_REJECT_CODE)))
         case "counter":

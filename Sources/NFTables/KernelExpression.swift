@@ -64,8 +64,8 @@ public enum KernelExpression: Hashable, Sendable {
     case nat(NATSpec)
     /// `masquerade` with `NF_NAT_RANGE_*` flags (0x10 is fully-random).
     case masquerade(flags: UInt32)
-    /// `redir` to the port in a register (proto-min only: one port).
-    case redirect(port: KernelRegister)
+    /// `tproxy` of `family` (NFPROTO_IPV4 2 / NFPROTO_IPV6 10) to the address and port in registers.
+    case tproxy(family: UInt32, address: KernelRegister, port: KernelRegister)
     /// `reject`: type 0 icmp unreachable, 1 tcp reset, 2 icmpx; `code` the ICMP code.
     case reject(type: UInt32, code: UInt8)
     /// `counter`.

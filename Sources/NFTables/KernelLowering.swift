@@ -166,8 +166,11 @@ public struct KernelLowering: Sendable {
             if let port { result.append(.immediate(destination: portRegister, data: KernelKey.port(port))) }
             result.append(.nat(.dnat(family, address: first, port: port == nil ? nil : portRegister)))
             return result
-        case .redirect(let port):
-            return [.immediate(destination: first, data: KernelKey.port(port)), .redirect(port: first)]
+        case .tproxy(let address, let port):
+            let portRegister = KernelRegister.r32(4)
+            return [.immediate(destination: first, data: address.bytes),
+                    .immediate(destination: portRegister, data: KernelKey.port(port)),
+                    .tproxy(family: address.isIPv4 ? 2 : 10, address: first, port: portRegister)]
         case .masquerade(let fullyRandom):
             // NF_NAT_RANGE_PROTO_RANDOM_FULLY
             return [.masquerade(flags: fullyRandom ? 0x10 : 0)]

@@ -84,8 +84,10 @@ extension NFTBatch {
             if spec.flags != 0 { u32(NFTNL_EXPR_NAT_FLAGS, spec.flags) }
         case .masquerade(let flags):
             if flags != 0 { u32(NFTNL_EXPR_MASQ_FLAGS, flags) }
-        case .redirect(let port):
-            register(NFTNL_EXPR_REDIR_REG_PROTO_MIN, port)
+        case .tproxy(let family, let address, let port):
+            u32(NFTNL_EXPR_TPROXY_FAMILY, family)
+            register(NFTNL_EXPR_TPROXY_REG_ADDR, address)
+            register(NFTNL_EXPR_TPROXY_REG_PORT, port)
         case .reject(let type, let code):
             u32(NFTNL_EXPR_REJECT_TYPE, type)
             nftnl_expr_set_u8(item, UInt16(NFTNL_EXPR_REJECT_CODE), code)
@@ -123,7 +125,7 @@ extension KernelExpression {
         case .fib: "fib"
         case .nat: "nat"
         case .masquerade: "masq"
-        case .redirect: "redir"
+        case .tproxy: "tproxy"
         case .reject: "reject"
         case .counter: "counter"
         case .dynset: "dynset"

@@ -14,8 +14,8 @@ struct ProxyCommand: AsyncParsableCommand {
         abstract: "Make Service addresses work on this node (kube-proxy's job): nftables DNAT, or a userspace L4 balancer.",
         discussion: """
             --mode nftables programs the kernel to DNAT Service traffic to endpoints (one netlink batch per sync). \
-            --mode userspace redirects it (nftables `redirect`) to listeners of kproxy's own on ports from \
-            --proxy-port-range, which balance TCP connections and UDP sessions over the endpoints with --scheduler, \
+            --mode userspace hands it (nftables `tproxy`, no conntrack or NAT; a policy route for fwmark 0x8000, \
+            table 27504) to transparent listeners of kproxy's own on loopback ports from --proxy-port-range, which balance TCP connections and UDP sessions over the endpoints with --scheduler, \
             retry a failed connect on another endpoint and eject endpoints that keep failing. On SIGTERM the userspace \
             mode closes its listeners (a new kproxy on the same ports takes over queued connections when \
             net.ipv4.tcp_migrate_req is 1, which it sets) and lets open connections finish.
@@ -76,14 +76,17 @@ struct ProxyCommand: AsyncParsableCommand {
         let userspace: BalancerTarget?
         if mode == "userspace" {
             Self.enableListenerMigration(logger)
-            let config = BalancerConfig(threads: userspaceThreads ?? ProcessInfo.processInfo.activeProcessorCount,
+            var config = BalancerConfig(threads: userspaceThreads ?? ProcessInfo.processInfo.activeProcessorCount,
                                         udpIdleTimeout: try GoDuration.parse(udpIdleTimeout), drainTimeout: try GoDuration.parse(drainTimeout))
+            config.steeringMark = proxy.userspaceMark
+            config.families = proxy.families.map(\.ipFamily)
             let balancer = try Balancer(config: config, logger: logger)
             userspace = BalancerTarget(balancer: balancer, scheduler: SchedulerKind(rawValue: scheduler) ?? .roundrobin)
         } else {
             userspace = nil
         }
-        let syncer = ProxySyncer(config: proxy, node: NodeInfo(name: nodeName), target: target, conntrack: target,
+        // No conntrack in userspace mode: its ruleset never turns it on, so there are no flows to clean.
+        let syncer = ProxySyncer(config: proxy, node: NodeInfo(name: nodeName), target: target, conntrack: userspace == nil ? target : nil,
                                  listeners: userspace, portRange: try Self.portRange(proxyPortRange), logger: logger)
         var extraMetrics: (@Sendable () -> String)?
         if let userspace { extraMetrics = { userspace.exposition() } }

@@ -213,6 +213,29 @@ struct UserspaceTrafficTests {
         #expect(other == nil, "another port is not the Service's")
     }
 
+    /// tproxy steering needs no conntrack: after ClusterIP and NodePort traffic from outside and from the node
+    /// itself, the node namespace tracks no flow at all (the nftables mode would track every one).
+    @Test func steeringLeavesConntrackOff() async throws {
+        let cluster = try ProxyTrafficTests.Cluster()
+        defer { cluster.destroy() }
+        let client = try VethPod.create(host: cluster.node, hostAddress: ProxyTrafficTests.nodeIP, podAddress: ProxyTrafficTests.clientIP, prefix: 24)
+        cluster.extra.append(client.pod)
+        try cluster.startHTTP("a")
+        let proxy = try Proxy(cluster)
+        let port = ServicePort(name: "http", protocol: .tcp, port: 80, targetPort: 8080, nodePort: ProxyTrafficTests.nodePort)
+        let service = NFTablesApplierTests.service("np", [Self.clusterIP], [port], type: .nodePort)
+        try await ProxyTrafficTests.load(proxy.syncer, service, NFTablesApplierTests.slice("np", "1", port: 8080, addresses: ["10.244.1.2"]), full: true)
+        let answers = [
+            try ProxyTrafficTests.who(from: client.pod, "http://\(Self.clusterIP)/who"),
+            try ProxyTrafficTests.who(from: client.pod, "http://\(ProxyTrafficTests.nodeIP):\(ProxyTrafficTests.nodePort)/who"),
+            try ProxyTrafficTests.who(from: cluster.node, "http://\(Self.clusterIP)/who"),
+        ]
+        let tracked = try NetnsSupport.runChecked(["ip", "netns", "exec", cluster.node.name, "cat", "/proc/sys/net/netfilter/nf_conntrack_count"])
+        await proxy.stop()
+        #expect(answers == ["a", "a", "a"], "external ClusterIP, external NodePort, local ClusterIP: \(answers)")
+        #expect(tracked.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "conntrack entries in the node namespace: \(tracked)")
+    }
+
     @Test func serviceWithoutEndpointsIsRefusedAtOnce() async throws {
         let cluster = try ProxyTrafficTests.Cluster()
         defer { cluster.destroy() }

@@ -3,8 +3,10 @@ import Testing
 @testable import ProxyCore
 
 /// The userspace mode's ruleset against the nftables mode's as its specification: every packet-tracer
-/// scenario that ends at endpoints in nftables mode is redirected to exactly one listener whose endpoints are
-/// those same endpoints; rejects, drops and untouched packets stay as they are.
+/// scenario that ends at endpoints in nftables mode is handed (tproxy) to exactly one listener whose endpoints
+/// are those same endpoints; rejects, drops and untouched packets stay as they are. The tracer follows the
+/// steering mark through kproxy's policy route (and locally sent packets over `lo`): a packet handed to a
+/// listener without the mark would be routed on and rejected by the ClusterIP check.
 struct UserspaceRulesetTests {
     typealias F = Fixtures
     typealias P = PacketTracerTests
@@ -18,15 +20,20 @@ struct UserspaceRulesetTests {
         return out
     }()
 
+    static func trace(_ packet: TracePacket, _ ruleset: NFTRuleset = ruleset) -> TraceResult {
+        PacketTracer.trace(packet, in: ruleset, isLocalAddress: { P.localAddresses.contains($0) },
+                           localRouteMark: F.config.userspaceMark)
+    }
+
     @Test(arguments: PacketTracerTests.cases)
     func sameOutcomeThroughAListener(_ c: PacketTracerTests.Case) {
-        let result = P.trace(c.packet, Self.ruleset)
+        let result = Self.trace(c.packet, Self.ruleset)
         switch c.expect {
         case .endpoints(let endpoints, _):
-            #expect(result.redirects.count == 1, "one listener: \(result.outcomes)")
+            #expect(result.listenerPorts.count == 1, "one listener: \(result.outcomes)")
             #expect(result.endpoints.isEmpty, "no DNAT to an endpoint in userspace mode")
-            guard let port = result.redirects.first, let key = Self.keyByPort[c.packet.proto]?[port], let spec = Self.specs[key] else {
-                Issue.record("no listener behind the redirect: \(result.outcomes)")
+            guard let port = result.listenerPorts.first, let key = Self.keyByPort[c.packet.proto]?[port], let spec = Self.specs[key] else {
+                Issue.record("no listener behind the tproxy: \(result.outcomes)")
                 return
             }
             #expect(Set(spec.endpoints.map(\.description)) == endpoints, "\(key) balances over the endpoints nftables mode would pick")
@@ -40,15 +47,35 @@ struct UserspaceRulesetTests {
         }
     }
 
-    @Test func everyRedirectHasAListenerAndEveryListenerARedirect() {
+    /// No rule touches conntrack or NAT, so the kernel never turns conntrack on for the userspace mode.
+    @Test func noConntrackNoNAT() {
+        for table in Self.ruleset.tables {
+            #expect(!table.chains.contains { $0.base?.type == .nat }, "\(table.family): no nat chain")
+            for chain in table.chains {
+                for rule in chain.rules {
+                    for e in rule.expressions {
+                        switch e {
+                        case .ctState, .ctStatus, .dnat, .masquerade:
+                            Issue.record("\(chain.name): \(e) needs conntrack")
+                        default:
+                            break
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func everyTproxyHasAListenerAndEveryListenerATproxy() {
         var redirected: Set<ListenerKey> = []
         for table in Self.ruleset.tables {
             for chain in table.chains {
                 for rule in chain.rules {
-                    for case .redirect(let port) in rule.expressions {
+                    for case .tproxy(let address, let port) in rule.expressions {
+                        #expect(address == UserspaceSteering.listenAddress(table.family.ipFamily))
                         let proto: NFTL4Proto = rule.expressions.contains(.match(.l4proto, .l4proto(.udp))) ? .udp
                             : rule.expressions.contains(.match(.l4proto, .l4proto(.sctp))) ? .sctp : .tcp
-                        guard let key = Self.keyByPort[proto]?[port] else { Issue.record("redirect to unknown port \(port)"); continue }
+                        guard let key = Self.keyByPort[proto]?[port] else { Issue.record("tproxy to unknown port \(port)"); continue }
                         #expect(key.family == table.family.ipFamily)
                         redirected.insert(key)
                     }
@@ -59,12 +86,14 @@ struct UserspaceRulesetTests {
         #expect(Self.ruleset.tables.allSatisfy { t in !t.chains.contains { $0.name.hasPrefix("endpoint-") } }, "no endpoint chains")
     }
 
-    @Test func listenerPortsAreReachableOnlyThroughRedirects() {
+    @Test func listenerPortsAreReachableOnlyThroughTproxy() {
         guard let (key, port) = Self.ports.ports.first(where: { $0.key.family == .ipv4 && $0.key.name.protocol == .tcp }) else {
             Issue.record("no IPv4 TCP listener in the fixture"); return
         }
-        let direct = P.trace(P.packet("172.16.0.1", "192.168.0.10", port), Self.ruleset)
+        let direct = Self.trace(P.packet("172.16.0.1", "192.168.0.10", port), Self.ruleset)
         #expect(direct.isDropped, "\(key): a direct connection to the listener port is dropped: \(direct.outcomes)")
+        let loopback = Self.trace(P.packet("127.0.0.1", "127.0.0.1", port, origin: .local), Self.ruleset)
+        #expect(loopback.isDropped, "\(key): a local process connecting to the listener is dropped: \(loopback.outcomes)")
     }
 
     @Test func aListenerWithoutAPortIsRejectedLikeNoEndpoints() {
@@ -75,7 +104,7 @@ struct UserspaceRulesetTests {
         guard let key = unassigned.first, let info = Self.state.services[key.name], let ip = info.clusterIPs.first(where: \.isIPv4) else {
             Issue.record("expected a listener without a port"); return
         }
-        let result = P.trace(TracePacket(from: F.ip("10.244.0.100"), to: ip, .tcp, port: info.port, origin: .inbound(interface: "eth0")), ruleset)
+        let result = Self.trace(TracePacket(from: F.ip("10.244.0.100"), to: ip, .tcp, port: info.port, origin: .inbound(interface: "eth0")), ruleset)
         #expect(result.isRejected, "\(key) without a port: \(result.outcomes)")
     }
 

@@ -119,3 +119,21 @@ public struct ListenerPorts: Hashable, Sendable {
         return hash
     }
 }
+
+/// How the userspace mode steers Service traffic to its listeners without conntrack: the ruleset's `tproxy`
+/// hands each packet to a transparent listener on loopback and sets `mark`; a policy rule (`fwmark mark/mark
+/// lookup table`, at `rulePriority`) with a `local` default route in `table` delivers marked packets to this
+/// host. The listeners see the Service address as their local address.
+public enum UserspaceSteering {
+    /// The mark bit (kube-proxy's iptables mode used 0x8000 as its drop mark; the nftables mode does not).
+    public static let defaultMark: UInt32 = 0x8000
+    /// The routing table holding the `local` default routes ("kp" in ASCII).
+    public static let routeTable: UInt32 = 0x6b70
+    /// The policy rule's priority: before the `main` table's rule (32766).
+    public static let rulePriority: UInt32 = 1000
+
+    /// Where the listeners of `family` listen: loopback, which no other host can reach.
+    public static func listenAddress(_ family: IPAddress.Family) -> IPAddress {
+        family == .ipv4 ? IPAddress(ipv4: 0x7f00_0001) : IPAddress(ipv6High: 0, low: 1)
+    }
+}

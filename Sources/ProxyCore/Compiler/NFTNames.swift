@@ -17,6 +17,9 @@ public enum NFTNames {
     public static let natPrerouting = "nat-prerouting"
     public static let natOutput = "nat-output"
     public static let natPostrouting = "nat-postrouting"
+    /// Userspace mode.
+    public static let manglePrerouting = "mangle-prerouting"
+    public static let routeOutput = "route-output"
 
     // Shared regular chains.
     public static let services = "services"
@@ -39,8 +42,11 @@ public enum NFTNames {
     /// `endpoint . endpoint` for every endpoint: a connection whose source is its own (DNAT-ed) destination
     /// is a pod reaching itself through a Service, and is masqueraded.
     public static let hairpinEndpoints = "hairpin-endpoints"
-    /// Userspace mode: protocol . port of every listener (reachable only through the redirects).
+    /// Userspace mode: protocol . port of every listener (reachable only through `tproxy`).
     public static let userspaceListeners = "userspace-listeners"
+    /// Userspace mode: address . protocol . port of every Service address steered to a listener (the keys of
+    /// `service-ips`), for marking locally sent packets.
+    public static let userspaceSteered = "userspace-steered"
 
     /// Longest name nftables accepts.
     public static let maxNameLength = 256

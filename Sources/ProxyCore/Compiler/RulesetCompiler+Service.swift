@@ -15,7 +15,7 @@ extension RulesetCompiler {
         let localCIDRs = config.clusterCIDRs.filter { $0.family == f.ipFamily }
 
         var sel = EndpointSelection(endpoints: allEndpoints.filter { inFamily($0.address) }, service: svc, nodeName: node.name)
-        // Userspace mode: chains redirect to the listeners; a listener without a port (range exhausted) has
+        // Userspace mode: chains hand packets to the listeners; a listener without a port (range exhausted) has
         // nowhere to send traffic, so the Service is compiled as one without endpoints (rejected).
         let ports = listenerPorts(name, f)
         let userspace = listeners != nil
@@ -47,11 +47,13 @@ extension RulesetCompiler {
             b.element(NFTNames.noEndpointServices, NFTElement(key: cipKey, data: .verdict(internalFilter), comment: comment))
         } else {
             b.element(NFTNames.serviceIPs, NFTElement(key: cipKey, data: .verdict(.goto(internalChain)), comment: comment))
+            if userspace { b.element(NFTNames.userspaceSteered, NFTElement(key: cipKey, comment: comment)) }
         }
         for ip in externalIPs + lbIPs {
             let key: [NFTValue] = [.address(ip), proto, port]
             if sel.hasAny {
                 b.element(NFTNames.serviceIPs, NFTElement(key: key, data: .verdict(.goto(externalChain)), comment: comment))
+                if userspace { b.element(NFTNames.userspaceSteered, NFTElement(key: key, comment: comment)) }
             }
             if let externalFilter {
                 b.element(NFTNames.noEndpointServices, NFTElement(key: key, data: .verdict(externalFilter), comment: comment))
@@ -88,11 +90,16 @@ extension RulesetCompiler {
                 internalRules.append(NFTRule(dest + notLocal + [masqJump], comment: "masquerade off-cluster traffic"))
             }
         }
-        // Userspace mode: the chain hands the connection to its listener, which balances in userspace.
+        // Userspace mode: the chain hands every packet of the flow to its listener, which balances in
+        // userspace, and marks it for the policy route to this host. If no listener takes it (`tproxy` finds
+        // no socket and ends the rule), it is dropped rather than routed on towards the Service address.
         func redirect(_ port: UInt16?) -> [NFTRule] {
             guard let port else { return [] }
             b.element(NFTNames.userspaceListeners, NFTElement(key: [proto, .port(port)], comment: comment))
-            return [NFTRule([.match(.l4proto, proto), .redirect(port: port)], comment: "to the userspace listener")]
+            let mark = config.userspaceMark
+            return [NFTRule([.match(.l4proto, proto), .tproxy(UserspaceSteering.listenAddress(f.ipFamily), port: port),
+                             .setMark(.or(mark)), .verdict(.accept)], comment: "to the userspace listener"),
+                    NFTRule([.verdict(.drop)], comment: "no userspace listener")]
         }
         if usesClusterChain {
             let pre = internalChain == clusterChain ? internalRules : []

@@ -15,13 +15,16 @@ public struct ProxyConfig: Hashable, Sendable {
     public var masqueradeMark: UInt32
     /// `--nodeport-addresses`: NodePorts answer only on local addresses in these; empty means every local address.
     public var nodePortAddresses: [CIDR]
+    /// Userspace mode: the packet mark bit of Service traffic steered to a listener; kproxy's policy route
+    /// delivers packets carrying it to this host (`UserspaceSteering`).
+    public var userspaceMark: UInt32
 
     public init(tableName: String = NFTNames.defaultTable, families: [NFTFamily] = [.ip, .ip6], clusterCIDRs: [CIDR] = [],
                 serviceCIDRs: [CIDR] = [], masqueradeAll: Bool = false, masqueradeMark: UInt32 = 0x4000,
-                nodePortAddresses: [CIDR] = []) {
+                nodePortAddresses: [CIDR] = [], userspaceMark: UInt32 = UserspaceSteering.defaultMark) {
         self.tableName = tableName; self.families = families; self.clusterCIDRs = clusterCIDRs
         self.serviceCIDRs = serviceCIDRs; self.masqueradeAll = masqueradeAll; self.masqueradeMark = masqueradeMark
-        self.nodePortAddresses = nodePortAddresses
+        self.nodePortAddresses = nodePortAddresses; self.userspaceMark = userspaceMark
     }
 }
 
@@ -86,7 +89,16 @@ public struct RulesetCompiler: Sendable {
 
     /// The base chains, shared chains and shared sets/maps.
     private func addSkeleton(_ b: inout TableBuilder) {
-        let f = b.family
+        if listeners != nil {
+            addUserspaceBaseChains(&b)
+        } else {
+            addNATBaseChains(&b)
+        }
+        addSharedChainsAndSets(&b)
+    }
+
+    /// nftables mode: filter chains gated on new connections, DNAT in the nat chains, masquerading.
+    private func addNATBaseChains(_ b: inout TableBuilder) {
         typealias Base = NFTBaseChain
         let filterPriority = Base.dstnatPriority - 10
         let newConn = NFTExpression.ctState([.new])
@@ -95,12 +107,8 @@ public struct RulesetCompiler: Sendable {
         }
         b.chain(NFTNames.filterPrerouting, base: Base(type: .filter, hook: .prerouting, priority: filterPriority),
                 rules: [jump(NFTNames.firewallCheck)])
-        // Userspace mode: a listener port is the Service's only if the packet came through a redirect; a
-        // client connecting to it directly would skip the ruleset's policy (source ranges, traffic policies).
-        let listenerGuard = listeners == nil ? [] : [NFTRule([.ctStatus([.dnat], negated: true), .lookup([.l4proto, .dport], set: NFTNames.userspaceListeners),
-                                                             .verdict(.drop)], comment: "userspace listeners only through redirects")]
         b.chain(NFTNames.filterInput, base: Base(type: .filter, hook: .input, priority: filterPriority),
-                rules: listenerGuard + [jump(NFTNames.nodePortEndpointsCheck), jump(NFTNames.serviceEndpointsCheck)])
+                rules: [jump(NFTNames.nodePortEndpointsCheck), jump(NFTNames.serviceEndpointsCheck)])
         b.chain(NFTNames.filterForward, base: Base(type: .filter, hook: .forward, priority: filterPriority),
                 rules: [jump(NFTNames.serviceEndpointsCheck), jump(NFTNames.clusterIPsCheck)])
         b.chain(NFTNames.filterOutput, base: Base(type: .filter, hook: .output, priority: filterPriority),
@@ -124,6 +132,43 @@ public struct RulesetCompiler: Sendable {
             NFTRule([.setMark(.xor(mark))]),
             NFTRule([.masquerade(fullyRandom: true)]),
         ])
+    }
+
+    /// Userspace mode, without conntrack or NAT: every packet of a Service flow is handed to its listener by
+    /// `tproxy` in prerouting and marked, and kproxy's policy route delivers marked packets to this host;
+    /// locally sent Service packets are marked in a route chain, re-routed over `lo` and meet the same
+    /// prerouting rules. No rule uses `ct`, so the kernel keeps conntrack off for this namespace (unless
+    /// something else turns it on), and the filter checks run on every packet rather than on new flows.
+    private func addUserspaceBaseChains(_ b: inout TableBuilder) {
+        typealias Base = NFTBaseChain
+        let filterPriority = Base.dstnatPriority - 10
+        let mark = config.userspaceMark
+        let steered = NFTExpression.maskedMatch(.mark, mask: mark, value: mark)
+        func jump(_ c: String) -> NFTRule { NFTRule([.verdict(.jump(c))]) }
+        b.chain(NFTNames.manglePrerouting, base: Base(type: .filter, hook: .prerouting, priority: Base.manglePriority),
+                rules: [jump(NFTNames.firewallCheck), jump(NFTNames.services)])
+        b.chain(NFTNames.routeOutput, base: Base(type: .route, hook: .output, priority: Base.manglePriority), rules: [
+            NFTRule([.lookup([.daddr, .l4proto, .dport], set: NFTNames.userspaceSteered), .setMark(.or(mark))],
+                    comment: "re-route local Service traffic over lo to the listeners"),
+        ])
+        b.chain(NFTNames.filterInput, base: Base(type: .filter, hook: .input, priority: filterPriority), rules: [
+            NFTRule([steered, .verdict(.accept)], comment: "steered to a userspace listener"),
+            // A client connecting to a listener directly would skip the policy above (source ranges, traffic policies).
+            NFTRule([.lookup([.l4proto, .dport], set: NFTNames.userspaceListeners), .verdict(.drop)],
+                    comment: "userspace listeners only through tproxy"),
+            jump(NFTNames.nodePortEndpointsCheck), jump(NFTNames.serviceEndpointsCheck),
+        ])
+        b.chain(NFTNames.filterForward, base: Base(type: .filter, hook: .forward, priority: filterPriority),
+                rules: [jump(NFTNames.serviceEndpointsCheck), jump(NFTNames.clusterIPsCheck)])
+        b.chain(NFTNames.filterOutput, base: Base(type: .filter, hook: .output, priority: filterPriority), rules: [
+            NFTRule([steered, .verdict(.accept)], comment: "steered to a userspace listener"),
+            jump(NFTNames.serviceEndpointsCheck), jump(NFTNames.clusterIPsCheck),
+        ])
+    }
+
+    /// The dispatch and check chains and the sets both modes share.
+    private func addSharedChainsAndSets(_ b: inout TableBuilder) {
+        let f = b.family
 
         var clusterIPRules = [NFTRule([.lookup([.daddr], set: NFTNames.clusterIPs), .reject(.portUnreachable)],
                                       comment: "Reject traffic to invalid ports of ClusterIPs")]
@@ -166,10 +211,12 @@ public struct RulesetCompiler: Sendable {
                      comment: "vmap to drop or reject packets to service nodeports with no endpoints"))
         b.set(NFTSet(name: NFTNames.firewallIPs, keyType: tupleType, dataType: .verdict,
                      comment: "destinations that are subject to LoadBalancerSourceRanges"))
-        b.set(NFTSet(name: NFTNames.hairpinEndpoints, keyType: [addr, addr],
-                     comment: "endpoint . endpoint: pods reaching themselves through a Service"))
-        if listeners != nil {
+        if listeners == nil {
+            b.set(NFTSet(name: NFTNames.hairpinEndpoints, keyType: [addr, addr],
+                         comment: "endpoint . endpoint: pods reaching themselves through a Service"))
+        } else {
             b.set(NFTSet(name: NFTNames.userspaceListeners, keyType: [.inetProto, .inetService], comment: "userspace listener ports"))
+            b.set(NFTSet(name: NFTNames.userspaceSteered, keyType: tupleType, comment: "Service addresses with a userspace listener"))
         }
         if !matchAll {
             b.set(NFTSet(name: NFTNames.nodePortIPs, keyType: [addr], comment: "IPs that accept NodePort traffic"))

@@ -34,10 +34,11 @@ public enum NFTExpression: Hashable, Sendable {
     /// `dnat to ADDR[:PORT]`: immediate address (and port) → `nat` type dnat of the table's family. Rules put a
     /// `.match(.l4proto, …)` first when a port is given.
     case dnat(IPAddress, port: UInt16?)
-    /// `redirect to :PORT`: immediate port → `redir` (proto-min register). The packet goes to PORT on this
-    /// host: the incoming interface's primary address in prerouting, loopback in output. The userspace mode
-    /// sends Service traffic to its listeners this way.
-    case redirect(port: UInt16)
+    /// `tproxy to ADDR:PORT` (prerouting only): immediate address and port → `tproxy` of the table's family.
+    /// The packet keeps its addresses and is handed to the transparent socket listening on ADDR:PORT (an
+    /// established socket of its own flow first); without conntrack or NAT. The userspace mode steers
+    /// Service traffic to its listeners this way, with a mark that routes the packet to this host.
+    case tproxy(IPAddress, port: UInt16)
     /// `masquerade [fully-random]`: `masq` (flag NF_NAT_RANGE_PROTO_RANDOM_FULLY).
     case masquerade(fullyRandom: Bool)
     /// `reject …`: `reject` expression.

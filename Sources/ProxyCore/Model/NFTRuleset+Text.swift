@@ -114,8 +114,8 @@ extension NFTExpression {
         case .dnat(let address, let port):
             guard let port else { return "dnat to \(address)" }
             return address.isIPv6 ? "dnat to [\(address)]:\(port)" : "dnat to \(address):\(port)"
-        case .redirect(let port):
-            return "redirect to :\(port)"
+        case .tproxy(let address, let port):
+            return address.isIPv6 ? "tproxy to [\(address)]:\(port)" : "tproxy to \(address):\(port)"
         case .masquerade(let fullyRandom):
             return fullyRandom ? "masquerade fully-random" : "masquerade"
         case .reject(let kind):

@@ -100,8 +100,8 @@ public struct NFTChain: Hashable, Sendable {
 
 /// The hook attachment of a base chain: `type filter hook prerouting priority -110; policy accept;`.
 public struct NFTBaseChain: Hashable, Sendable {
-    /// `filter` or `nat`.
-    public enum ChainType: String, Hashable, Sendable { case filter, nat }
+    /// `filter`, `nat`, or `route` (an output chain whose mark changes re-route the packet).
+    public enum ChainType: String, Hashable, Sendable { case filter, nat, route }
     /// Netfilter hooks of the ip/ip6 families.
     public enum Hook: String, Hashable, Sendable { case prerouting, input, forward, output, postrouting }
     /// `accept` (kproxy's chains never drop by policy) or `drop`.
@@ -118,6 +118,7 @@ public struct NFTBaseChain: Hashable, Sendable {
     }
 
     /// nftables' named priorities.
+    public static let manglePriority = -150
     public static let dstnatPriority = -100
     public static let srcnatPriority = 100
     public static let filterPriority = 0

@@ -11,7 +11,7 @@ struct PacketState {
     var iifname: String
     var dnat: String?
     var masquerade = false
-    var redirect: UInt16?
+    var listenerPort: UInt16?
     var updates: [String] = []
     var path: [String] = []
     var verdict: TraceOutcome.Verdict = .accept
@@ -23,7 +23,7 @@ struct PacketState {
     }
 
     var outcome: TraceOutcome {
-        TraceOutcome(verdict: verdict, dnat: dnat, masquerade: masquerade, updatedSets: updates, chains: path, redirect: redirect)
+        TraceOutcome(verdict: verdict, dnat: dnat, masquerade: masquerade, updatedSets: updates, chains: path, listenerPort: listenerPort)
     }
 
     func value(_ field: NFTField) -> NFTValue {
@@ -142,10 +142,10 @@ extension PacketTracer {
             if let port { s.dport = port }
             s.dnat = address.isIPv6 ? "[\(address)]:\(s.dport)" : "\(address):\(s.dport)"
             return [(.final(.accept), s)]
-        case .redirect(let port):
-            s.dport = port
-            s.redirect = port
-            return [(.final(.accept), s)]
+        case .tproxy(_, let port):
+            // Non-terminal, as in the kernel: the rule goes on (a mark, a verdict).
+            s.listenerPort = port
+            return proceed(true, s)
         case .masquerade:
             s.masquerade = true
             return [(.final(.accept), s)]

@@ -42,8 +42,8 @@ public struct TraceOutcome: Hashable, Sendable {
     public var updatedSets: [String]
     /// Regular chains entered, in order.
     public var chains: [String]
-    /// The local port the packet was redirected to (userspace mode), if any.
-    public var redirect: UInt16? = nil
+    /// The listener port the packet was handed to by `tproxy` (userspace mode), if any.
+    public var listenerPort: UInt16? = nil
 }
 
 /// Every path of one packet.
@@ -52,12 +52,12 @@ public struct TraceResult: Hashable, Sendable {
 
     /// DNAT destinations over all paths.
     public var endpoints: Set<String> { Set(outcomes.compactMap(\.dnat)) }
-    /// Local ports the packet was redirected to, over all paths (userspace mode).
-    public var redirects: Set<UInt16> { Set(outcomes.compactMap(\.redirect)) }
+    /// Listener ports the packet was handed to, over all paths (userspace mode).
+    public var listenerPorts: Set<UInt16> { Set(outcomes.compactMap(\.listenerPort)) }
     /// The verdicts over all paths.
     public var verdicts: Set<TraceOutcome.Verdict> { Set(outcomes.map(\.verdict)) }
     /// Accepted without DNAT on every path (the ruleset let it through untouched).
-    public var isUntouched: Bool { outcomes.allSatisfy { $0.verdict == .accept && $0.dnat == nil && $0.redirect == nil && !$0.masquerade } }
+    public var isUntouched: Bool { outcomes.allSatisfy { $0.verdict == .accept && $0.dnat == nil && $0.listenerPort == nil && !$0.masquerade } }
     /// Rejected on every path.
     public var isRejected: Bool { outcomes.allSatisfy { if case .reject = $0.verdict { true } else { false } } }
     /// Dropped on every path.
@@ -77,23 +77,29 @@ public struct PacketTracer {
     public let isLocalAddress: (IPAddress) -> Bool
     /// Contents of dynamic sets (affinity), by set name.
     public var dynamicSetMembers: [String: Set<IPAddress>]
+    /// Userspace mode: a packet carrying any of these mark bits is routed to this host (kproxy's policy
+    /// route), and a locally sent packet delivered here loops through prerouting, as it does over `lo`.
+    public var localRouteMark: UInt32?
 
     let chains: [String: NFTChain]
     let sets: [String: NFTSet]
 
-    public init(table: NFTTable, isLocalAddress: @escaping (IPAddress) -> Bool, dynamicSetMembers: [String: Set<IPAddress>] = [:]) {
+    public init(table: NFTTable, isLocalAddress: @escaping (IPAddress) -> Bool, dynamicSetMembers: [String: Set<IPAddress>] = [:],
+                localRouteMark: UInt32? = nil) {
         self.table = table; self.isLocalAddress = isLocalAddress; self.dynamicSetMembers = dynamicSetMembers
+        self.localRouteMark = localRouteMark
         chains = Dictionary(table.chains.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         sets = Dictionary(table.sets.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Traces `packet` through the table of its family in `ruleset` (an untouched accept when there is none).
     public static func trace(_ packet: TracePacket, in ruleset: NFTRuleset, isLocalAddress: @escaping (IPAddress) -> Bool,
-                             dynamicSetMembers: [String: Set<IPAddress>] = [:]) -> TraceResult {
+                             dynamicSetMembers: [String: Set<IPAddress>] = [:], localRouteMark: UInt32? = nil) -> TraceResult {
         guard let table = ruleset.table(NFTFamily(packet.destination.family)) else {
             return TraceResult(outcomes: [TraceOutcome(verdict: .accept, masquerade: false, updatedSets: [], chains: [])])
         }
-        return PacketTracer(table: table, isLocalAddress: isLocalAddress, dynamicSetMembers: dynamicSetMembers).trace(packet)
+        return PacketTracer(table: table, isLocalAddress: isLocalAddress, dynamicSetMembers: dynamicSetMembers,
+                            localRouteMark: localRouteMark).trace(packet)
     }
 
     /// Runs the packet through prerouting → input/forward (→ postrouting), or output → postrouting (→ input).
@@ -104,13 +110,26 @@ public struct PacketTracer {
         states = runHooks(first, states, &done)
         var routed: [PacketState] = []
         for s in states {
-            let local = isLocalAddress(s.dst)
+            let local = routesHere(s)
+            if packet.origin == .local && local && localRouteMark != nil {
+                var looped = runHooks([.postrouting], [s], &done)
+                for i in looped.indices { looped[i].iifname = "lo" }
+                for p in runHooks([.prerouting], looped, &done) {
+                    routed += runHooks(routesHere(p) ? [.input] : [.forward, .postrouting], [p], &done)
+                }
+                continue
+            }
             let hooks: [NFTBaseChain.Hook] = packet.origin == .local
                 ? (local ? [.postrouting, .input] : [.postrouting])
                 : (local ? [.input] : [.forward, .postrouting])
             routed += runHooks(hooks, [s], &done)
         }
         return TraceResult(outcomes: (done + routed).map(\.outcome))
+    }
+
+    /// Whether routing delivers the packet to this host: a local destination, or kproxy's steering mark.
+    private func routesHere(_ s: PacketState) -> Bool {
+        isLocalAddress(s.dst) || localRouteMark.map { s.mark & $0 != 0 } == true
     }
 
     private func runHooks(_ hooks: [NFTBaseChain.Hook], _ start: [PacketState], _ done: inout [PacketState]) -> [PacketState] {
