@@ -122,7 +122,7 @@ let package = Package(
 
         .testTarget(name: "KubeAPITests", dependencies: ["TestSupport", "KubeAPI"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["TestSupport", "ControlPlane", "KubeAPI", "HTTPServing", "LinuxSystem"]),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "ControlPlane", "KubeAPI"]),
+        .testTarget(name: "KubeClientTests", dependencies: ["TestSupport", "KubeClient", "ControlPlane", "KubeAPI"]),
         .testTarget(name: "ProxyCoreTests", dependencies: ["TestSupport", "ProxyCore", "KubeAPI"], exclude: ["Golden"]),  // goldens are read by path
         .testTarget(name: "CNICoreTests", dependencies: ["CNICore"]),
         // The proxy daemon's sync loop in process, against an in-memory kernel (no root).
@@ -141,7 +141,7 @@ let package = Package(
                                                       .product(name: "NIOPosix", package: "swift-nio")]),
         // Helpers shared by test targets (child processes without Foundation's Process).
         .target(name: "TestSupport", dependencies: ["LinuxSystem"], path: "Tests/TestSupport"),
-        .testTarget(name: "IntegrationTests", dependencies: ["KubeAPI", "KubeClient", "ControlPlane"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "KubeAPI", "KubeClient", "ControlPlane"]),
     ],
     swiftLanguageModes: [.v6]
 )

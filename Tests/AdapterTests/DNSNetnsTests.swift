@@ -49,7 +49,7 @@ import TestSupport
         let kubectl = { (args: [String]) throws -> String in
             try Self.output(ns, ["kubectl", "--kubeconfig", dir + "/kubeconfig", "--cache-dir", dir + "/cache"] + args)
         }
-        #expect(try ProxyDaemonE2ETests.eventually(30) { try kubectl(["get", "--raw", "/readyz"]) == "ok" }, "control plane up")
+        #expect(try waitUntilBlocking(within: .seconds(30)) { try kubectl(["get", "--raw", "/readyz"]) == "ok" }, "control plane up")
         let service = """
             {"apiVersion":"v1","kind":"Service","metadata":{"name":"web","namespace":"default"},
              "spec":{"ports":[{"name":"http","port":80,"protocol":"TCP"}]}}
@@ -73,7 +73,7 @@ import TestSupport
                 .split(separator: "\n").map(String.init).sorted()
         }
         // SERVFAIL until the caches have synced, then the Service's record.
-        let answered = try ProxyDaemonE2ETests.eventually { try short("web.default.svc.cluster.local", "A") == [clusterIP] }
+        let answered = try waitUntilBlocking(within: .seconds(20)) { try short("web.default.svc.cluster.local", "A") == [clusterIP] }
         #expect(answered, "kproxy dns answers web.default.svc.cluster.local with \(clusterIP)")
         #expect(try short("+tcp", "WEB.default.svc.cluster.local", "A") == [clusterIP])
         #expect(try short("_http._tcp.web.default.svc.cluster.local", "SRV") == ["0 100 80 web.default.svc.cluster.local."])
@@ -83,7 +83,7 @@ import TestSupport
         // Live data: a new Service is served without restarting the server.
         try service.replacingOccurrences(of: "\"web\"", with: "\"api\"").write(toFile: dir + "/api.json", atomically: true, encoding: .utf8)
         #expect(try kubectl(["create", "--validate=false", "-f", dir + "/api.json"]).contains("created"))
-        #expect(try ProxyDaemonE2ETests.eventually { try short("api.default.svc.cluster.local", "A").count == 1 }, "new Service served")
+        #expect(try waitUntilBlocking(within: .seconds(20)) { try short("api.default.svc.cluster.local", "A").count == 1 }, "new Service served")
         // Out-of-zone names go to the dnsmasq upstream in the same namespace, over UDP and TCP.
         #expect(try short("www.example.test", "A") == ["192.0.2.1"])
         #expect(try short("+tcp", "other.example.test", "A") == ["192.0.2.1"])

@@ -3,6 +3,7 @@ import KubeAPI
 import NFTables
 import ProxyCore
 import Testing
+import TestSupport
 
 /// Real traffic through the applied ruleset: a "node" namespace holding the kproxy table and a "pod"
 /// namespace behind a veth running a small HTTP server. Nothing leaves the test namespaces.
@@ -42,12 +43,7 @@ struct NFTablesTrafficTests {
 
     /// Waits until the pod's server answers directly, up to a deadline.
     static func waitForServer(_ node: TestNetns, _ url: String) throws -> Bool {
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if try fetch(from: node, url).status == 0 { return true }
-            usleep(100_000)
-        }
-        return false
+        try waitUntilBlocking(within: .seconds(10)) { try fetch(from: node, url).status == 0 }
     }
 
     @Test func clusterIPReachesThePodAndEmptyServiceIsRejected() throws {

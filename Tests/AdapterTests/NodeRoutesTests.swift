@@ -4,6 +4,7 @@ import Netlink
 import ProxyCore
 import ProxyDaemon
 import Testing
+import TestSupport
 
 /// Host-gw node routes programmed through netlink in a throwaway "node" namespace linked by a veth
 /// to a "peer node" namespace (192.0.2.0/24, fd00:192::/64); nothing touches the root namespace.
@@ -119,7 +120,7 @@ struct NodeRoutesTests {
             try NetnsSupport.run([NetnsSupport.ipTool, "netns", "exec", node.name, "kubectl", "--kubeconfig", dir + "/kubeconfig",
                                   "--cache-dir", dir + "/cache"] + args, input: input)
         }
-        #expect(try ProxyDaemonE2ETests.eventually { try kubectl(["get", "--raw", "/readyz"], nil).status == 0 }, "control plane up")
+        #expect(try waitUntilBlocking(within: .seconds(20)) { try kubectl(["get", "--raw", "/readyz"], nil).status == 0 }, "control plane up")
         func applyNode(_ name: String, cidr: String, ip: String) throws {
             let object = #"{"apiVersion":"v1","kind":"Node","metadata":{"name":"\#(name)"},"spec":{"podCIDR":"\#(cidr)","podCIDRs":["\#(cidr)"]},"status":{"addresses":[{"type":"InternalIP","address":"\#(ip)"}]}}"#
             let applied = try kubectl(["apply", "-f", "-"], object)
@@ -133,7 +134,7 @@ struct NodeRoutesTests {
         // Without --node-routes the proxy leaves the routing table alone: once it has programmed its
         // ruleset (the Node informer that feeds the routes has listed by then), there is no route of ours.
         let plain = try ProxyDaemonE2ETests.start(node, arguments, log: dir + "/plain.log")
-        let programmed = try ProxyDaemonE2ETests.eventually { try node.execStatus(["nft", "list", "chain", "ip", "kproxy", "services"]).status == 0 }
+        let programmed = try waitUntilBlocking(within: .seconds(20)) { try node.execStatus(["nft", "list", "chain", "ip", "kproxy", "services"]).status == 0 }
         #expect(programmed, "proxy synced")
         #expect(try routes(node, proto: "75").isEmpty, "no routes without --node-routes")
         NetnsSupport.stop(plain)
@@ -141,7 +142,7 @@ struct NodeRoutesTests {
         let proxy = try ProxyDaemonE2ETests.start(node, arguments + ["--node-routes"], log: dir + "/proxy.log")
         defer { NetnsSupport.stop(proxy) }
         let log = { (try? String(contentsOfFile: dir + "/proxy.log", encoding: .utf8))?.suffix(2000) ?? "" }
-        #expect(try ProxyDaemonE2ETests.eventually { try routes(node, proto: "75").contains { $0.hasPrefix("10.244.1.0/24 via 192.0.2.2 ") } },
+        #expect(try waitUntilBlocking(within: .seconds(20)) { try routes(node, proto: "75").contains { $0.hasPrefix("10.244.1.0/24 via 192.0.2.2 ") } },
                 "route to node-b; proxy log: \(log())")
         #expect(try !routes(node, proto: "75").contains { $0.hasPrefix("10.244.0.0/24") }, "no route to our own podCIDR")
 
@@ -150,11 +151,11 @@ struct NodeRoutesTests {
         let moved = #"{"status":{"addresses":[{"type":"InternalIP","address":"192.0.2.3"}]}}"#
         let patched = try kubectl(["patch", "node", "node-b", "--subresource=status", "--type=merge", "-p", moved], nil)
         #expect(patched.status == 0, "\(patched.stderr)")
-        #expect(try ProxyDaemonE2ETests.eventually { try routes(node, proto: "75").contains { $0.hasPrefix("10.244.1.0/24 via 192.0.2.3 ") } },
+        #expect(try waitUntilBlocking(within: .seconds(20)) { try routes(node, proto: "75").contains { $0.hasPrefix("10.244.1.0/24 via 192.0.2.3 ") } },
                 "route follows node-b's InternalIP; proxy log: \(log())")
 
         #expect(try kubectl(["delete", "node", "node-b"], nil).status == 0)
-        #expect(try ProxyDaemonE2ETests.eventually { try routes(node, proto: "75").isEmpty }, "route gone with node-b; proxy log: \(log())")
+        #expect(try waitUntilBlocking(within: .seconds(20)) { try routes(node, proto: "75").isEmpty }, "route gone with node-b; proxy log: \(log())")
     }
 
     /// The peer end of a `VethPod` (the only non-loopback link in its namespace).

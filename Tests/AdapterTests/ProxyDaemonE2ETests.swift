@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The whole node path in network namespaces: `kproxy controlplane` and `kproxy proxy` run in a node
 /// namespace, a pod namespace serves HTTP; a Service created with kubectl becomes reachable on its
@@ -26,15 +27,6 @@ import Testing
         return p
     }
 
-    static func eventually(_ seconds: Double = 20, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(100_000)
-        }
-        return try condition()
-    }
-
     @Test(.enabled(if: NetnsSupport.isAvailable), arguments: ["nftables", "userspace"])
     func serviceTrafficFollowsTheAPI(mode: String) throws {
         let binary = try #require(Self.binary, "kproxy binary not built")
@@ -58,7 +50,7 @@ import Testing
             try NetnsSupport.run([NetnsSupport.ipTool, "netns", "exec", node.name, "kubectl", "--kubeconfig", dir + "/kubeconfig",
                                   "--cache-dir", dir + "/cache"] + args, input: input)
         }
-        #expect(try Self.eventually { try kubectl(["get", "--raw", "/readyz"], nil).status == 0 }, "control plane up")
+        #expect(try waitUntilBlocking(within: .seconds(20)) { try kubectl(["get", "--raw", "/readyz"], nil).status == 0 }, "control plane up")
 
         let objects = [
             #"{"apiVersion":"v1","kind":"Node","metadata":{"name":"node-a"},"status":{"addresses":[{"type":"InternalIP","address":"\#(Self.hostIP)"}]}}"#,
@@ -81,11 +73,11 @@ import Testing
             _ = try? node.execStatus(["nft", "delete", "table", "ip", "kproxy"])
         }
         let url = "http://\(Self.clusterIP):80/"
-        let reached = try Self.eventually { try NFTablesTrafficTests.fetch(from: node, url).status == 0 }
+        let reached = try waitUntilBlocking(within: .seconds(20)) { try NFTablesTrafficTests.fetch(from: node, url).status == 0 }
         #expect(reached, "ClusterIP reaches the pod; proxy log: \((try? String(contentsOfFile: dir + "/proxy.log", encoding: .utf8))?.suffix(2000) ?? "")")
 
         // The proxy records its start on its Node, as kube-proxy does.
-        let started = try Self.eventually {
+        let started = try waitUntilBlocking(within: .seconds(20)) {
             try kubectl(["get", "events", "-n", "default", "--field-selector", "involvedObject.kind=Node,involvedObject.name=node-a,reason=Starting",
                          "-o", "jsonpath={.items[*].source.component}"], nil).stdout.contains("kproxy-proxy")
         }
@@ -110,7 +102,7 @@ import Testing
                                                                "--healthz-bind-address", "127.0.0.1:10266"], log: dir + "/proxy2.log")
         defer { NetnsSupport.stop(restarted) }
         var failures = 0
-        let synced = try Self.eventually {
+        let synced = try waitUntilBlocking(within: .seconds(20)) {
             if try NFTablesTrafficTests.fetch(from: node, url).status != 0 { failures += 1 }
             let m = try node.execStatus(["curl", "--silent", "http://127.0.0.1:10259/metrics"]).stdout
             return m.contains("kubeproxy_sync_full_proxy_rules_duration_seconds_count 1")
@@ -118,7 +110,7 @@ import Testing
         #expect(synced, "the restarted proxy synced")
         if mode == "userspace" {
             kill(proxy.processIdentifier, SIGTERM)
-            let exited = try Self.eventually {
+            let exited = try waitUntilBlocking(within: .seconds(20)) {
                 if try NFTablesTrafficTests.fetch(from: node, url).status != 0 { failures += 1 }
                 return !proxy.isRunning
             }
@@ -132,7 +124,7 @@ import Testing
         // The pod goes: the Service has no endpoints and is refused at once.
         let deleted = try kubectl(["delete", "pod", "web-1", "--grace-period=0", "--force"], nil)
         #expect(deleted.status == 0, "\(deleted.stderr)")
-        let refused = try Self.eventually { try NFTablesTrafficTests.fetch(from: node, url).status == 7 }
+        let refused = try waitUntilBlocking(within: .seconds(20)) { try NFTablesTrafficTests.fetch(from: node, url).status == 7 }
         #expect(refused, "an empty Service is refused")
     }
 }

@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 import Testing
+import TestSupport
 @testable import ControlPlane
 
 /// A clock tests move by hand.
@@ -86,16 +87,11 @@ struct Cluster: Sendable {
 
 let silentLogger = Logger(label: "controlplane-test", factory: { _ in SwiftLogNoOpLogHandler() })
 
-/// Polls `condition` every 15 ms until it holds or `seconds` pass; records an issue on timeout.
+/// `waitUntil` that records an issue on timeout.
 @discardableResult
 func eventually(_ what: String = "condition", within seconds: Double = 30, sourceLocation: SourceLocation = #_sourceLocation,
                 _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(15))
-    }
-    if try await condition() { return true }
+    if try await waitUntil(within: .milliseconds(Int(seconds * 1000)), every: .milliseconds(15), condition) { return true }
     Issue.record("timed out waiting for \(what)", sourceLocation: sourceLocation)
     return false
 }

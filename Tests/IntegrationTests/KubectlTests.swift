@@ -1,6 +1,7 @@
 import ControlPlane
 import Foundation
 import Testing
+import TestSupport
 
 /// The real kubectl on this machine against the embedded control plane, as a user would drive it.
 @Suite(.serialized) struct KubectlTests {
@@ -38,17 +39,17 @@ import Testing
             #expect(r.stdout.contains("None"))
 
             // the node gets a pod CIDR; pods report ready; slices follow
-            #expect(try await eventually { try await cp.kubectl("get", "node", "node-a", "-o", "jsonpath={.spec.podCIDR}").stdout.hasPrefix("10.244.") })
+            #expect(try await waitUntil(within: .seconds(10)) { try await cp.kubectl("get", "node", "node-a", "-o", "jsonpath={.spec.podCIDR}").stdout.hasPrefix("10.244.") })
             for (pod, ip) in [("web-1", "10.244.0.10"), ("web-2", "10.244.0.11")] {
                 r = try await cp.kubectl("-n", "demo", "patch", "pod", pod, "--subresource=status", "--type=merge", "-p",
                                    #"{"status":{"phase":"Running","podIP":"\#(ip)","podIPs":[{"ip":"\#(ip)"}],"conditions":[{"type":"Ready","status":"True"}]}}"#)
                 #expect(r.status == 0, "\(r.stderr)")
             }
-            #expect(try await eventually {
+            #expect(try await waitUntil(within: .seconds(10)) {
                 try await cp.kubectl("-n", "demo", "describe", "svc", "web").stdout.contains("10.244.0.10:8080,10.244.0.11:8080")
             })
             // core/v1 Endpoints are mirrored from the slices, as upstream's controller keeps them
-            #expect(try await eventually {
+            #expect(try await waitUntil(within: .seconds(10)) {
                 try await cp.kubectl("-n", "demo", "get", "endpoints", "web").stdout.contains("10.244.0.10:8080,10.244.0.11:8080")
             })
             r = try await cp.kubectl("-n", "demo", "get", "ep", "web", "-o", "jsonpath={.subsets[0].addresses[*].targetRef.name}")
@@ -74,16 +75,16 @@ import Testing
             r = try await cp.kubectl("-n", "demo", "delete", "svc", "web")
             #expect(r.stdout.contains("service \"web\" deleted"), "\(r.stdout)\(r.stderr)")
             #expect(try await cp.kubectl("-n", "demo", "get", "svc", "web").status != 0)
-            #expect(try await eventually {
+            #expect(try await waitUntil(within: .seconds(10)) {
                 try await cp.kubectl("-n", "demo", "get", "endpointslices", "-l", "kubernetes.io/service-name=web", "-o", "name").stdout.isEmpty
             })
-            #expect(try await eventually { try await cp.kubectl("-n", "demo", "get", "endpoints", "web").status != 0 }, "Endpoints go with the Service")
+            #expect(try await waitUntil(within: .seconds(10)) { try await cp.kubectl("-n", "demo", "get", "endpoints", "web").status != 0 }, "Endpoints go with the Service")
 
             // a deleted pod bound to a node terminates gracefully: Terminating first, gone after the grace period
             r = try await cp.kubectl("-n", "demo", "delete", "pod", "web-1", "--wait=false", "--grace-period=1")
             #expect(r.status == 0, "\(r.stderr)")
             #expect(try await cp.kubectl("-n", "demo", "get", "pod", "web-1").stdout.contains("Terminating"))
-            #expect(try await eventually { try await cp.kubectl("-n", "demo", "get", "pod", "web-1").status != 0 })
+            #expect(try await waitUntil(within: .seconds(10)) { try await cp.kubectl("-n", "demo", "get", "pod", "web-1").status != 0 })
 
             // deleting the namespace removes everything in it
             r = try await cp.kubectl("delete", "namespace", "demo", "--timeout=20s")
@@ -102,7 +103,7 @@ import Testing
                                "--request-timeout=6s")
             }
             // Changes start once kubectl's watch is open in the store; the request timeout bounds the test.
-            #expect(await eventually { cp.server.store.watcherCount() > watchersBefore }, "kubectl's watch open")
+            #expect(await waitUntil(within: .seconds(10)) { cp.server.store.watcherCount() > watchersBefore }, "kubectl's watch open")
             let created = try await cp.kubectl("-n", "w", "apply", "-f", "-", stdin: #"{"apiVersion":"v1","kind":"Service","metadata":{"name":"a"},"spec":{"ports":[{"port":80,"targetPort":8080}]}}"#)
             #expect(created.status == 0, "\(created.stderr)")
             _ = try await cp.kubectl("-n", "w", "patch", "svc", "a", "--type=json", "-p", #"[{"op":"replace","path":"/spec/ports/0/port","value":81}]"#)

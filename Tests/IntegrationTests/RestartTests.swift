@@ -2,6 +2,7 @@ import ControlPlane
 import Foundation
 import KubeAPI
 import Testing
+import TestSupport
 
 /// Durability: objects, revisions and watch history survive a restart and a `kill -9`.
 @Suite(.serialized) struct RestartTests {
@@ -51,7 +52,7 @@ import Testing
         let kubectl = { (args: [String], stdin: String?) async throws -> CommandResult in
             try await Command.runAsync("kubectl", ["--kubeconfig", kubeconfig, "--cache-dir", dir + "/cache"] + args, stdin: stdin)
         }
-        #expect(await eventually { (try? await kubectl(["get", "--raw", "/readyz"], nil))?.status == 0 })
+        #expect(await waitUntil(within: .seconds(10)) { (try? await kubectl(["get", "--raw", "/readyz"], nil))?.status == 0 })
         var manifest = ""
         for i in 0..<40 {
             manifest += #"{"apiVersion":"v1","kind":"Service","metadata":{"name":"s\#(i)","namespace":"default"},"spec":{"ports":[{"port":80}]}}"# + "\n"
@@ -63,7 +64,7 @@ import Testing
         process.waitUntilExit()
 
         process = try KProxyBinary.startControlPlane(binary, dir: dir, port: port)
-        #expect(await eventually { (try? await kubectl(["get", "--raw", "/readyz"], nil))?.status == 0 })
+        #expect(await waitUntil(within: .seconds(10)) { (try? await kubectl(["get", "--raw", "/readyz"], nil))?.status == 0 })
         let present = Set(try await kubectl(["get", "svc", "-o", "name"], nil).stdout.split(separator: "\n").map(String.init))
         for name in acknowledged { #expect(present.contains(name), "\(name) lost after kill -9") }
         kill(process.processIdentifier, SIGTERM)

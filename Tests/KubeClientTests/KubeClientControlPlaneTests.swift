@@ -4,6 +4,7 @@ import KubeAPI
 import KubeClient
 import Logging
 import Testing
+import TestSupport
 
 /// KubeClient against kproxy's own control plane over TLS with the kubeconfig it writes.
 @Suite(.serialized) struct KubeClientControlPlaneTests {
@@ -133,8 +134,7 @@ import Testing
             try await informer.waitForSync()
             #expect(informer.snapshot().count == 81)  // 80 + kubernetes
             _ = try await c.delete(Service.self, name: "e7", namespace: "default")
-            let deadline = Date().addingTimeInterval(30)
-            while informer.get("default/e7") != nil, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            _ = await waitUntil(within: .seconds(30)) { informer.get("default/e7") == nil }
             #expect(informer.get("default/e7") == nil)
             run.cancel()
             await run.value
