@@ -1,18 +1,12 @@
 import ProxyCore
 
-/// Applies ProxyCore transactions to the kernel. Each call is one atomic batch: all or nothing.
-public protocol RulesetApplier: AnyObject {
-    /// Applies `transaction` as one batch.
-    func apply(_ transaction: NFTTransaction) throws
-    /// Chain and set headers of those `tables` that exist, for `RulesetDiff.fullSync(to:existing:)`.
-    func existingRuleset(_ tables: [NFTTableID]) throws -> NFTRuleset
-}
-
-/// The nftables applier: lowers each transaction to libnftnl objects and sends one libmnl batch.
+/// The nftables applier: lowers each ProxyCore transaction to libnftnl objects and sends one libmnl batch
+/// (all or nothing). The daemon reaches it through `RulesetTarget` (ProxyDaemon's `NFTablesTarget`), the one
+/// ruleset-target protocol; benches and kernel tests use it directly.
 ///
 /// Remembers the definitions of the sets it has seen (from `addSet` and from reading the kernel) because
 /// element encoding depends on the set's flags (intervals). Not thread-safe: owned by the proxy's sync loop.
-public final class NetlinkRulesetApplier: RulesetApplier {
+public final class NetlinkRulesetApplier {
     public let connection: NFTablesConnection
     private var knownSets: [NFTTableID: [String: NFTSet]] = [:]
 
@@ -21,6 +15,7 @@ public final class NetlinkRulesetApplier: RulesetApplier {
         connection = try NFTablesConnection(namespace: namespace)
     }
 
+    /// Applies `transaction` as one batch.
     public func apply(_ transaction: NFTTransaction) throws {
         var sets = knownSets
         let commands = lower(transaction, sets: &sets)
@@ -28,6 +23,7 @@ public final class NetlinkRulesetApplier: RulesetApplier {
         knownSets = sets
     }
 
+    /// Chain and set headers of those `tables` that exist, for `RulesetDiff.fullSync(to:existing:)`.
     public func existingRuleset(_ tables: [NFTTableID]) throws -> NFTRuleset {
         let ruleset = try connection.readHeaders(tables)
         for table in ruleset.tables {
