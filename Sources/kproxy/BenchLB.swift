@@ -41,7 +41,7 @@ struct BenchLBCommand: ParsableCommand {
         let scenarioList = scenarios.split(separator: ",").compactMap { LBScenario(rawValue: String($0)) }
         let cluster = try LBCluster(binary: binary, backends: backends)
         let stop = installSignalCleanup(cluster)
-        defer { cluster.destroy(); stop.cancel() }
+        defer { cluster.destroy(); stop.forEach { $0.cancel() } }
         BenchFormat.say("kproxy bench lb: \(backends) nginx backends, \(rounds) rounds × \(duration) s, wrk -c \(connections), open loop \(Int(rate))/s")
         BenchFormat.say("  modes: \(modeList.map(\.name).joined(separator: ", "))")
         try cluster.create()
@@ -76,18 +76,20 @@ struct BenchLBCommand: ParsableCommand {
         }
     }
 
-    /// Ctrl-C and SIGTERM remove everything before exiting.
-    private func installSignalCleanup(_ cluster: LBCluster) -> DispatchSourceSignal {
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    /// Ctrl-C and SIGTERM remove everything before exiting (128 + the signal).
+    private func installSignalCleanup(_ cluster: LBCluster) -> [DispatchSourceSignal] {
         nonisolated(unsafe) let c = cluster
-        source.setEventHandler {
-            BenchFormat.say("interrupted: cleaning up")
-            c.destroy()
-            Glibc.exit(130)
+        return [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                BenchFormat.say("interrupted: cleaning up")
+                c.destroy()
+                Glibc.exit(128 + number)
+            }
+            source.resume()
+            return source
         }
-        source.resume()
-        return source
     }
 }
 
