@@ -88,8 +88,7 @@ extension Balancer {
     /// loops' namespace. IPv6 may be off in the namespace: then IPv6 Services cannot be steered, and that
     /// is logged rather than fatal.
     static func installSteeringRoutes(_ config: BalancerConfig, _ logger: Logger) throws {
-        let spec = LocalDeliveryRoutes.Spec(mark: config.steeringMark, table: UserspaceSteering.routeTable,
-                                            priority: UserspaceSteering.rulePriority, routeProtocol: routeProtocol)
+        let spec = steeringSpec(mark: config.steeringMark)
         let ipv6Failure = try NetworkNamespace.run(path: config.namespacePath ?? "/proc/self/ns/net") { () throws(NetlinkError) -> NetlinkError? in
             let routes = try LocalDeliveryRoutes(spec)
             if config.families.contains(.ipv4) { try routes.ensure(family: AF_INET) }
@@ -98,6 +97,22 @@ extension Balancer {
             return nil
         }
         if let ipv6Failure { logger.warning("userspace mode: IPv6 Services cannot be steered to the listeners: \(ipv6Failure)") }
+    }
+
+    static func steeringSpec(mark: UInt32) -> LocalDeliveryRoutes.Spec {
+        LocalDeliveryRoutes.Spec(mark: mark, table: UserspaceSteering.routeTable, priority: UserspaceSteering.rulePriority,
+                                 routeProtocol: routeProtocol)
+    }
+
+    /// Removes the steering rule and route a userspace-mode run left in this process's namespace (the
+    /// nftables mode calls it at start); returns whether there was any.
+    public static func removeSteeringRoutes(mark: UInt32 = UserspaceSteering.defaultMark) throws -> Bool {
+        try NetworkNamespace.run(path: "/proc/self/ns/net") { () throws(NetlinkError) -> Bool in
+            let routes = try LocalDeliveryRoutes(steeringSpec(mark: mark))
+            let v4 = try routes.remove(family: AF_INET)
+            let v6 = (try? routes.remove(family: AF_INET6)) ?? false
+            return v4 || v6
+        }
     }
 }
 

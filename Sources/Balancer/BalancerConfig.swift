@@ -19,6 +19,15 @@ public struct BalancerConfig: Sendable {
     /// installs the policy route that delivers them here (`UserspaceSteering`), for these families.
     public var steeringMark: UInt32 = UserspaceSteering.defaultMark
     public var families: [IPAddress.Family] = [.ipv4, .ipv6]
+    /// The pod networks (`--cluster-cidr`). A `local` listener (traffic policy Local: endpoints on this node)
+    /// connects to its endpoint from the client's own address, so the pod sees who called, unless the client
+    /// is a pod (a reply between pods on one bridge would bypass the balancer) or the networks are unknown.
+    public var clusterCIDRs: [CIDR] = []
+
+    /// Whether a `local` listener's connection from `client` keeps the client's address towards the endpoint.
+    public func preservesSource(of client: IPAddress) -> Bool {
+        !clusterCIDRs.isEmpty && !client.isLoopback && !clusterCIDRs.contains { $0.contains(client) }
+    }
 
     public init(threads: Int, retry: RetryPolicy = RetryPolicy(), udpIdleTimeout: Duration = .seconds(60),
                 drainTimeout: Duration = .seconds(30)) {

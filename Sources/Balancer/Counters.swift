@@ -11,6 +11,7 @@ final class LoopCounters: Sendable {
     let udpIn = Atomic<Int>(0)
     let udpOut = Atomic<Int>(0)
     let udpDropped = Atomic<Int>(0)
+    let sourceFallbacks = Atomic<Int>(0)
 }
 
 /// The data path's counters summed over its loops.
@@ -31,6 +32,8 @@ public struct BalancerCounters: Sendable {
     public var udpDatagramsOut = 0
     /// Datagrams dropped (no endpoint, or a send that failed).
     public var udpDropped = 0
+    /// Connections of `local` listeners that could not keep the client's address and came from the node's.
+    public var sourceFallbacks = 0
 
     /// Prometheus rows: name, type, help, value.
     public var rows: [(String, String, String, Int)] {
@@ -42,7 +45,9 @@ public struct BalancerCounters: Sendable {
          ("kproxy_userspace_udp_sessions", "gauge", "UDP sessions open now", udpSessions),
          ("kproxy_userspace_udp_datagrams_in_total", "counter", "Datagrams received from clients", udpDatagramsIn),
          ("kproxy_userspace_udp_datagrams_out_total", "counter", "Datagrams sent back to clients", udpDatagramsOut),
-         ("kproxy_userspace_udp_datagrams_dropped_total", "counter", "Datagrams dropped (no endpoint or a failed send)", udpDropped)]
+         ("kproxy_userspace_udp_datagrams_dropped_total", "counter", "Datagrams dropped (no endpoint or a failed send)", udpDropped),
+         ("kproxy_userspace_source_fallbacks_total", "counter",
+          "Connections to local endpoints that could not keep the client's address and came from the node's", sourceFallbacks)]
     }
 
     mutating func add(_ c: LoopCounters) {
@@ -55,5 +60,6 @@ public struct BalancerCounters: Sendable {
         udpDatagramsIn += c.udpIn.load(ordering: .relaxed)
         udpDatagramsOut += c.udpOut.load(ordering: .relaxed)
         udpDropped += c.udpDropped.load(ordering: .relaxed)
+        sourceFallbacks += c.sourceFallbacks.load(ordering: .relaxed)
     }
 }

@@ -256,6 +256,20 @@ final class EventLoop {
         }
     }
 
+    /// Binds a socket about to connect to `source`, an address of another host (a client's): the connection
+    /// keeps the client's address, and the ruleset brings the endpoint's replies back to it. When that fails
+    /// (no free port for the address, say) the socket stays unbound and connects from the node's address:
+    /// counted, not the endpoint's fault.
+    func bindTransparent(_ fd: Int32, to source: IPAddress) {
+        do throws(SystemError) {
+            try Self.makeTransparent(fd, source.isIPv4 ? .ipv4 : .ipv6)
+            let address = SocketAddress(source, port: 0)
+            try Sys.check("bind", "transparent source \(source)") { address.withSockaddr { bind(fd, $0, $1) } }
+        } catch {
+            counters.sourceFallbacks.add(1, ordering: .relaxed)
+        }
+    }
+
     func boundSocket(_ key: ListenerKey, port: UInt16, type: Int32) throws(SystemError) -> Int32 {
         let family = key.family == .ipv4 ? AF_INET : AF_INET6
         let what = "\(key) port \(port)"

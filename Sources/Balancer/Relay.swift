@@ -60,6 +60,8 @@ final class Relay {
 
     let client: Int32
     let clientAddress: IPAddress
+    /// The address connections to the endpoint start from (the client's, transparently), or nil: the node's.
+    let source: IPAddress?
     let backends: BackendSet
     var upstream: Int32 = -1
     var clientToken: UInt64 = 0
@@ -88,8 +90,8 @@ final class Relay {
     /// Every side's interest, for the connection's whole life.
     static let events = EPOLLIN.rawValue | EPOLLOUT.rawValue | EPOLLRDHUP.rawValue | EPOLLET.rawValue
 
-    init(client: Int32, clientAddress: IPAddress, backends: BackendSet) {
-        self.client = client; self.clientAddress = clientAddress; self.backends = backends
+    init(client: Int32, clientAddress: IPAddress, source: IPAddress? = nil, backends: BackendSet) {
+        self.client = client; self.clientAddress = clientAddress; self.source = source; self.backends = backends
     }
 
     /// Registers the client side and starts the first connect; resets the client if it cannot be watched.
@@ -125,6 +127,7 @@ final class Relay {
         upstreamSide = SideReadiness()
         var one: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        if let source, source != ep.address, source.family == ep.address.family { loop.bindTransparent(fd, to: source) }
         let address = SocketAddress(ep.address, port: ep.port)
         let (_, ce) = Sys.retrying { address.withSockaddr { connect(fd, $0, $1) } }
         if ce != 0 && ce != EINPROGRESS { return connectFailed(errno: ce, loop: loop) }

@@ -61,7 +61,8 @@ extension EventLoop {
                 Sys.resetAndClose(fd)
                 continue
             }
-            let relay = Relay(client: fd, clientAddress: client, backends: l.backends)
+            let source = l.key.scope == .local && config.preservesSource(of: client) ? client : nil
+            let relay = Relay(client: fd, clientAddress: client, source: source, backends: l.backends)
             relays += 1
             counters.openConnections.add(1, ordering: .relaxed)
             relay.start(loop: self)

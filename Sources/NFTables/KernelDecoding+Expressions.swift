@@ -60,6 +60,8 @@ extension KernelDecoding {
         case "ct":
             return .ct(CTKey(rawValue: u32(NFTNL_EXPR_CT_KEY)), destination: register(NFTNL_EXPR_CT_DREG),
                        direction: has(NFTNL_EXPR_CT_DIR) ? nftnl_expr_get_u8(item, UInt16(NFTNL_EXPR_CT_DIR)) : nil)
+        case "socket":
+            return .socket(key: u32(NFTNL_EXPR_SOCKET_KEY), destination: register(NFTNL_EXPR_SOCKET_DREG))
         case "fib":
             return .fib(flags: u32(NFTNL_EXPR_FIB_FLAGS), result: u32(NFTNL_EXPR_FIB_RESULT), destination: register(NFTNL_EXPR_FIB_DREG))
         case "nat":

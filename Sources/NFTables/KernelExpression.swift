@@ -60,6 +60,8 @@ public enum KernelExpression: Hashable, Sendable {
     case ct(CTKey, destination: KernelRegister, direction: UInt8?)
     /// `fib` lookup (`fib daddr type` is flags 0x2 (daddr), result 3 (addrtype)).
     case fib(flags: UInt32, result: UInt32, destination: KernelRegister)
+    /// `socket` lookup of the packet's flow, `key` NFT_SOCKET_TRANSPARENT (0), NFT_SOCKET_MARK (1) …, into `destination`.
+    case socket(key: UInt32, destination: KernelRegister)
     /// DNAT/SNAT from address and port registers.
     case nat(NATSpec)
     /// `masquerade` with `NF_NAT_RANGE_*` flags (0x10 is fully-random).

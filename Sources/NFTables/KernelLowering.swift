@@ -143,6 +143,8 @@ public struct KernelLowering: Sendable {
         case .ctStatus(let statuses, let negated):
             let mask = statuses.reduce(UInt32(0)) { $0 | $1.bit }
             return ctBits(.status, mask: mask, negated: negated)
+        case .socketTransparent:
+            return [.socket(key: 0, destination: first), .cmp(source: first, op: .eq, data: [1])]  // NFT_SOCKET_TRANSPARENT
         case .counter:
             return [.counter]
         case .setMark(let operation):

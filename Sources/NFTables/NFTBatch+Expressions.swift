@@ -72,6 +72,9 @@ extension NFTBatch {
             u32(NFTNL_EXPR_CT_KEY, key.rawValue)
             register(NFTNL_EXPR_CT_DREG, destination)
             if let direction { nftnl_expr_set_u8(item, UInt16(NFTNL_EXPR_CT_DIR), direction) }
+        case .socket(let key, let destination):
+            u32(NFTNL_EXPR_SOCKET_KEY, key)
+            register(NFTNL_EXPR_SOCKET_DREG, destination)
         case .fib(let flags, let result, let destination):
             u32(NFTNL_EXPR_FIB_FLAGS, flags)
             u32(NFTNL_EXPR_FIB_RESULT, result)
@@ -123,6 +126,7 @@ extension KernelExpression {
         case .numgen: "numgen"
         case .ct: "ct"
         case .fib: "fib"
+        case .socket: "socket"
         case .nat: "nat"
         case .masquerade: "masq"
         case .tproxy: "tproxy"

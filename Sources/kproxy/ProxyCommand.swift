@@ -80,10 +80,18 @@ struct ProxyCommand: AsyncParsableCommand {
                                         udpIdleTimeout: try GoDuration.parse(udpIdleTimeout), drainTimeout: try GoDuration.parse(drainTimeout))
             config.steeringMark = proxy.userspaceMark
             config.families = proxy.families.map(\.ipFamily)
+            config.clusterCIDRs = proxy.clusterCIDRs
             let balancer = try Balancer(config: config, logger: logger)
             userspace = BalancerTarget(balancer: balancer, scheduler: SchedulerKind(rawValue: scheduler) ?? .roundrobin)
         } else {
             userspace = nil
+            do {
+                if try Balancer.removeSteeringRoutes(mark: proxy.userspaceMark) {
+                    logger.info("removed the userspace mode's policy route (fwmark 0x\(String(proxy.userspaceMark, radix: 16)))")
+                }
+            } catch {
+                logger.warning("could not check for the userspace mode's policy route: \(error)")
+            }
         }
         // No conntrack in userspace mode: its ruleset never turns it on, so there are no flows to clean.
         let syncer = ProxySyncer(config: proxy, node: NodeInfo(name: nodeName), target: target, conntrack: userspace == nil ? target : nil,

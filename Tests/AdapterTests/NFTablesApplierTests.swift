@@ -92,12 +92,18 @@ struct NFTablesApplierTests {
         try Self.expectKernelHolds(applier, ruleset)
     }
 
-    @Test func kernelListingMatchesNftLoadingTheModelText() throws {
+    /// Our batch and `nft -f` of the model's text leave the same listing, in both modes (the userspace one
+    /// has tproxy, socket and route-chain expressions of its own).
+    @Test(arguments: ["nftables", "userspace"])
+    func kernelListingMatchesNftLoadingTheModelText(mode: String) throws {
         let viaBatch = try TestNetns("bat")
         defer { viaBatch.destroy() }
         let viaText = try TestNetns("txt")
         defer { viaText.destroy() }
-        let ruleset = Self.compile(Self.cluster())
+        let state = Self.cluster()
+        var ports = ListenerPorts(range: 20000...29999)
+        ports.update(state.listenerSpecs(node: Self.node).keys)
+        let ruleset = RulesetCompiler(config: Self.config, node: Self.node, listeners: mode == "userspace" ? ports : nil).compile(state)
         try NetlinkRulesetApplier(namespace: .named(viaBatch.name)).applyFull(ruleset)
         try viaText.exec(["nft", "-f", "-"], input: ruleset.nftText())
         for family in ["ip", "ip6"] {

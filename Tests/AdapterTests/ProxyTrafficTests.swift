@@ -4,6 +4,7 @@ import Logging
 import ProxyCore
 import ProxyDaemon
 import Testing
+import TestSupport
 
 /// Real traffic through `ProxySyncer` + `NFTablesTarget` in throwaway namespaces: a node namespace with the
 /// kproxy table, two pod namespaces behind veths (each answering with its own name), and for NodePorts an
@@ -68,12 +69,13 @@ struct ProxyTrafficTests {
             }
             try process.run()
             processes.append(process)
-            let ready = try ProxyDaemonE2ETests.eventually(10) { try who(from: node, "http://\(pod.podAddress):8080/who") == name }
+            let ready = try waitUntilBlocking(within: .seconds(10)) { try who(from: node, "http://\(pod.podAddress):8080/who") == name }
             try #require(ready, "server in pod \(name) did not start")
         }
 
-        /// A UDP server on :5353 answering every datagram with the pod's name.
-        func startUDP(_ name: String) throws {
+        /// A UDP server on :5353 answering every datagram with the pod's name (`echoPeer`: the name, a space
+        /// and the sender's address).
+        func startUDP(_ name: String, echoPeer: Bool = false) throws {
             let pod = try pod(name)
             let script = """
             import socket, sys
@@ -81,16 +83,18 @@ struct ProxyTrafficTests {
             s.bind((sys.argv[1], 5353))
             while True:
                 data, peer = s.recvfrom(512)
-                s.sendto(sys.argv[2].encode(), peer)
+                s.sendto((sys.argv[2] + (" " + peer[0] if sys.argv[3] == "1" else "")).encode(), peer)
             """
             let process = Process()
             process.executableURL = URL(fileURLWithPath: NetnsSupport.ipTool)
-            process.arguments = ["netns", "exec", pod.pod.name, "/usr/bin/python3", "-c", script, pod.podAddress, name]
+            process.arguments = ["netns", "exec", pod.pod.name, "/usr/bin/python3", "-c", script, pod.podAddress, name, echoPeer ? "1" : "0"]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
             processes.append(process)
-            let ready = try ProxyDaemonE2ETests.eventually(10) { try udpAsk(from: node, pod.podAddress, 5353, sourcePort: 0) == name }
+            let ready = try waitUntilBlocking(within: .seconds(10)) {
+                try udpAsk(from: node, pod.podAddress, 5353, sourcePort: 0)?.split(separator: " ").first.map(String.init) == name
+            }
             try #require(ready, "UDP server in pod \(name) did not start")
         }
     }
@@ -220,7 +224,7 @@ struct ProxyTrafficTests {
         try cluster.node.exec(["sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1"])
         try cluster.node.exec(["ip", "-6", "route", "add", "fd00:96::/112", "dev", pod.hostInterface])
         // The server can bind its address only once duplicate address detection has passed.
-        let settled = try ProxyDaemonE2ETests.eventually(10) {
+        let settled = try waitUntilBlocking(within: .seconds(10)) {
             let podTentative = try pod.pod.exec(["ip", "-6", "addr", "show", "tentative"])
             let nodeTentative = try cluster.node.exec(["ip", "-6", "addr", "show", "tentative"])
             return !podTentative.contains("fd00:244:9::2") && !nodeTentative.contains("fd00:244:9::1")
@@ -238,7 +242,7 @@ struct ProxyTrafficTests {
         server.standardError = FileHandle.nullDevice
         try server.run()
         cluster.processes.append(server)
-        let ready = try ProxyDaemonE2ETests.eventually(15) { try Self.who(from: cluster.node, "http://[fd00:244:9::2]:8080/who") == "v6" }
+        let ready = try waitUntilBlocking(within: .seconds(15)) { try Self.who(from: cluster.node, "http://[fd00:244:9::2]:8080/who") == "v6" }
         try #require(ready, "IPv6 server did not start")
 
         let syncer = try Self.syncer(cluster)

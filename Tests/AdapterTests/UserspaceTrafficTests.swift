@@ -6,6 +6,7 @@ import Logging
 import ProxyCore
 import ProxyDaemon
 import Testing
+import TestSupport
 
 /// `--mode userspace` end to end in throwaway namespaces: `ProxySyncer` with the nftables target redirecting
 /// Service traffic to the in-process `Balancer`, whose loops live in the node namespace. Same topology as
@@ -25,6 +26,7 @@ struct UserspaceTrafficTests {
             let target = try NFTablesTarget(namespace: .named(cluster.node.name))
             var config = BalancerConfig(threads: 2, retry: RetryPolicy(tries: 4, firstTimeout: .milliseconds(250)))
             config.namespacePath = "/var/run/netns/\(cluster.node.name)"
+            config.clusterCIDRs = NFTablesApplierTests.config.clusterCIDRs
             listeners = BalancerTarget(balancer: try Balancer(config: config, logger: logger), scheduler: scheduler, health: health)
             let node = NodeInfo(name: NFTablesApplierTests.nodeName, nodeIPs: [NFTablesApplierTests.ip(ProxyTrafficTests.nodeIP)])
             syncer = ProxySyncer(config: NFTablesApplierTests.config, node: node, target: target, conntrack: target,
@@ -111,7 +113,7 @@ struct UserspaceTrafficTests {
         defer { NetnsSupport.stop(holder) }
         let whileHeld = try Self.answers(cluster, count: 10)
         NetnsSupport.stop(holder)
-        let drained = try ProxyDaemonE2ETests.eventually(10) { try Self.answers(cluster, count: 4).count == 2 }
+        let drained = try waitUntilBlocking(within: .seconds(10)) { try Self.answers(cluster, count: 4).count == 2 }
         await proxy.stop()
         #expect(whileHeld.count == 1 && whileHeld["failed"] == nil, "every new connection goes to the idle pod: \(whileHeld)")
         #expect(drained, "with the held connection closed both pods get connections again")
@@ -130,7 +132,7 @@ struct UserspaceTrafficTests {
         // Round robin would alternate; affinity holds until 2 s pass without a new connection.
         let deadline = Date().addingTimeInterval(2.5)
         while Date() < deadline { usleep(100_000) }
-        let moved = try ProxyDaemonE2ETests.eventually(8) { try ProxyTrafficTests.who(from: cluster.node, "http://\(Self.clusterIP)/who") != first }
+        let moved = try waitUntilBlocking(within: .seconds(8)) { try ProxyTrafficTests.who(from: cluster.node, "http://\(Self.clusterIP)/who") != first }
         await proxy.stop()
         #expect(sticky.count == 1 && sticky["failed"] == nil, "one pod answers while the affinity holds: \(sticky)")
         #expect(moved, "after the timeout the client may go elsewhere")
@@ -213,6 +215,48 @@ struct UserspaceTrafficTests {
         #expect(other == nil, "another port is not the Service's")
     }
 
+    /// `externalTrafficPolicy: Local` keeps the client's address, over TCP and UDP: the balancer connects to
+    /// the local endpoint from the external client's address (transparently) and the ruleset brings the
+    /// pod's replies back to it. Cluster-policy traffic still comes from the node.
+    @Test func localPolicyKeepsTheClientAddress() async throws {
+        let cluster = try ProxyTrafficTests.Cluster()
+        defer { cluster.destroy() }
+        let client = try VethPod.create(host: cluster.node, hostAddress: ProxyTrafficTests.nodeIP, podAddress: ProxyTrafficTests.clientIP, prefix: 24)
+        cluster.extra.append(client.pod)
+        let log = NSTemporaryDirectory() + "kp-access-\(NetnsSupport.uniqueSuffix()).log"
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        try cluster.startHTTP("a", log: log)
+        try cluster.startUDP("b", echoPeer: true)
+        let proxy = try Proxy(cluster)
+        let here = NFTablesApplierTests.nodeName
+        func local(_ slice: EndpointSlice) -> EndpointSlice {
+            var s = slice
+            s.endpoints = s.endpoints.map { var e = $0; e.nodeName = here; return e }
+            return s
+        }
+        let tcpPort = ServicePort(name: "http", protocol: .tcp, port: 80, targetPort: 8080, nodePort: ProxyTrafficTests.nodePort)
+        var web = NFTablesApplierTests.service("np", [Self.clusterIP], [tcpPort], type: .nodePort)
+        web.spec.externalTrafficPolicy = .local
+        try await ProxyTrafficTests.load(proxy.syncer, web, local(NFTablesApplierTests.slice("np", "1", port: 8080, addresses: ["10.244.1.2"])), full: true)
+        let udpPort = ServicePort(name: "dns", protocol: .udp, port: 53, targetPort: 5353, nodePort: ProxyTrafficTests.nodePort + 1)
+        var dns = NFTablesApplierTests.service("dns", [Self.udpClusterIP], [udpPort], type: .nodePort)
+        dns.spec.externalTrafficPolicy = .local
+        try await ProxyTrafficTests.load(proxy.syncer, dns, local(NFTablesApplierTests.slice("dns", "1", port: 5353, protocol: .udp, name: "dns",
+                                                                                            addresses: ["10.244.2.2"])), full: false)
+        let external = try ProxyTrafficTests.who(from: client.pod, "http://\(ProxyTrafficTests.nodeIP):\(ProxyTrafficTests.nodePort)/who")
+        let fromNode = try ProxyTrafficTests.who(from: cluster.node, "http://\(Self.clusterIP)/who")
+        let udpExternal = try ProxyTrafficTests.udpAsk(from: client.pod, ProxyTrafficTests.nodeIP, ProxyTrafficTests.nodePort + 1, sourcePort: 0)
+        let udpInternal = try ProxyTrafficTests.udpAsk(from: cluster.node, Self.udpClusterIP, 53, sourcePort: 0)
+        await proxy.stop()
+        let access = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        let callers = access.split(separator: "\n").filter { $0.contains("GET /who") }.compactMap { $0.split(separator: " ").first.map(String.init) }
+        #expect(external == "a" && fromNode == "a", "both reach the pod: \(String(describing: external)), \(String(describing: fromNode))")
+        #expect(callers.suffix(2) == [ProxyTrafficTests.clientIP, "10.244.1.1"],
+                "the pod saw the external client, then the node (cluster policy): \(callers)")
+        #expect(udpExternal == "b \(ProxyTrafficTests.clientIP)", "UDP from outside keeps the client's address: \(String(describing: udpExternal))")
+        #expect(udpInternal == "b 10.244.2.1", "UDP from the node comes from the node: \(String(describing: udpInternal))")
+    }
+
     /// tproxy steering needs no conntrack: after ClusterIP and NodePort traffic from outside and from the node
     /// itself, the node namespace tracks no flow at all (the nftables mode would track every one).
     @Test func steeringLeavesConntrackOff() async throws {
@@ -263,7 +307,7 @@ struct UserspaceTrafficTests {
         try process.run()
         cluster.processes.append(process)
         let probe = "import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1).close()"
-        let up = try ProxyDaemonE2ETests.eventually(10) {
+        let up = try waitUntilBlocking(within: .seconds(10)) {
             try cluster.node.execStatus(["/usr/bin/python3", "-c", probe, pod.podAddress, "\(targetPort)"]).status == 0
         }
         try #require(up, "\(name) server did not start")
@@ -381,7 +425,7 @@ struct UserspaceTrafficTests {
         [t.start() for t in ts]; [t.join() for t in ts]
         """
         _ = try cluster.node.exec(["/usr/bin/python3", "-c", script, Self.clusterIP])
-        let drained = ProxyDaemonE2ETests.eventually(10) { proxy.listeners.exposition().contains("kproxy_userspace_open_connections 0") }
+        let drained = waitUntilBlocking(within: .seconds(10)) { proxy.listeners.exposition().contains("kproxy_userspace_open_connections 0") }
         let after = try ProxyTrafficTests.who(from: cluster.node, "http://\(Self.clusterIP)/who")
         await proxy.stop()
         #expect(drained, "every reset connection was closed")
@@ -434,7 +478,7 @@ struct UserspaceTrafficTests {
         process.standardError = FileHandle.nullDevice
         try process.run()
         cluster.processes.append(process)
-        let ready = try ProxyDaemonE2ETests.eventually(10) {
+        let ready = try waitUntilBlocking(within: .seconds(10)) {
             try cluster.node.execStatus(["/usr/bin/python3", "-c", "import socket,sys; socket.create_connection((sys.argv[1], 7007), timeout=1)", pod.podAddress]).status == 0
         }
         try #require(ready, "echo server in pod \(name) did not start")

@@ -47,6 +47,9 @@ public enum NFTNames {
     /// Userspace mode: address . protocol . port of every Service address steered to a listener (the keys of
     /// `service-ips`), for marking locally sent packets.
     public static let userspaceSteered = "userspace-steered"
+    /// Userspace mode: address . protocol . port of the local endpoints of `local` listeners, which the
+    /// balancer connects to from the client's own address: their replies come back to its transparent sockets.
+    public static let userspaceLocalEndpoints = "userspace-local-endpoints"
 
     /// Longest name nftables accepts.
     public static let maxNameLength = 256

@@ -107,6 +107,11 @@ extension RulesetCompiler {
                     rules: userspace ? redirect(clusterPort) : pre + balanceRules(svc, sel.cluster, chain: clusterChain, &b))
         }
         if usesLocalChain {
+            if userspace && localPort != nil {
+                for ep in sel.local {
+                    b.element(NFTNames.userspaceLocalEndpoints, NFTElement(key: [.address(ep.address), proto, .port(ep.port)], comment: comment))
+                }
+            }
             let pre = internalChain == localChain ? internalRules : []
             b.chain(localChain, comment: comment + " (local endpoints)",
                     rules: userspace ? redirect(localPort) : pre + balanceRules(svc, sel.local, chain: localChain, &b))

@@ -145,8 +145,13 @@ public struct RulesetCompiler: Sendable {
         let mark = config.userspaceMark
         let steered = NFTExpression.maskedMatch(.mark, mask: mark, value: mark)
         func jump(_ c: String) -> NFTRule { NFTRule([.verdict(.jump(c))]) }
-        b.chain(NFTNames.manglePrerouting, base: Base(type: .filter, hook: .prerouting, priority: Base.manglePriority),
-                rules: [jump(NFTNames.firewallCheck), jump(NFTNames.services)])
+        b.chain(NFTNames.manglePrerouting, base: Base(type: .filter, hook: .prerouting, priority: Base.manglePriority), rules: [
+            // A local endpoint answering a connection the balancer made from the client's address: the reply
+            // is addressed to the client, so only the mark brings it to the balancer's socket.
+            NFTRule([.lookup([.saddr, .l4proto, .sport], set: NFTNames.userspaceLocalEndpoints), .socketTransparent,
+                     .setMark(.or(mark)), .verdict(.accept)], comment: "replies to source-preserving connections"),
+            jump(NFTNames.firewallCheck), jump(NFTNames.services),
+        ])
         b.chain(NFTNames.routeOutput, base: Base(type: .route, hook: .output, priority: Base.manglePriority), rules: [
             NFTRule([.lookup([.daddr, .l4proto, .dport], set: NFTNames.userspaceSteered), .setMark(.or(mark))],
                     comment: "re-route local Service traffic over lo to the listeners"),
@@ -217,6 +222,8 @@ public struct RulesetCompiler: Sendable {
         } else {
             b.set(NFTSet(name: NFTNames.userspaceListeners, keyType: [.inetProto, .inetService], comment: "userspace listener ports"))
             b.set(NFTSet(name: NFTNames.userspaceSteered, keyType: tupleType, comment: "Service addresses with a userspace listener"))
+            b.set(NFTSet(name: NFTNames.userspaceLocalEndpoints, keyType: tupleType,
+                         comment: "local endpoints of local listeners (connected to from the client's address)"))
         }
         if !matchAll {
             b.set(NFTSet(name: NFTNames.nodePortIPs, keyType: [addr], comment: "IPs that accept NodePort traffic"))

@@ -25,6 +25,10 @@ public enum NFTExpression: Hashable, Sendable {
     case ctState([NFTCtState], negated: Bool = false)
     /// `ct status dnat`: like `ctState` on the status bits.
     case ctStatus([NFTCtStatus], negated: Bool = false)
+    /// `socket transparent 1`: `socket` (key NFT_SOCKET_TRANSPARENT) → cmp eq 1 (one byte). Holds when a
+    /// socket of this host with IP_TRANSPARENT owns the packet's flow (the userspace mode's connections
+    /// that keep a client's source address).
+    case socketTransparent
     /// `counter`.
     case counter
     /// `meta mark set …`: meta load mark → bitwise → meta set mark (`.set` is just an immediate → meta set).

@@ -101,6 +101,8 @@ extension NFTExpression {
             return "ct state " + (negated ? "!= " : "") + states.map(\.rawValue).joined(separator: ",")
         case .ctStatus(let statuses, let negated):
             return "ct status " + (negated ? "!= " : "") + statuses.map(\.rawValue).joined(separator: ",")
+        case .socketTransparent:
+            return "socket transparent 1"
         case .counter:
             return "counter"
         case .setMark(let op):

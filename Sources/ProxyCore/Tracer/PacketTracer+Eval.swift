@@ -125,6 +125,8 @@ extension PacketTracer {
         case .ctStatus(let statuses, let negated):
             let has = statuses.contains(.dnat) && s.dnat != nil || statuses.contains(.snat) && s.masquerade
             return proceed(has != negated, s)
+        case .socketTransparent:
+            return proceed(transparentSocket, s)
         case .counter:
             return proceed(true, s)
         case .setMark(let op):

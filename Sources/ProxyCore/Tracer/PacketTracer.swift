@@ -80,6 +80,9 @@ public struct PacketTracer {
     /// Userspace mode: a packet carrying any of these mark bits is routed to this host (kproxy's policy
     /// route), and a locally sent packet delivered here loops through prerouting, as it does over `lo`.
     public var localRouteMark: UInt32?
+    /// Whether a transparent socket of this host owns the traced flow (`socket transparent 1`): a reply to
+    /// one of the userspace mode's source-preserving connections.
+    public var transparentSocket = false
 
     let chains: [String: NFTChain]
     let sets: [String: NFTSet]
