@@ -90,8 +90,14 @@ public final class BackendSet: Sendable {
             let a = backends[candidates[i]], b = backends[candidates[j]]
             let sa = Double(a.load + 1) / a.weight(now: now, policy: health)
             let sb = Double(b.load + 1) / b.weight(now: now, policy: health)
+            // Of two endpoints whose latencies differ by more than a factor of two, the one a new
+            // connection would wait less on (latency × (load + 1), peak-EWMA P2C as Finagle and Linkerd
+            // weigh it): with only two candidates, an idle slow endpoint against a fast one with a
+            // connection in flight is common, and fewer-connections-wins would hand it every such draw.
+            let la = a.latency(now: now), lb = b.latency(now: now)
+            if la * 2 < lb || lb * 2 < la { return lb * sb < la * sa ? b : a }
             if sa != sb { return sb < sa ? b : a }
-            return Self.clearlyFaster(b, than: a, now: now) ? b : a
+            return a
         case .maglev:
             guard let maglev else { return nil }
             let (high, low) = client.halves

@@ -44,13 +44,13 @@ public actor ProxySyncer {
     private let conntrack: (any ConntrackFlushing)?
     private let logger: Logger
     private let clock = ContinuousClock()
-    /// Userspace mode: the listeners the ruleset redirects to, and their ports. Nil in nftables mode.
+    /// Userspace mode: the listeners the ruleset hands traffic to, and their ports. Nil in nftables mode.
     private let listenerTarget: (any ListenerTarget)?
     private var listenerPorts: ListenerPorts
     /// Listener keys already logged as refused (SCTP), so the log says it once.
     private var refusedLogged: Set<ListenerKey> = []
 
-    /// `listeners` switches to the userspace mode: Service traffic is redirected to local listeners on ports
+    /// `listeners` switches to the userspace mode: Service traffic is handed (tproxy) to local listeners on ports
     /// from `portRange` instead of DNATed to endpoints.
     public init(config: ProxyConfig, node: NodeInfo, target: any RulesetTarget, conntrack: (any ConntrackFlushing)?,
                 listeners: (any ListenerTarget)? = nil, portRange: ClosedRange<UInt16> = ProxySyncer.defaultPortRange, logger: Logger) {
@@ -106,7 +106,7 @@ public actor ProxySyncer {
         }
     }
 
-    /// Userspace mode: assigns listener ports and opens the listeners (before the ruleset redirects to them);
+    /// Userspace mode: assigns listener ports and opens the listeners (before the ruleset points at them);
     /// nil in nftables mode. Listeners that cannot be opened get no port, so the ruleset rejects their traffic
     /// until a later sync opens them.
     private func syncListeners(_ state: ProxyState) async -> ListenerPorts? {

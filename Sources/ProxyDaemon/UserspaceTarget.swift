@@ -5,7 +5,7 @@ import Logging
 import ProxyCore
 import Synchronization
 
-/// Where the userspace mode's listeners live: opened on the ports the ruleset redirects to, each balancing
+/// Where the userspace mode's listeners live: opened on the ports the ruleset hands traffic to, each balancing
 /// over its backend set.
 public protocol ListenerTarget: Sendable {
     /// Opens, updates and closes listeners to match `specs` at `ports` (keys without a port are left out);

@@ -116,15 +116,34 @@ import Glibc
         #expect(Self.shares(set, count: 3000) == [1000, 1000, 1000])
     }
 
-    /// Latency only breaks ties: the slow endpoint gets the connection when the fast ones are busier.
-    @Test(arguments: [SchedulerKind.leastconn, .p2c])
-    func loadStillComesFirst(scheduler: SchedulerKind) {
-        let set = BC.set(2, scheduler)
+    /// leastconn: latency only breaks ties, so the slow endpoint gets the connection when the fast ones are
+    /// busier.
+    @Test func leastconnPutsLoadFirst() {
+        let set = BC.set(2, .leastconn)
         set.backends[0].recordLatency(50 * Self.ms, now: BC.second)
         set.backends[1].recordLatency(Self.ms, now: BC.second)
         set.backends[1].connectStarted(); set.backends[1].connectSucceeded()
         var random = FastRandom(seed: 5)
         for _ in 0..<10 { #expect(set.pick(client: BC.client(1), now: BC.second, random: &random) === set.backends[0]) }
+    }
+
+    /// p2c: between endpoints whose latencies differ over 2×, the expected wait (latency × (load + 1))
+    /// decides — an idle 50 ms endpoint loses to a 1 ms one with a connection in flight (2 ms), but a 3 ms
+    /// one wins against a 1 ms one with five (6 ms); comparable latencies leave it to load alone.
+    @Test func p2cWeighsLoadByLatencyWhenTheyDifferClearly() {
+        func pick(_ latencies: [Nanos], busy: Int) -> Int? {
+            let set = BC.set(2, .p2c)
+            for (b, l) in zip(set.backends, latencies) { b.recordLatency(l, now: BC.second) }
+            for _ in 0..<busy { set.backends[1].connectStarted() }
+            var random = FastRandom(seed: 5)
+            let picks = Set((0..<10).compactMap { _ in set.pick(client: BC.client(1), now: BC.second, random: &random) }.map { p in
+                set.backends.firstIndex { $0 === p } ?? -1
+            })
+            return picks.count == 1 ? picks.first : nil
+        }
+        #expect(pick([50 * Self.ms, Self.ms], busy: 1) == 1, "the slow idle endpoint loses")
+        #expect(pick([3 * Self.ms, Self.ms], busy: 5) == 0, "a busy enough fast endpoint loses")
+        #expect(pick([15 * Self.ms / 10, Self.ms], busy: 1) == 0, "within 2×: fewer connections win")
     }
 
     /// Peak-EWMA: a slower answer replaces the estimate at once; faster ones pull it down by their age

@@ -13,7 +13,7 @@ public final class CompileCache: Sendable {
     struct Entry {
         var service: ServicePortInfo
         var endpoints: [EndpointInfo]
-        /// Userspace mode: the listener ports the fragment redirects to.
+        /// Userspace mode: the listener ports the fragment hands traffic to.
         var ports: [UInt16?]
         var fragment: ServiceFragment
     }

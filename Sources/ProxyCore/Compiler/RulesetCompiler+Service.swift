@@ -93,7 +93,7 @@ extension RulesetCompiler {
         // Userspace mode: the chain hands every packet of the flow to its listener, which balances in
         // userspace, and marks it for the policy route to this host. If no listener takes it (`tproxy` finds
         // no socket and ends the rule), it is dropped rather than routed on towards the Service address.
-        func redirect(_ port: UInt16?) -> [NFTRule] {
+        func toListener(_ port: UInt16?) -> [NFTRule] {
             guard let port else { return [] }
             b.element(NFTNames.userspaceListeners, NFTElement(key: [proto, .port(port)], comment: comment))
             let mark = config.userspaceMark
@@ -104,7 +104,7 @@ extension RulesetCompiler {
         if usesClusterChain {
             let pre = internalChain == clusterChain ? internalRules : []
             b.chain(clusterChain, comment: comment,
-                    rules: userspace ? redirect(clusterPort) : pre + balanceRules(svc, sel.cluster, chain: clusterChain, &b))
+                    rules: userspace ? toListener(clusterPort) : pre + balanceRules(svc, sel.cluster, chain: clusterChain, &b))
         }
         if usesLocalChain {
             if userspace && localPort != nil {
@@ -114,7 +114,7 @@ extension RulesetCompiler {
             }
             let pre = internalChain == localChain ? internalRules : []
             b.chain(localChain, comment: comment + " (local endpoints)",
-                    rules: userspace ? redirect(localPort) : pre + balanceRules(svc, sel.local, chain: localChain, &b))
+                    rules: userspace ? toListener(localPort) : pre + balanceRules(svc, sel.local, chain: localChain, &b))
         }
         if usesExternalChain {
             var rules: [NFTRule] = []

@@ -36,7 +36,7 @@ public struct RulesetCompiler: Sendable {
     public var node: NodeInfo
     /// Fragments of earlier compiles to reuse (a syncer keeps one across syncs); nil compiles everything.
     public var cache: CompileCache?
-    /// Userspace mode: the local listener ports Service traffic is redirected to (instead of DNAT to
+    /// Userspace mode: the local listener ports Service traffic is handed to by tproxy (instead of DNAT to
     /// endpoints). Nil: nftables mode.
     public var listeners: ListenerPorts?
 
