@@ -41,6 +41,13 @@ struct ProxyTrafficTests {
 
         func pod(_ name: String) throws -> VethPod { try #require(pods[name]) }
 
+        /// A namespace outside the cluster on the node's segment (`clientIP`, `nodeIP` its gateway).
+        func addExternalClient() throws -> TestNetns {
+            let client = try VethPod.create(host: node, hostAddress: ProxyTrafficTests.nodeIP, podAddress: ProxyTrafficTests.clientIP, prefix: 24)
+            extra.append(client.pod)
+            return client.pod
+        }
+
         func destroy() {
             processes.forEach(NetnsSupport.stop)
             extra.forEach { $0.destroy() }
@@ -170,8 +177,7 @@ struct ProxyTrafficTests {
     @Test func nodePortFromAnExternalClientIsMasqueraded() async throws {
         let cluster = try Cluster()
         defer { cluster.destroy() }
-        let client = try VethPod.create(host: cluster.node, hostAddress: Self.nodeIP, podAddress: Self.clientIP, prefix: 24)
-        cluster.extra.append(client.pod)
+        let client = try cluster.addExternalClient()
         let log = NSTemporaryDirectory() + "kp-np-\(NetnsSupport.uniqueSuffix()).log"
         defer { try? FileManager.default.removeItem(atPath: log) }
         try cluster.startHTTP("a", log: log)
@@ -181,7 +187,7 @@ struct ProxyTrafficTests {
         let slice = NFTablesApplierTests.slice("np", "1", port: 8080, addresses: ["10.244.1.2"])
         try await Self.load(syncer, service, slice, full: true)
 
-        let body = try Self.who(from: client.pod, "http://\(Self.nodeIP):\(Self.nodePort)/who")
+        let body = try Self.who(from: client, "http://\(Self.nodeIP):\(Self.nodePort)/who")
         #expect(body == "a", "NodePort from the external client reaches the pod")
         // The pod saw the node as the client (masquerade), so its reply went back through the node.
         let requests = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -189,17 +195,16 @@ struct ProxyTrafficTests {
         #expect(!fromNode.isEmpty, "pod log: \(requests)")
         #expect(!requests.contains(Self.clientIP), "the client address must be masqueraded: \(requests)")
         // An unused port on the node is not forwarded anywhere.
-        #expect(try Self.who(from: client.pod, "http://\(Self.nodeIP):\(Self.nodePort + 1)/who") == nil)
+        #expect(try Self.who(from: client, "http://\(Self.nodeIP):\(Self.nodePort + 1)/who") == nil)
     }
 
     @Test func externalIPFromAnExternalClientReachesThePod() async throws {
         let cluster = try Cluster()
         defer { cluster.destroy() }
-        let client = try VethPod.create(host: cluster.node, hostAddress: Self.nodeIP, podAddress: Self.clientIP, prefix: 24)
-        cluster.extra.append(client.pod)
+        let client = try cluster.addExternalClient()
         // The external client routes the externalIP to the node, as an upstream router would.
         let externalIP = "203.0.113.10"
-        try client.pod.exec(["ip", "route", "add", "\(externalIP)/32", "via", Self.nodeIP])
+        try client.exec(["ip", "route", "add", "\(externalIP)/32", "via", Self.nodeIP])
         let log = NSTemporaryDirectory() + "kp-eip-\(NetnsSupport.uniqueSuffix()).log"
         defer { try? FileManager.default.removeItem(atPath: log) }
         try cluster.startHTTP("a", log: log)
@@ -208,11 +213,11 @@ struct ProxyTrafficTests {
         service.spec.externalIPs = [externalIP]
         try await Self.load(syncer, service, NFTablesApplierTests.slice("eip", "1", port: 8080, addresses: ["10.244.1.2"]), full: true)
 
-        #expect(try Self.who(from: client.pod, "http://\(externalIP)/who") == "a", "externalIP from the external client reaches the pod")
+        #expect(try Self.who(from: client, "http://\(externalIP)/who") == "a", "externalIP from the external client reaches the pod")
         let requests = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(!requests.contains(Self.clientIP), "external traffic (policy Cluster) is masqueraded: \(requests)")
         // Another port on the externalIP is not the Service's.
-        #expect(try Self.who(from: client.pod, "http://\(externalIP):81/who") == nil)
+        #expect(try Self.who(from: client, "http://\(externalIP):81/who") == nil)
     }
 
     /// The ip6 table: an IPv6 ClusterIP is DNAT-ed to an IPv6 pod, and a port it does not serve is rejected.

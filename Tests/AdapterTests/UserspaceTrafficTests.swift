@@ -201,18 +201,24 @@ struct UserspaceTrafficTests {
     @Test func nodePortFromAnExternalClient() async throws {
         let cluster = try ProxyTrafficTests.Cluster()
         defer { cluster.destroy() }
-        let client = try VethPod.create(host: cluster.node, hostAddress: ProxyTrafficTests.nodeIP, podAddress: ProxyTrafficTests.clientIP, prefix: 24)
-        cluster.extra.append(client.pod)
+        let client = try cluster.addExternalClient()
         try cluster.startHTTP("a")
         let proxy = try Proxy(cluster)
         let port = ServicePort(name: "http", protocol: .tcp, port: 80, targetPort: 8080, nodePort: ProxyTrafficTests.nodePort)
         let service = NFTablesApplierTests.service("np", [Self.clusterIP], [port], type: .nodePort)
         try await ProxyTrafficTests.load(proxy.syncer, service, NFTablesApplierTests.slice("np", "1", port: 8080, addresses: ["10.244.1.2"]), full: true)
-        let body = try ProxyTrafficTests.who(from: client.pod, "http://\(ProxyTrafficTests.nodeIP):\(ProxyTrafficTests.nodePort)/who")
-        let other = try ProxyTrafficTests.who(from: client.pod, "http://\(ProxyTrafficTests.nodeIP):\(ProxyTrafficTests.nodePort + 1)/who")
+        let body = try ProxyTrafficTests.who(from: client, "http://\(ProxyTrafficTests.nodeIP):\(ProxyTrafficTests.nodePort)/who")
+        let other = try ProxyTrafficTests.who(from: client, "http://\(ProxyTrafficTests.nodeIP):\(ProxyTrafficTests.nodePort + 1)/who")
+        let clusterIP = try ProxyTrafficTests.who(from: client, "http://\(Self.clusterIP)/who")
+        let local = try ProxyTrafficTests.who(from: cluster.node, "http://\(Self.clusterIP)/who")
+        // tproxy steering needs no conntrack: after all that the node namespace tracks no flow (the
+        // nftables mode would track every one).
+        let tracked = try NetnsSupport.runChecked(["ip", "netns", "exec", cluster.node.name, "cat", "/proc/sys/net/netfilter/nf_conntrack_count"])
         await proxy.stop()
         #expect(body == "a", "NodePort from the external client reaches the pod through the balancer")
         #expect(other == nil, "another port is not the Service's")
+        #expect(clusterIP == "a" && local == "a", "the ClusterIP from outside and from the node itself")
+        #expect(tracked.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "conntrack entries in the node namespace: \(tracked)")
     }
 
     /// `externalTrafficPolicy: Local` keeps the client's address, over TCP and UDP: the balancer connects to
@@ -221,8 +227,7 @@ struct UserspaceTrafficTests {
     @Test func localPolicyKeepsTheClientAddress() async throws {
         let cluster = try ProxyTrafficTests.Cluster()
         defer { cluster.destroy() }
-        let client = try VethPod.create(host: cluster.node, hostAddress: ProxyTrafficTests.nodeIP, podAddress: ProxyTrafficTests.clientIP, prefix: 24)
-        cluster.extra.append(client.pod)
+        let client = try cluster.addExternalClient()
         let log = NSTemporaryDirectory() + "kp-access-\(NetnsSupport.uniqueSuffix()).log"
         defer { try? FileManager.default.removeItem(atPath: log) }
         try cluster.startHTTP("a", log: log)
@@ -243,9 +248,9 @@ struct UserspaceTrafficTests {
         dns.spec.externalTrafficPolicy = .local
         try await ProxyTrafficTests.load(proxy.syncer, dns, local(NFTablesApplierTests.slice("dns", "1", port: 5353, protocol: .udp, name: "dns",
                                                                                             addresses: ["10.244.2.2"])), full: false)
-        let external = try ProxyTrafficTests.who(from: client.pod, "http://\(ProxyTrafficTests.nodeIP):\(ProxyTrafficTests.nodePort)/who")
+        let external = try ProxyTrafficTests.who(from: client, "http://\(ProxyTrafficTests.nodeIP):\(ProxyTrafficTests.nodePort)/who")
         let fromNode = try ProxyTrafficTests.who(from: cluster.node, "http://\(Self.clusterIP)/who")
-        let udpExternal = try ProxyTrafficTests.udpAsk(from: client.pod, ProxyTrafficTests.nodeIP, ProxyTrafficTests.nodePort + 1, sourcePort: 0)
+        let udpExternal = try ProxyTrafficTests.udpAsk(from: client, ProxyTrafficTests.nodeIP, ProxyTrafficTests.nodePort + 1, sourcePort: 0)
         let udpInternal = try ProxyTrafficTests.udpAsk(from: cluster.node, Self.udpClusterIP, 53, sourcePort: 0)
         await proxy.stop()
         let access = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -255,29 +260,6 @@ struct UserspaceTrafficTests {
                 "the pod saw the external client, then the node (cluster policy): \(callers)")
         #expect(udpExternal == "b \(ProxyTrafficTests.clientIP)", "UDP from outside keeps the client's address: \(String(describing: udpExternal))")
         #expect(udpInternal == "b 10.244.2.1", "UDP from the node comes from the node: \(String(describing: udpInternal))")
-    }
-
-    /// tproxy steering needs no conntrack: after ClusterIP and NodePort traffic from outside and from the node
-    /// itself, the node namespace tracks no flow at all (the nftables mode would track every one).
-    @Test func steeringLeavesConntrackOff() async throws {
-        let cluster = try ProxyTrafficTests.Cluster()
-        defer { cluster.destroy() }
-        let client = try VethPod.create(host: cluster.node, hostAddress: ProxyTrafficTests.nodeIP, podAddress: ProxyTrafficTests.clientIP, prefix: 24)
-        cluster.extra.append(client.pod)
-        try cluster.startHTTP("a")
-        let proxy = try Proxy(cluster)
-        let port = ServicePort(name: "http", protocol: .tcp, port: 80, targetPort: 8080, nodePort: ProxyTrafficTests.nodePort)
-        let service = NFTablesApplierTests.service("np", [Self.clusterIP], [port], type: .nodePort)
-        try await ProxyTrafficTests.load(proxy.syncer, service, NFTablesApplierTests.slice("np", "1", port: 8080, addresses: ["10.244.1.2"]), full: true)
-        let answers = [
-            try ProxyTrafficTests.who(from: client.pod, "http://\(Self.clusterIP)/who"),
-            try ProxyTrafficTests.who(from: client.pod, "http://\(ProxyTrafficTests.nodeIP):\(ProxyTrafficTests.nodePort)/who"),
-            try ProxyTrafficTests.who(from: cluster.node, "http://\(Self.clusterIP)/who"),
-        ]
-        let tracked = try NetnsSupport.runChecked(["ip", "netns", "exec", cluster.node.name, "cat", "/proc/sys/net/netfilter/nf_conntrack_count"])
-        await proxy.stop()
-        #expect(answers == ["a", "a", "a"], "external ClusterIP, external NodePort, local ClusterIP: \(answers)")
-        #expect(tracked.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "conntrack entries in the node namespace: \(tracked)")
     }
 
     @Test func serviceWithoutEndpointsIsRefusedAtOnce() async throws {
