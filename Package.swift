@@ -71,7 +71,7 @@ let package = Package(
         ]),
         // Service proxy: pure ruleset compiler, nftables adapter, and the daemon's sync loop.
         .target(name: "ProxyCore", dependencies: ["KubeAPI"]),
-        .target(name: "NFTables", dependencies: ["ProxyCore", "CNftnl"]),
+        .target(name: "NFTables", dependencies: ["ProxyCore", "CNftnl", "LinuxSystem"]),
         // Userspace mode: schedulers, backend sets, affinity and passive health (pure), and the epoll data path.
         .target(name: "BalancerCore", dependencies: ["KubeAPI", "ProxyCore"]),
         .target(name: "Balancer", dependencies: [

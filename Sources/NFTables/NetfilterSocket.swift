@@ -2,6 +2,7 @@ import CNftnl
 #if canImport(Glibc)
 import Glibc
 #endif
+import LinuxSystem
 
 /// Owns a libmnl `NETLINK_NETFILTER` socket, bound in one network namespace.
 ///
@@ -50,7 +51,7 @@ final class NetfilterSocket {
         try growBuffer(SO_RCVBUFFORCE, SO_RCVBUF, to: 1 << 20)
         var address = sockaddr_nl()
         address.nl_family = sa_family_t(AF_NETLINK)
-        let sent: Int = batch.withIOVectors { pages in
+        let sent: (Int, Int32) = batch.withIOVectors { pages in
             // sendmsg takes at most IOV_MAX (1024) vectors: a larger batch (over 1 GiB of pages) goes as one
             // contiguous copy.
             var vectors = pages
@@ -74,11 +75,11 @@ final class NetfilterSocket {
                     message.msg_namelen = socklen_t(MemoryLayout<sockaddr_nl>.size)
                     message.msg_iov = buffer.baseAddress
                     message.msg_iovlen = buffer.count
-                    return retryingEINTR { sendmsg(fileDescriptor, &message, 0) }
+                    return Sys.retrying { sendmsg(fileDescriptor, &message, 0) }
                 }
             }
         }
-        guard sent >= 0 else { throw NFTablesError.lastErrno("sendmsg batch", "\(batch.messageCount) messages") }
+        guard sent.1 == 0 else { throw NFTablesError(operation: "sendmsg batch", object: "\(batch.messageCount) messages", errno: sent.1) }
         try readAcknowledgements(batch)
     }
 
@@ -87,12 +88,12 @@ final class NetfilterSocket {
         var acknowledged = batch.lastAcknowledgedSequence == nil
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let received = buffer.withUnsafeMutableBytes { raw in
-                retryingEINTR { recv(fileDescriptor, raw.baseAddress, raw.count, Int32(MSG_DONTWAIT)) }
+            let (received, e) = buffer.withUnsafeMutableBytes { raw in
+                Sys.retrying { recv(fileDescriptor, raw.baseAddress, raw.count, Int32(MSG_DONTWAIT)) }
             }
-            if received < 0 {
-                if errno == EAGAIN || errno == EWOULDBLOCK { break }
-                throw NFTablesError.lastErrno("receive batch acknowledgements")
+            if e != 0 {
+                if e == EAGAIN || e == EWOULDBLOCK { break }
+                throw NFTablesError(operation: "receive batch acknowledgements", object: "", errno: e)
             }
             buffer.withUnsafeBytes { raw in
                 for answer in NetlinkMessages(raw.prefix(received)) where answer.type == NLMSG_ERROR {
@@ -124,14 +125,14 @@ final class NetfilterSocket {
             return Int(header.pointee.nlmsg_len)
         }
         guard length > 0 else { throw NFTablesError(operation: operation, object: "build request", errno: EINVAL) }
-        let sent = request.withUnsafeBytes { mnl_socket_sendto(socket, $0.baseAddress, length) }
-        guard sent >= 0 else { throw NFTablesError.lastErrno(operation) }
+        let (_, sendError) = request.withUnsafeBytes { raw in Sys.retrying { mnl_socket_sendto(socket, raw.baseAddress, length) } }
+        guard sendError == 0 else { throw NFTablesError(operation: operation, object: "send request", errno: sendError) }
         var buffer = [UInt8](repeating: 0, count: 256 * 1024)
         while true {
-            let received = buffer.withUnsafeMutableBytes { raw in
-                retryingEINTR { recv(fileDescriptor, raw.baseAddress, raw.count, 0) }
+            let (received, receiveError) = buffer.withUnsafeMutableBytes { raw in
+                Sys.retrying { recv(fileDescriptor, raw.baseAddress, raw.count, 0) }
             }
-            guard received >= 0 else { throw NFTablesError.lastErrno(operation) }
+            guard receiveError == 0 else { throw NFTablesError(operation: operation, object: "receive", errno: receiveError) }
             var done = false
             try buffer.withUnsafeBytes { raw in
                 for answer in NetlinkMessages(raw.prefix(received)) where answer.sequence == sequence {
@@ -168,17 +169,17 @@ final class NetfilterSocket {
             return offset
         }
         guard length > 0 else { throw NFTablesError(operation: operation, object: "build request", errno: EINVAL) }
-        let sent = request.withUnsafeBytes { mnl_socket_sendto(socket, $0.baseAddress, length) }
-        guard sent >= 0 else { throw NFTablesError.lastErrno(operation) }
+        let (_, sendError) = request.withUnsafeBytes { raw in Sys.retrying { mnl_socket_sendto(socket, raw.baseAddress, length) } }
+        guard sendError == 0 else { throw NFTablesError(operation: operation, object: "send request", errno: sendError) }
         var pending = builders.count
         var succeeded = 0
         var firstError: NFTablesError?
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while pending > 0 {
-            let received = buffer.withUnsafeMutableBytes { raw in
-                retryingEINTR { recv(fileDescriptor, raw.baseAddress, raw.count, 0) }
+            let (received, receiveError) = buffer.withUnsafeMutableBytes { raw in
+                Sys.retrying { recv(fileDescriptor, raw.baseAddress, raw.count, 0) }
             }
-            guard received >= 0 else { throw NFTablesError.lastErrno(operation) }
+            guard receiveError == 0 else { throw NFTablesError(operation: operation, object: "receive", errno: receiveError) }
             buffer.withUnsafeBytes { raw in
                 for answer in NetlinkMessages(raw.prefix(received)) where answer.type == NLMSG_ERROR {
                     guard answer.sequence &- first < UInt32(builders.count) else { continue }
@@ -226,11 +227,3 @@ private struct OpenedSocket: @unchecked Sendable {
     }
 }
 
-/// Retries a system call interrupted by a signal.
-func retryingEINTR<T: BinaryInteger>(_ call: () -> T) -> T {
-    while true {
-        let result = call()
-        if result < 0 && errno == EINTR { continue }
-        return result
-    }
-}
