@@ -90,7 +90,7 @@ let package = Package(
 
         // CNI: spec types and IPAM (pure), links/addresses/routes through libnl (adapter), the plugin binary.
         .target(name: "CNICore"),
-        .target(name: "Netlink", dependencies: ["CNetlink"]),
+        .target(name: "Netlink", dependencies: ["CNetlink", "LinuxSystem"]),
         // The plugin binary stays lean (no NIO, no argument parser): it starts in a few milliseconds.
         // A static executable: a runtime starts the plugin for every pod, and loading shared libraries (the
         // Swift runtime, libstdc++, libnl) was most of its start-up: 2.1 ms dynamic, 1.2 ms with only the Swift

@@ -2,6 +2,7 @@ import CNftnl
 #if canImport(Glibc)
 import Glibc
 #endif
+import LinuxSystem
 
 /// A network namespace a netlink socket is opened in.
 ///
@@ -75,14 +76,15 @@ private final class NamespaceJob<T>: NamespaceThreadEntry {
     }
 
     override func perform() {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            outcome = .failure(NFTablesError.lastErrno("open namespace", namespace))
+        let (fd, openError) = Sys.retrying { open(path, O_RDONLY | O_CLOEXEC) }
+        guard openError == 0 else {
+            outcome = .failure(NFTablesError(operation: "open namespace", object: namespace, errno: openError))
             return
         }
-        defer { close(fd) }
-        guard kproxy_setns(fd, kproxy_clone_newnet()) == 0 else {
-            outcome = .failure(NFTablesError.lastErrno("setns", namespace))
+        defer { Sys.close(fd) }
+        let (_, setnsError) = Sys.retrying { kproxy_setns(fd, kproxy_clone_newnet()) }
+        guard setnsError == 0 else {
+            outcome = .failure(NFTablesError(operation: "setns", object: namespace, errno: setnsError))
             return
         }
         outcome = Result { try body() }

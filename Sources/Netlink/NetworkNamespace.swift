@@ -2,6 +2,7 @@ import CNetlink
 #if canImport(Glibc)
 import Glibc
 #endif
+import LinuxSystem
 
 /// Runs work inside a network namespace. `setns` changes only the calling OS thread, so the
 /// work runs on a fresh pthread that joins the namespace and ends afterwards; the caller's
@@ -9,8 +10,8 @@ import Glibc
 public enum NetworkNamespace {
     /// Opens a namespace file (`/var/run/netns/NAME`, `/proc/PID/ns/net`) read-only; the caller closes it.
     public static func open(path: String) throws(NetlinkError) -> Int32 {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw NetlinkError(code: errno, operation: "open netns", object: path) }
+        let (fd, e) = Sys.retrying { Glibc.open(path, O_RDONLY | O_CLOEXEC) }
+        guard e == 0 else { throw NetlinkError(code: e, operation: "open netns", object: path) }
         return fd
     }
 
@@ -26,8 +27,9 @@ public enum NetworkNamespace {
         var outcome: Result<T, NetlinkError> = .failure(NetlinkError(code: EINVAL, operation: "run in netns", object: name))
         try withoutActuallyEscaping(body) { (escapable) throws(NetlinkError) in
             let job = ThreadJob {
-                guard kp_setns_net(fd) == 0 else {
-                    outcome = .failure(NetlinkError(code: errno, operation: "setns", object: name))
+                let (_, e) = Sys.retrying { kp_setns_net(fd) }
+                guard e == 0 else {
+                    outcome = .failure(NetlinkError(code: e, operation: "setns", object: name))
                     return
                 }
                 do throws(NetlinkError) { outcome = .success(try escapable()) } catch { outcome = .failure(error) }
@@ -41,15 +43,14 @@ public enum NetworkNamespace {
     /// namespace (call it from inside `run`). A missing file (IPv6 off) is not an error.
     public static func writeSysctl(_ key: String, _ value: String) throws(NetlinkError) {
         let path = "/proc/sys/" + key
-        let fd = Glibc.open(path, O_WRONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return }
-            throw NetlinkError(code: errno, operation: "open sysctl", object: path)
+        let (fd, e) = Sys.retrying { Glibc.open(path, O_WRONLY | O_CLOEXEC) }
+        if e != 0 {
+            if e == ENOENT { return }
+            throw NetlinkError(code: e, operation: "open sysctl", object: path)
         }
-        defer { close(fd) }
-        let bytes = Array(value.utf8)
-        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if n != bytes.count { throw NetlinkError(code: errno, operation: "write sysctl", object: path) }
+        defer { Sys.close(fd) }
+        let we = Sys.writeAll(fd, Array(value.utf8))
+        if we != 0 { throw NetlinkError(code: we, operation: "write sysctl", object: path) }
     }
 }
 
