@@ -90,6 +90,8 @@ let package = Package(
 
         // CNI: spec types and IPAM (pure), links/addresses/routes through libnl (adapter), the plugin binary.
         .target(name: "CNICore"),
+        // The CNI plugin's on-disk allocation store (host-local's layout): the file-system adapter of CNICore.
+        .target(name: "CNIStore", dependencies: ["CNICore", "LinuxSystem"]),
         .target(name: "Netlink", dependencies: ["CNetlink", "LinuxSystem"]),
         // The plugin binary stays lean (no NIO, no argument parser): it starts in a few milliseconds.
         // A static executable: a runtime starts the plugin for every pod, and loading shared libraries (the
@@ -98,7 +100,7 @@ let package = Package(
         // libnl objects) and dlopen (in the Swift runtime) in static programs; the plugin calls none of them,
         // so this target links with GNU ld and its messages silenced (`--no-warnings`; a failed link still
         // fails the build — drop the flag to read why).
-        .executableTarget(name: "kproxy-cni", dependencies: ["CNICore", "Netlink", "LinuxSystem"],
+        .executableTarget(name: "kproxy-cni", dependencies: ["CNICore", "CNIStore", "Netlink", "LinuxSystem"],
                           linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=bfd", "-Xlinker", "--no-warnings"])]),
 
         // Cluster DNS: wire codec and zone answerer (pure), UDP/TCP server and forwarder.
@@ -124,7 +126,7 @@ let package = Package(
         .testTarget(name: "ControlPlaneTests", dependencies: ["TestSupport", "ControlPlane", "KubeAPI", "HTTPServing", "LinuxSystem"]),
         .testTarget(name: "KubeClientTests", dependencies: ["TestSupport", "KubeClient", "ControlPlane", "KubeAPI"]),
         .testTarget(name: "ProxyCoreTests", dependencies: ["TestSupport", "ProxyCore", "KubeAPI"], exclude: ["Golden"]),  // goldens are read by path
-        .testTarget(name: "CNICoreTests", dependencies: ["CNICore"]),
+        .testTarget(name: "CNICoreTests", dependencies: ["CNICore", "CNIStore"]),
         // The proxy daemon's sync loop in process, against an in-memory kernel (no root).
         .testTarget(name: "ProxyDaemonTests", dependencies: ["TestSupport", "ProxyDaemon", "ProxyCore", "KubeAPI", "KubeClient", "ControlPlane",
                                                         .product(name: "Logging", package: "swift-log")]),

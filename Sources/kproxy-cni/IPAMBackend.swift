@@ -1,4 +1,5 @@
 import CNICore
+import CNIStore
 
 /// The IPAM half of the plugin: own allocator or a delegated plugin binary.
 protocol IPAMBackend {

@@ -1,4 +1,5 @@
 import CNICore
+import CNIStore
 
 /// Everything one plugin run received: the validated environment, the parsed config and the raw
 /// stdin (passed unchanged to a delegated IPAM plugin).

@@ -1,6 +1,7 @@
 import Glibc
 import Testing
 @testable import CNICore
+@testable import CNIStore
 
 /// One step of an allocator scenario and what it must produce.
 enum Step: Sendable, CustomStringConvertible {

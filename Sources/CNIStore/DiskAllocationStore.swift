@@ -1,8 +1,6 @@
-#if canImport(Glibc)
+import CNICore
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import LinuxSystem
 
 /// host-local's on-disk layout: `<dataDir>/<network>/<ip>` holds `containerID\nifname`,
 /// `last_reserved_ip.<set>` the round-robin position, and `lock` is `flock`ed for the whole
@@ -15,7 +13,8 @@ import Darwin
 /// after it, so a process killed in between leaves at worst a stale index line, never an unindexed
 /// address; a store from before the index is indexed once, under the lock.
 ///
-/// This is the one file in CNICore that makes system calls; it is kept to plain file operations.
+/// The CNI plugin's disk adapter (CNICore's allocator is pure): plain file operations through LinuxSystem
+/// (EINTR retried there, errno captured with each result).
 public struct DiskAllocationStore: AllocationStore {
     /// The network's directory.
     public let directory: String
@@ -26,12 +25,12 @@ public struct DiskAllocationStore: AllocationStore {
 
     public func withLock<T>(_ body: () throws(CNIError) -> T) throws(CNIError) -> T {
         try Self.makeDirectories(directory)
-        let fd = open(directory + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw Self.ioError("open", directory + "/lock") }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw Self.ioError("flock", directory + "/lock") }
-        }
+        let lock = directory + "/lock"
+        let (fd, e) = Sys.retrying { open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
+        guard e == 0 else { throw Self.ioError("open", lock, e) }
+        defer { Sys.close(fd) }
+        let (_, fe) = Sys.retrying { flock(fd, LOCK_EX) }
+        guard fe == 0 else { throw Self.ioError("flock", lock, fe) }
         try buildIndexIfMissing()
         return try body()
     }
@@ -45,18 +44,21 @@ public struct DiskAllocationStore: AllocationStore {
 
     private func buildIndexIfMissing() throws(CNIError) {
         var info = stat()
-        if stat(indexDirectory, &info) == 0 { return }
-        guard errno == ENOENT else { throw Self.ioError("stat", indexDirectory) }
+        let (_, se) = Sys.retrying { stat(indexDirectory, &info) }
+        if se == 0 { return }
+        guard se == ENOENT else { throw Self.ioError("stat", indexDirectory, se) }
         // Built in a temporary directory and renamed into place, so an interrupted build is redone.
         let temporary = directory + "/by-key.building"
         _ = try? Self.removeTree(temporary)
-        if mkdir(temporary, 0o755) != 0 { throw Self.ioError("mkdir", temporary) }
+        let (_, me) = Sys.retrying { mkdir(temporary, 0o755) }
+        if me != 0 { throw Self.ioError("mkdir", temporary, me) }
         var byKey: [AttachmentKey: [IPAddress]] = [:]
         for (ip, key) in try allocations() { byKey[key, default: []].append(ip) }
         for (key, ips) in byKey {
             try Self.writeFile(temporary + "/" + Self.indexName(key), ips.sorted().map { "\($0)\n" }.joined())
         }
-        if rename(temporary, indexDirectory) != 0 { throw Self.ioError("rename", indexDirectory) }
+        let (_, re) = Sys.retrying { rename(temporary, indexDirectory) }
+        if re != 0 { throw Self.ioError("rename", indexDirectory, re) }
     }
 
     /// Index lines of `key`.
@@ -68,7 +70,7 @@ public struct DiskAllocationStore: AllocationStore {
     private func writeIndex(_ key: AttachmentKey, _ ips: [IPAddress]) throws(CNIError) {
         let path = indexPath(key)
         if ips.isEmpty {
-            if unlink(path) != 0, errno != ENOENT { throw Self.ioError("unlink", path) }
+            try Self.remove(path)
         } else {
             try Self.writeFile(path, ips.map { "\($0)\n" }.joined())
         }
@@ -93,7 +95,7 @@ public struct DiskAllocationStore: AllocationStore {
             let key = AttachmentKey(containerID: String(name[..<at]), ifname: String(name[name.index(after: at)...]))
             guard !valid.contains(key), try addresses(of: key).isEmpty else { continue }
             let path = indexDirectory + "/" + name
-            if unlink(path) != 0, errno != ENOENT { throw Self.ioError("unlink", path) }
+            try Self.remove(path)
         }
     }
 
@@ -110,19 +112,17 @@ public struct DiskAllocationStore: AllocationStore {
         let path = directory + "/" + ip.description
         let before = try indexed(key)
         if !before.contains(ip) { try writeIndex(key, before + [ip]) }
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        if fd < 0 {
-            let failure = errno
+        let (fd, e) = Sys.retrying { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
+        if e != 0 {
             try writeIndex(key, before)
-            if failure == EEXIST { return false }
-            errno = failure
-            throw Self.ioError("open", path)
+            if e == EEXIST { return false }
+            throw Self.ioError("open", path, e)
         }
-        let ok = Self.writeAll(fd, "\(key.containerID)\n\(key.ifname)")
-        close(fd)
-        guard ok else {
-            unlink(path)
-            throw Self.ioError("write", path)
+        let we = Sys.writeAll(fd, Array("\(key.containerID)\n\(key.ifname)".utf8))
+        Sys.close(fd)
+        guard we == 0 else {
+            _ = unlink(path)
+            throw Self.ioError("write", path, we)
         }
         try Self.writeFile(directory + "/last_reserved_ip.\(rangeSet)", ip.description)
         return true
@@ -136,7 +136,7 @@ public struct DiskAllocationStore: AllocationStore {
     public func release(_ ip: IPAddress) throws(CNIError) {
         let path = directory + "/" + ip.description
         let key = try owner(ip)
-        if unlink(path) != 0, errno != ENOENT { throw Self.ioError("unlink", path) }
+        try Self.remove(path)
         if let key { try writeIndex(key, try indexed(key).filter { $0 != ip }) }
     }
 
@@ -149,19 +149,24 @@ public struct DiskAllocationStore: AllocationStore {
         return out
     }
 
-    // MARK: - File helpers (EINTR retried here, errno turned into CNI error 5)
+    // MARK: - File helpers (errno turned into CNI error 5)
 
-    static func ioError(_ op: String, _ path: String) -> CNIError {
-        let code = errno
-        let text = strerror(code).map { String(cString: $0) } ?? "errno \(code)"
-        return CNIError(.ioFailure, "\(op) \(path): \(text)")
+    static func ioError(_ op: String, _ path: String, _ code: Int32) -> CNIError {
+        CNIError(.ioFailure, "\(SystemError(op, path, errno: code))")
+    }
+
+    /// unlink; ENOENT is not an error.
+    static func remove(_ path: String) throws(CNIError) {
+        let (_, e) = Sys.retrying { unlink(path) }
+        if e != 0 && e != ENOENT { throw ioError("unlink", path, e) }
     }
 
     /// The entries of a directory (without `.` and `..`); none when it does not exist.
     static func names(in path: String) throws(CNIError) -> [String] {
         guard let dir = opendir(path) else {
-            if errno == ENOENT { return [] }
-            throw ioError("opendir", path)
+            let e = errno
+            if e == ENOENT { return [] }
+            throw ioError("opendir", path, e)
         }
         defer { closedir(dir) }
         var names: [String] = []
@@ -174,48 +179,41 @@ public struct DiskAllocationStore: AllocationStore {
 
     /// Removes a directory of plain files.
     static func removeTree(_ path: String) throws(CNIError) {
-        for name in try names(in: path) { unlink(path + "/" + name) }
-        if rmdir(path) != 0, errno != ENOENT { throw ioError("rmdir", path) }
+        for name in try names(in: path) { try remove(path + "/" + name) }
+        let (_, e) = Sys.retrying { rmdir(path) }
+        if e != 0 && e != ENOENT { throw ioError("rmdir", path, e) }
     }
 
     static func makeDirectories(_ path: String) throws(CNIError) {
         var prefix = ""
         for part in path.split(separator: "/") {
             prefix += "/" + part
-            if mkdir(prefix, 0o755) != 0, errno != EEXIST { throw ioError("mkdir", prefix) }
+            let (_, e) = Sys.retrying { mkdir(prefix, 0o755) }
+            if e != 0 && e != EEXIST { throw ioError("mkdir", prefix, e) }
         }
-    }
-
-    static func writeAll(_ fd: Int32, _ text: String) -> Bool {
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return false }
-            bytes = bytes.dropFirst(n)
-        }
-        return true
     }
 
     static func writeFile(_ path: String, _ text: String) throws(CNIError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ioError("open", path) }
-        defer { close(fd) }
-        guard writeAll(fd, text) else { throw ioError("write", path) }
+        let (fd, e) = Sys.retrying { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+        guard e == 0 else { throw ioError("open", path, e) }
+        defer { Sys.close(fd) }
+        let we = Sys.writeAll(fd, Array(text.utf8))
+        guard we == 0 else { throw ioError("write", path, we) }
     }
 
     /// The file's text, or nil when it does not exist.
     static func readFile(_ path: String) throws(CNIError) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw ioError("open", path)
+        let (fd, e) = Sys.retrying { open(path, O_RDONLY | O_CLOEXEC) }
+        if e != 0 {
+            if e == ENOENT { return nil }
+            throw ioError("open", path, e)
         }
-        defer { close(fd) }
+        defer { Sys.close(fd) }
         var out: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 512)
         while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw ioError("read", path) }
+            let (n, re) = buf.withUnsafeMutableBytes { raw in Sys.retrying { read(fd, raw.baseAddress, raw.count) } }
+            if re != 0 { throw ioError("read", path, re) }
             if n == 0 { break }
             out += buf[0..<n]
         }
