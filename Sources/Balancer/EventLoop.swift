@@ -256,15 +256,18 @@ final class EventLoop {
         }
     }
 
-    /// Binds a socket about to connect to `source`, an address of another host (a client's): the connection
-    /// keeps the client's address, and the ruleset brings the endpoint's replies back to it. When that fails
-    /// (no free port for the address, say) the socket stays unbound and connects from the node's address:
-    /// counted, not the endpoint's fault.
-    func bindTransparent(_ fd: Int32, to source: IPAddress) {
+    /// Binds a socket about to connect `client`'s flow of a `scope` listener to `endpoint` to the client's own
+    /// address (an address of another host, transparently) when the connection keeps it: a `local` listener,
+    /// a client outside the pod networks (`BalancerConfig.preservesSource`), not the endpoint itself, same
+    /// family. The ruleset brings the endpoint's replies back. When the bind fails (no free port for the
+    /// address, say) the socket stays unbound and connects from the node's address: counted, not the
+    /// endpoint's fault. TCP connects and UDP sessions both come here.
+    func keepClientAddress(_ fd: Int32, client: IPAddress, scope: ListenerScope, endpoint: IPAddress) {
+        guard scope == .local, client != endpoint, client.family == endpoint.family, config.preservesSource(of: client) else { return }
         do throws(SystemError) {
-            try Self.makeTransparent(fd, source.isIPv4 ? .ipv4 : .ipv6)
-            let address = SocketAddress(source, port: 0)
-            try Sys.check("bind", "transparent source \(source)") { address.withSockaddr { bind(fd, $0, $1) } }
+            try Self.makeTransparent(fd, client.family)
+            let address = SocketAddress(client, port: 0)
+            try Sys.check("bind", "transparent source \(client)") { address.withSockaddr { bind(fd, $0, $1) } }
         } catch {
             counters.sourceFallbacks.add(1, ordering: .relaxed)
         }

@@ -3,6 +3,7 @@ import CLinuxExtras
 import Glibc
 import KubeAPI
 import LinuxSystem
+import ProxyCore
 
 /// One direction of a relayed connection: bytes read from one side and not yet written to the other, and
 /// whether the source has ended.
@@ -60,8 +61,8 @@ final class Relay {
 
     let client: Int32
     let clientAddress: IPAddress
-    /// The address connections to the endpoint start from (the client's, transparently), or nil: the node's.
-    let source: IPAddress?
+    /// The scope of the listener that accepted it: a `local` one may connect from the client's address.
+    let scope: ListenerScope
     let backends: BackendSet
     var upstream: Int32 = -1
     var clientToken: UInt64 = 0
@@ -90,8 +91,8 @@ final class Relay {
     /// Every side's interest, for the connection's whole life.
     static let events = EPOLLIN.rawValue | EPOLLOUT.rawValue | EPOLLRDHUP.rawValue | EPOLLET.rawValue
 
-    init(client: Int32, clientAddress: IPAddress, source: IPAddress? = nil, backends: BackendSet) {
-        self.client = client; self.clientAddress = clientAddress; self.source = source; self.backends = backends
+    init(client: Int32, clientAddress: IPAddress, scope: ListenerScope, backends: BackendSet) {
+        self.client = client; self.clientAddress = clientAddress; self.scope = scope; self.backends = backends
     }
 
     /// Registers the client side and starts the first connect; resets the client if it cannot be watched.
@@ -127,7 +128,7 @@ final class Relay {
         upstreamSide = SideReadiness()
         var one: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        if let source, source != ep.address, source.family == ep.address.family { loop.bindTransparent(fd, to: source) }
+        loop.keepClientAddress(fd, client: clientAddress, scope: scope, endpoint: ep.address)
         let address = SocketAddress(ep.address, port: ep.port)
         let (_, ce) = Sys.retrying { address.withSockaddr { connect(fd, $0, $1) } }
         if ce != 0 && ce != EINPROGRESS { return connectFailed(errno: ce, loop: loop) }

@@ -61,8 +61,7 @@ extension EventLoop {
                 Sys.resetAndClose(fd)
                 continue
             }
-            let source = l.key.scope == .local && config.preservesSource(of: client) ? client : nil
-            let relay = Relay(client: fd, clientAddress: client, source: source, backends: l.backends)
+            let relay = Relay(client: fd, clientAddress: client, scope: l.key.scope, backends: l.backends)
             relays += 1
             counters.openConnections.add(1, ordering: .relaxed)
             relay.start(loop: self)

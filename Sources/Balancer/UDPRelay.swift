@@ -198,10 +198,7 @@ extension EventLoop {
             socket(ep.address.isIPv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         }
         guard e == 0 else { b.connectFailed(now: now, policy: l.backends.health); return nil }
-        if l.key.scope == .local && config.preservesSource(of: flow.address) && flow.address != ep.address
-            && flow.address.family == ep.address.family {
-            bindTransparent(fd, to: flow.address)
-        }
+        keepClientAddress(fd, client: flow.address, scope: l.key.scope, endpoint: ep.address)
         let address = SocketAddress(ep.address, port: ep.port)
         let (_, ce) = Sys.retrying { address.withSockaddr { connect(fd, $0, $1) } }
         guard ce == 0 else { Sys.close(fd); b.connectFailed(now: now, policy: l.backends.health); return nil }
