@@ -28,6 +28,15 @@ public struct KernelLowering: Sendable {
         }
     }
 
+    /// The kernel data type of a map's data: one type, or a concatenation (an endpoint's address . port).
+    static func data(_ types: [NFTDataType]) -> KernelDataType? {
+        switch types.count {
+        case 0: nil
+        case 1: dataType(types[0])
+        default: .concat(types.map(dataType))
+        }
+    }
+
     /// The kernel set for a model set or map (elements come separately).
     public func set(_ set: NFTSet) -> KernelSet {
         var flags: KernelSetFlags = []
@@ -40,7 +49,7 @@ public struct KernelLowering: Sendable {
             }
         }
         return KernelSet(table: table, name: set.name, key: set.keyType.map(Self.dataType),
-                         data: set.dataType.map(Self.dataType), flags: flags,
+                         data: Self.data(set.dataTypes), flags: flags,
                          timeoutMilliseconds: set.timeoutSeconds.map { UInt64($0) * 1000 }, comment: set.comment)
     }
 
@@ -81,6 +90,7 @@ public struct KernelLowering: Sendable {
         switch data {
         case .verdict(let verdict): .verdict(verdict)
         case .value(let value): .bytes(bytes(value, last: false))
+        case .values(let values): .bytes(KernelKey.concat(values.map { bytes($0, last: false) }))
         }
     }
 
@@ -130,6 +140,16 @@ public struct KernelLowering: Sendable {
         case .numgenVmap(let modulus, let map):
             return [.numgen(destination: first, modulus: UInt32(max(modulus, 0)), random: true, offset: 0),
                     .lookup(source: first, set: .named(map), destination: .verdict, inverted: false)]
+        case .dnatMap(let fields, let modulus, let map):
+            // As nft lowers `dnat ip to KEY map @m` of concatenated data: the mapped address lands where the
+            // key started, the port in the register after the address.
+            let numgenRegister = first.advanced(by: fields.reduce(0) { $0 + Self.dataType($1.dataType(in: family)).paddedSize / 4 })
+            let portRegister = first.advanced(by: Self.dataType(family.addressType).paddedSize / 4)
+            return loads(fields) + [
+                .numgen(destination: numgenRegister, modulus: UInt32(max(modulus, 0)), random: true, offset: 0),
+                .lookup(source: first, set: .named(map), destination: first, inverted: false),
+                .nat(.dnat(family, address: first, port: portRegister)),
+            ]
         case .numgenIs(let modulus, let value):
             return [.numgen(destination: first, modulus: UInt32(max(modulus, 0)), random: true, offset: 0),
                     .cmp(source: first, op: .eq, data: KernelKey.host32(value))]

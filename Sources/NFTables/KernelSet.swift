@@ -25,6 +25,12 @@ public struct KernelDataType: Hashable, Sendable {
     public static let mark = KernelDataType(id: 19, size: 4, hostOrder: true)
     public static let interfaceName = KernelDataType(id: 41, size: 16)
 
+    /// A concatenation of fields as one value (a map's concatenated data): `nft`'s shifted type id, the
+    /// padded sizes added up.
+    public static func concat(_ fields: [KernelDataType]) -> KernelDataType {
+        KernelDataType(id: fields.reduce(0) { ($0 << 6) | $1.id }, size: fields.reduce(0) { $0 + $1.paddedSize })
+    }
+
     /// Bytes this field takes in a register or a concatenated key (rounded up to 4, as `nft` does).
     public var paddedSize: Int { (size + 3) / 4 * 4 }
 }

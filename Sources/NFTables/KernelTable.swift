@@ -102,7 +102,13 @@ extension KernelSet {
         if flags.contains(.timeout) { modelFlags.append(.timeout) }
         if flags.contains(.dynamic) { modelFlags.append(.dynamic) }
         if flags.contains(.constant) { modelFlags.append(.constant) }
-        return NFTSet(name: name, keyType: keyTypes, dataType: data?.modelType, flags: modelFlags,
+        var dataTypes: [NFTDataType] = []
+        if let data {
+            let fields = data == .verdict ? [data] : KernelDecoding.keyFields(typeID: data.id, length: data.size)
+            dataTypes = fields.compactMap(\.modelType)
+            guard dataTypes.count == fields.count else { return nil }
+        }
+        return NFTSet(name: name, keyType: keyTypes, dataTypes: dataTypes, flags: modelFlags,
                       timeoutSeconds: timeoutMilliseconds.map { Int($0 / 1000) }, comment: comment)
     }
 }

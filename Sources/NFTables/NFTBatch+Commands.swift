@@ -123,10 +123,11 @@ extension NFTBatch {
         if set.key.count == 1 && set.key[0].hostOrder {
             userData += UserData.u32(1, type: UInt8(NFTNL_UDATA_SET_KEYBYTEORDER.rawValue))
         }
-        if set.key == [.integer32] && !anonymous {
-            // A plain integer key has no type name nft can print: describe it as nft does for
-            // `typeof numgen random mod 1 : verdict`, so `nft list` shows (and can reload) the map.
-            userData += UserData.numgenTypeof(verdictData: set.data == .verdict)
+        if set.key.contains(.integer32) && !anonymous {
+            // A numgen value has no type name nft can print: describe the set as nft does for
+            // `typeof … numgen random mod 1 [: …]`, so `nft list` shows (and can reload) the map.
+            let data = set.data.map { $0 == .verdict ? [$0] : KernelDecoding.keyFields(typeID: $0.id, length: $0.size) } ?? []
+            userData += UserData.typeof(key: set.key, data: data)
         }
         if let comment = set.comment {
             userData += UserData.comment(comment, type: UInt8(NFTNL_UDATA_SET_COMMENT.rawValue))

@@ -57,18 +57,35 @@ enum UserData {
         [type, 4] + withUnsafeBytes(of: value) { Array($0) }
     }
 
-    /// The records nft 1.0.x writes for a set declared `typeof numgen random mod 1 [: verdict]`: key byte
-    /// order was written before; data byte order, the key's typeof (expression 23 = numgen, with its mode,
-    /// modulus and offset), the data's typeof (expression 1 = verdict) and "data is not an interval".
-    static func numgenTypeof(verdictData: Bool) -> [UInt8] {
+    /// The records nft 1.0.x writes for a set declared by expressions (`typeof … [: …]`), which kproxy needs
+    /// when a key holds a numgen value (no type name): the key's byte order for a single host-order key, the
+    /// data's byte order, then each side's expression — numgen (expression 23: random, mod 1, offset 0), a
+    /// payload field (7: protocol description and field), a meta key (9), a verdict (1) or a concatenation of
+    /// those (13: one record per member) — and, for verdict data, "data is not an interval".
+    static func typeof(key: [KernelDataType], data: [KernelDataType]) -> [UInt8] {
         func record(_ type: UInt8, _ value: [UInt8]) -> [UInt8] { [type, UInt8(value.count)] + value }
-        let numgen = u32(1, type: 0) + u32(1, type: 1) + u32(0, type: 2)  // NFTNL_UDATA_NUMGEN_TYPE random, _MOD 1, _OFFSET 0
-        let keyTypeof = u32(23, type: 0) + record(1, numgen)                 // NFTNL_UDATA_SET_TYPEOF_EXPR, _DATA
-        var out = u32(0, type: UInt8(NFTNL_UDATA_SET_DATABYTEORDER.rawValue))
-        out += record(UInt8(NFTNL_UDATA_SET_KEY_TYPEOF.rawValue), keyTypeof)
-        if verdictData {
-            out += record(UInt8(NFTNL_UDATA_SET_DATA_TYPEOF.rawValue), u32(1, type: 0) + record(1, []))
-            out += u32(0, type: UInt8(NFTNL_UDATA_SET_DATA_INTERVAL.rawValue))
+        func expression(_ kind: UInt32, _ body: [UInt8]) -> [UInt8] { u32(kind, type: 0) + record(1, body) }
+        func describe(_ field: KernelDataType) -> [UInt8] {
+            switch field {
+            case .integer32: expression(23, u32(1, type: 0) + u32(1, type: 1) + u32(0, type: 2))  // numgen random mod 1
+            case .ipv4Address: expression(7, u32(12, type: 0) + u32(12, type: 1))                  // ip daddr
+            case .ipv6Address: expression(7, u32(13, type: 0) + u32(9, type: 1))                   // ip6 daddr
+            case .inetService: expression(7, u32(11, type: 0) + u32(2, type: 1))                   // th dport
+            case .inetProtocol: expression(9, u32(16, type: 0))                                     // meta l4proto
+            case .mark: expression(9, u32(3, type: 0))                                              // meta mark
+            default: expression(1, [])                                                              // verdict
+            }
+        }
+        func describe(_ fields: [KernelDataType]) -> [UInt8] {
+            if fields.count == 1 { return describe(fields[0]) }
+            return expression(13, fields.enumerated().flatMap { record(UInt8($0.offset), describe($0.element)) })
+        }
+        var out = key.count == 1 ? [] : u32(0, type: UInt8(NFTNL_UDATA_SET_KEYBYTEORDER.rawValue))
+        out += u32(0, type: UInt8(NFTNL_UDATA_SET_DATABYTEORDER.rawValue))
+        out += record(UInt8(NFTNL_UDATA_SET_KEY_TYPEOF.rawValue), describe(key))
+        if !data.isEmpty {
+            out += record(UInt8(NFTNL_UDATA_SET_DATA_TYPEOF.rawValue), describe(data))
+            if data == [.verdict] { out += u32(0, type: UInt8(NFTNL_UDATA_SET_DATA_INTERVAL.rawValue)) }
         }
         return out
     }

@@ -166,11 +166,10 @@ public final class ProxyRunner: Sendable {
         metrics.lastSync.set(now.timeIntervalSince1970)
         health.synced(at: now)
         if let oldestChange { metrics.networkProgramming.record(.milliseconds(Int64(now.timeIntervalSince(oldestChange) * 1000))) }
-        if let ruleset = result.ruleset {
-            let tables = ruleset.tables
-            metrics.chains.set(Double(tables.reduce(0) { $0 + $1.chains.count }))
-            metrics.rules.set(Double(tables.reduce(0) { $0 + $1.chains.reduce(0) { $0 + $1.rules.count } }))
-            metrics.elements.set(Double(tables.reduce(0) { $0 + $1.sets.reduce(0) { $0 + $1.elements.count } }))
+        if let size = result.compiled?.size {
+            metrics.chains.set(Double(size.chains))
+            metrics.rules.set(Double(size.rules))
+            metrics.elements.set(Double(size.elements))
         }
         logger.debug("synced (\(result.full ? "full" : "partial"), \(result.operations) operations) in \(result.duration)")
     }

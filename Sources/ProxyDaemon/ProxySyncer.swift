@@ -25,7 +25,10 @@ public struct SyncResult: Sendable {
     public var operations: Int
     public var duration: Duration
     public var error: String?
-    public var ruleset: NFTRuleset?
+    /// What the sync applied (nil when it failed).
+    public var compiled: CompiledRuleset?
+    /// The whole ruleset applied: assembled on demand, O(everything).
+    public var ruleset: NFTRuleset? { compiled?.ruleset }
 }
 
 /// Owns the proxy's view of the cluster (Services, EndpointSlices, this Node) and turns it into kernel
@@ -34,10 +37,21 @@ public struct SyncResult: Sendable {
 public actor ProxySyncer {
     private var services: [String: Service] = [:]
     private var slices: [String: EndpointSlice] = [:]
+    /// The state as the compiler sees it, kept up to date per Service from its object and its slices.
+    private var current = ProxyState()
+    /// Keys (`namespace/name`) of Services whose object or slices changed since the last sync.
+    private var dirty: Set<String> = []
+    /// Everything must be rebuilt (a relist replaced the objects).
+    private var allDirty = true
+    private var slicesOfService: [String: Set<String>] = [:]
+    private var serviceOfSlice: [String: String] = [:]
+    /// The Service port names each Service contributes to `current` (its ports and its slices' ports).
+    private var portNames: [String: Set<ServicePortName>] = [:]
     private var node: NodeInfo
-    private var applied: NFTRuleset?
-    /// Per-Service fragments of earlier compiles: a sync recompiles only what changed.
-    private let compileCache = CompileCache()
+    /// The last compile, passed to the next one: a sync recompiles only the Service ports that changed.
+    private var compiled: CompiledRuleset?
+    /// What the kernel holds (the compile last applied), or nil when unknown: the next sync is a full one.
+    private var applied: CompiledRuleset?
     private var lastState = ProxyState()
     private let config: ProxyConfig
     private let target: any RulesetTarget
@@ -63,46 +77,123 @@ public actor ProxySyncer {
     /// ports (32768–60999), so listeners never collide with either.
     public static let defaultPortRange: ClosedRange<UInt16> = 20000...29999
 
-    public func setService(_ service: Service?, key: String) { services[key] = service }
-    public func setSlice(_ slice: EndpointSlice?, key: String) { slices[key] = slice }
+    public func setService(_ service: Service?, key: String) {
+        services[key] = service
+        dirty.insert(key)
+    }
+
+    public func setSlice(_ slice: EndpointSlice?, key: String) {
+        if let owner = serviceOfSlice.removeValue(forKey: key) {
+            slicesOfService[owner]?.remove(key)
+            dirty.insert(owner)
+        }
+        slices[key] = slice
+        if let slice, let owner = Self.owner(slice) {
+            serviceOfSlice[key] = owner
+            slicesOfService[owner, default: []].insert(key)
+            dirty.insert(owner)
+        }
+    }
+
     public func setNode(_ info: NodeInfo) { node = info }
-    public func replaceServices(_ all: [Service]) { services = Dictionary(all.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }) }
-    public func replaceSlices(_ all: [EndpointSlice]) { slices = Dictionary(all.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }) }
+
+    public func replaceServices(_ all: [Service]) {
+        services = Dictionary(all.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        allDirty = true
+    }
+
+    public func replaceSlices(_ all: [EndpointSlice]) {
+        slices = Dictionary(all.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        serviceOfSlice = [:]
+        slicesOfService = [:]
+        for (key, slice) in slices {
+            guard let owner = Self.owner(slice) else { continue }
+            serviceOfSlice[key] = owner
+            slicesOfService[owner, default: []].insert(key)
+        }
+        allDirty = true
+    }
+
+    /// `namespace/service` of the Service a slice belongs to (its `kubernetes.io/service-name` label).
+    private static func owner(_ slice: EndpointSlice) -> String? {
+        slice.metadata.labels?[EndpointSlice.serviceNameLabel].map { (slice.metadata.namespace ?? "default") + "/" + $0 }
+    }
 
     /// The current state as the compiler sees it (for the health-check servers and tests).
-    public var state: ProxyState { ProxyState(services: Array(services.values), endpointSlices: Array(slices.values)) }
+    public var state: ProxyState {
+        refreshState()
+        return current
+    }
+
+    /// Brings `current` up to date and returns the Service port names that may have changed (nil: all).
+    /// Only the dirty Services are rebuilt — each from its object and its own slices, which is all
+    /// `ProxyState` merges for it — so an event costs the size of its Service, not of the cluster.
+    @discardableResult
+    private func refreshState() -> Set<ServicePortName>? {
+        if allDirty {
+            allDirty = false
+            dirty = []
+            current = ProxyState(services: Array(services.values), endpointSlices: Array(slices.values))
+            portNames = [:]
+            for name in Set(current.services.keys).union(current.endpoints.keys) {
+                portNames[name.namespace + "/" + name.name, default: []].insert(name)
+            }
+            return nil
+        }
+        var changed = Set<ServicePortName>()
+        for key in dirty {
+            let own = ProxyState(services: services[key].map { [$0] } ?? [],
+                                 endpointSlices: (slicesOfService[key] ?? []).compactMap { slices[$0] })
+            let before = portNames[key] ?? []
+            for name in before {
+                current.services[name] = nil
+                current.endpoints[name] = nil
+            }
+            current.services.merge(own.services) { _, b in b }
+            current.endpoints.merge(own.endpoints) { _, b in b }
+            let after = Set(own.services.keys).union(own.endpoints.keys)
+            portNames[key] = after.isEmpty ? nil : after
+            changed.formUnion(before)
+            changed.formUnion(after)
+        }
+        dirty = []
+        return changed
+    }
 
     /// Compiles and applies; `full` rewrites everything the table holds.
     public func sync(full requestedFull: Bool) async -> SyncResult {
         let start = clock.now
-        let state = self.state
+        let changed = refreshState()
+        let state = current
         let listeners = await syncListeners(state)
-        let ruleset = RulesetCompiler(config: config, node: node, cache: compileCache, listeners: listeners).compile(state)
+        // Userspace mode: listener ports may move for any Service, so every one is checked.
+        let hint = listeners == nil ? changed : nil
+        let next = RulesetCompiler(config: config, node: node, listeners: listeners).compile(state, previous: compiled, changed: hint)
+        compiled = next
         let full = requestedFull || applied == nil
         var operations = 0
         do {
             // A full sync adopts what the kernel holds (no flush of the table: connections keep flowing);
-            // a partial one touches only the chains and elements of what changed.
+            // a partial one touches only the fragments of what changed.
             let transaction: NFTTransaction
-            if full || applied == nil {
-                let existing = try await target.existing(ruleset.tables.map(\.id))
-                transaction = RulesetDiff.fullSync(to: ruleset, existing: existing)
-            } else if let applied {
-                transaction = RulesetDiff.partialSync(from: applied, to: ruleset)
+            if let applied, !full {
+                transaction = RulesetDiff.partialSync(from: applied, to: next)
             } else {
-                transaction = NFTTransaction()
+                let whole = next.ruleset
+                let existing = try await target.existing(whole.tables.map(\.id))
+                transaction = RulesetDiff.fullSync(to: whole, existing: existing)
             }
             operations = transaction.operations.count
             if !transaction.isEmpty { try await target.apply(transaction) }
-            applied = ruleset
+            applied = next
             let previous = lastState
             lastState = state
-            await cleanConntrack(from: previous, to: state)
-            return SyncResult(full: full, operations: operations, duration: clock.now - start, error: nil, ruleset: ruleset)
+            await cleanConntrack(from: previous, to: state, changed: changed)
+            return SyncResult(full: full, operations: operations, duration: clock.now - start, error: nil, compiled: next)
         } catch {
             applied = nil
             logger.error("sync failed, the next sync is a full one: \(error)")
-            return SyncResult(full: full, operations: operations, duration: clock.now - start, error: "\(error)", ruleset: nil)
+            return SyncResult(full: full, operations: operations, duration: clock.now - start, error: "\(error)", compiled: nil)
         }
     }
 
@@ -128,9 +219,11 @@ public actor ProxySyncer {
 
     /// Upstream's rule: UDP flows to removed endpoints, and to Service IPs that went from no endpoints
     /// (rejected) to some, are deleted so the next packet takes the new path.
-    private func cleanConntrack(from old: ProxyState, to new: ProxyState) async {
+    private func cleanConntrack(from old: ProxyState, to new: ProxyState, changed: Set<ServicePortName>?) async {
         guard let conntrack else { return }
-        for (name, endpoints) in old.endpoints where name.protocol == .udp {
+        let names = changed ?? Set(old.endpoints.keys).union(new.services.keys)
+        for name in names where name.protocol == .udp {
+            guard let endpoints = old.endpoints[name] else { continue }
             let now = Set((new.endpoints[name] ?? []).map(\.description))
             for endpoint in endpoints where !now.contains(endpoint.description) {
                 do { try await conntrack.deleteUDPFlows(toEndpoint: endpoint.address, port: endpoint.port) } catch {
@@ -138,7 +231,8 @@ public actor ProxySyncer {
                 }
             }
         }
-        for (name, info) in new.services where name.protocol == .udp {
+        for name in names where name.protocol == .udp {
+            guard let info = new.services[name] else { continue }
             let hadNone = (old.endpoints[name] ?? []).allSatisfy { !$0.ready && !$0.serving }
             let hasSome = (new.endpoints[name] ?? []).contains { $0.ready || $0.serving }
             guard hadNone, hasSome else { continue }

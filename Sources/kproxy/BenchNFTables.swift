@@ -25,7 +25,7 @@ struct BenchNFTablesCommand: AsyncParsableCommand {
         for n in sizes {
             let state = Self.state(services: n, endpoints: endpoints)
             let compiler = RulesetCompiler(config: ProxyConfig(families: [.ip], clusterCIDRs: [CIDR("10.244.0.0/16")].compactMap { $0 }),
-                                           node: NodeInfo(name: "bench"), cache: CompileCache())
+                                           node: NodeInfo(name: "bench"))
             let clock = ContinuousClock()
             var ruleset = NFTRuleset(tables: [])
             let compile = clock.measure { ruleset = compiler.compile(state) }

@@ -105,7 +105,7 @@ enum Fixtures {
             slice("default", "sctp", ports: [("s", 9999, .sctp)], endpoints: [EP(ip: "10.244.1.21", node: "node-b")]),
             slice("default", "dual", ports: http, endpoints: [EP(ip: "10.244.1.22", node: "node-b")]),
             slice("default", "dual", "v6", family: .ipv6, ports: http, endpoints: [EP(ip: "fd00:244::22", node: "node-b")]),
-            // More endpoints than RulesetCompiler.cascadeLimit: picked through a numgen verdict map.
+            // More endpoints than RulesetCompiler.elementLimit: a chain of its own, picked through a numgen verdict map.
             slice("default", "big", ports: http, endpoints: (1...40).map { EP(ip: "10.244.4.\($0)", node: "node-b") }),
             slice("default", "headless", ports: http, endpoints: [EP(ip: "10.244.1.30", node: "node-b")],
                   labels: [ProxyState.headlessLabel: ""]),

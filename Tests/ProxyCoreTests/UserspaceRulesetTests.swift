@@ -108,16 +108,16 @@ struct UserspaceRulesetTests {
         #expect(result.isRejected, "\(key) without a port: \(result.outcomes)")
     }
 
-    @Test func cachedCompileFollowsPortChanges() {
-        let cache = CompileCache()
+    @Test func incrementalCompileFollowsPortChanges() throws {
         var ports = Self.ports
-        let first = RulesetCompiler(config: F.config, node: F.node, cache: cache, listeners: ports).compile(Self.state)
-        #expect(first == Self.ruleset)
-        // Another range: every port changes; the cached fragments must not be reused.
+        let first = RulesetCompiler(config: F.config, node: F.node, listeners: ports).compile(Self.state, previous: nil)
+        #expect(first.ruleset == Self.ruleset)
+        // Another range: every port changes; the previous fragments must not be reused.
         ports = ListenerPorts(range: 21000...29999)
         ports.update(Self.specs.keys)
-        let cached = RulesetCompiler(config: F.config, node: F.node, cache: cache, listeners: ports).compile(Self.state)
-        #expect(cached == F.compile(Self.state, listeners: ports))
-        #expect(cached != first)
+        let next = RulesetCompiler(config: F.config, node: F.node, listeners: ports).compile(Self.state, previous: first)
+        #expect(next.ruleset == F.compile(Self.state, listeners: ports))
+        #expect(next.ruleset != first.ruleset)
+        #expect(try first.ruleset.applying(RulesetDiff.partialSync(from: first, to: next)) == next.ruleset)
     }
 }

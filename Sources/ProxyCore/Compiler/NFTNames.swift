@@ -1,4 +1,3 @@
-import Synchronization
 import KubeAPI
 
 /// Every nftables object name kproxy writes, produced in one place. Names follow upstream kube-proxy's
@@ -23,11 +22,12 @@ public enum NFTNames {
 
     // Shared regular chains.
     public static let services = "services"
+    /// NodePort dispatch (after `services` found no Service address).
+    public static let nodePorts = "nodeports"
     public static let serviceEndpointsCheck = "service-endpoints-check"
     public static let nodePortEndpointsCheck = "nodeport-endpoints-check"
     public static let clusterIPsCheck = "cluster-ips-check"
     public static let firewallCheck = "firewall-check"
-    public static let rejectChain = "reject-chain"
     public static let markForMasquerade = "mark-for-masquerade"
     public static let masquerading = "masquerading"
 
@@ -36,8 +36,22 @@ public enum NFTNames {
     public static let serviceNodePorts = "service-nodeports"
     public static let clusterIPs = "cluster-ips"
     public static let nodePortIPs = "nodeport-ips"
+    /// Address . protocol . port / protocol . port of Services without endpoints: rejected.
     public static let noEndpointServices = "no-endpoint-services"
     public static let noEndpointNodePorts = "no-endpoint-nodeports"
+    /// … whose traffic policy (Local) leaves no endpoint on this node: dropped.
+    public static let noLocalEndpointServices = "no-local-endpoint-services"
+    public static let noLocalEndpointNodePorts = "no-local-endpoint-nodeports"
+    /// Address . protocol . port . slot → endpoint address . port, for every Service address balanced by
+    /// elements; `nodeport-endpoints` is keyed by protocol . NodePort . slot.
+    public static let serviceEndpoints = "service-endpoints"
+    public static let nodePortEndpoints = "nodeport-endpoints"
+    /// External addresses and NodePorts (Cluster policy) balanced by elements: marked for masquerading.
+    public static let masqueradeServices = "masquerade-services"
+    public static let masqueradeNodePorts = "masquerade-nodeports"
+    /// `lb-N`: Service addresses balanced by elements over N endpoints; `lb-nodeports-N`: NodePorts.
+    public static func balancedServices(_ count: Int) -> String { "lb-\(count)" }
+    public static func balancedNodePorts(_ count: Int) -> String { "lb-nodeports-\(count)" }
     public static let firewallIPs = "firewall-ips"
     /// `endpoint . endpoint` for every endpoint: a connection whose source is its own (DNAT-ed) destination
     /// is a pod reaching itself through a Service, and is masqueraded.
@@ -87,24 +101,8 @@ public enum NFTNames {
         return hashAndTruncate("\(port.namespace)/\(port.name)/\(port.protocol.name)/\(port.port)__\(ip)/\(endpoint.port)")
     }
 
-    /// Names already hashed: every sync compiles every service, and hashing was most of a compile (each
-    /// endpoint's name is asked for by its chain, its affinity set and the pick rules). Emptied when it
-    /// outgrows any plausible cluster, so churn cannot grow it without bound.
-    private static let memo = Mutex<[String: String]>([:])
-    static let memoLimit = 1 << 21
-
     /// `HASH-name`, cut to fit with "..." when too long.
     static func hashAndTruncate(_ name: String) -> String {
-        if let known = memo.withLock({ $0[name] }) { return known }
-        let result = computeHashAndTruncate(name)
-        memo.withLock { table in
-            if table.count >= memoLimit { table.removeAll() }
-            table[name] = result
-        }
-        return result
-    }
-
-    private static func computeHashAndTruncate(_ name: String) -> String {
         let hash = SHA256.base32(SHA256.digest(Array(name.utf8))).prefix(8)
         let full = hash + "-" + name
         guard full.utf8.count > maxBaseLength else { return String(full) }

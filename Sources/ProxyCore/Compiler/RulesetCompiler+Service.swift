@@ -1,10 +1,13 @@
 import KubeAPI
 
 extension RulesetCompiler {
-    /// Adds the map elements and chains of one Service port (nothing when it has no cluster IP of this family).
-    func addService(_ svc: ServicePortInfo, endpoints allEndpoints: [EndpointInfo], to b: inout TableBuilder) {
+    /// Adds the map elements (and, for shapes that need them, the chains) of one Service port; nothing when it
+    /// has no cluster IP of this family. Returns the endpoints in their slot order, which the next compile of
+    /// this Service port gets back as `previous`.
+    func addService(_ svc: ServicePortInfo, endpoints allEndpoints: [EndpointInfo], previous: ServiceFragment?,
+                    to b: inout TableBuilder) -> (cluster: [EndpointInfo], local: [EndpointInfo]) {
         let f = b.family
-        guard let clusterIP = svc.clusterIPs.first(where: { $0.family == f.ipFamily }) else { return }
+        guard let clusterIP = svc.clusterIPs.first(where: { $0.family == f.ipFamily }) else { return ([], []) }
         let name = svc.name
         let comment = name.description
         let proto = NFTValue.l4proto(name.protocol)
@@ -24,6 +27,13 @@ extension RulesetCompiler {
                          || (!sel.local.isEmpty && svc.usesLocalEndpoints && localPort == nil)) {
             sel = EndpointSelection(endpoints: [], service: svc, nodeName: node.name)
         }
+        if !userspace && svc.affinityTimeoutSeconds == nil && !svc.externalPolicyLocal
+            && sel.cluster.count <= Self.elementLimit && sel.local.count <= Self.elementLimit {
+            let cluster = EndpointSlots.assign(previous: previous?.clusterSlots ?? [], current: sel.cluster)
+            let local = EndpointSlots.assign(previous: previous?.localSlots ?? [], current: sel.local)
+            addBalancedElements(svc, clusterIP: clusterIP, sel: sel, cluster: cluster, local: local, to: &b)
+            return (cluster, local)
+        }
         let clusterChain = NFTNames.serviceChain(name)
         let localChain = NFTNames.localChain(name)
         let externalChain = NFTNames.externalChain(name)
@@ -36,15 +46,14 @@ extension RulesetCompiler {
         let hasExternal = svc.externalPolicyLocal ? !sel.local.isEmpty : sel.hasAny
         let usesExternalChain = sel.hasAny && svc.isExternallyAccessible
 
-        let reject = NFTVerdict.goto(NFTNames.rejectChain)
-        let internalFilter: NFTVerdict? = !sel.hasAny ? reject : (hasInternal ? nil : .drop)
-        let externalFilter: NFTVerdict? = !sel.hasAny ? reject : (hasExternal ? nil : .drop)
+        let internalFilter = NoEndpointFilter(hasAny: sel.hasAny, hasUsable: hasInternal)
+        let externalFilter = NoEndpointFilter(hasAny: sel.hasAny, hasUsable: hasExternal)
 
         // Map elements.
         b.element(NFTNames.clusterIPs, NFTElement(key: [.address(clusterIP)], comment: name.serviceKey))
         let cipKey: [NFTValue] = [.address(clusterIP), proto, port]
         if let internalFilter {
-            b.element(NFTNames.noEndpointServices, NFTElement(key: cipKey, data: .verdict(internalFilter), comment: comment))
+            b.element(internalFilter.servicesSet, NFTElement(key: cipKey, comment: comment))
         } else {
             b.element(NFTNames.serviceIPs, NFTElement(key: cipKey, data: .verdict(.goto(internalChain)), comment: comment))
             if userspace { b.element(NFTNames.userspaceSteered, NFTElement(key: cipKey, comment: comment)) }
@@ -56,25 +65,17 @@ extension RulesetCompiler {
                 if userspace { b.element(NFTNames.userspaceSteered, NFTElement(key: key, comment: comment)) }
             }
             if let externalFilter {
-                b.element(NFTNames.noEndpointServices, NFTElement(key: key, data: .verdict(externalFilter), comment: comment))
+                b.element(externalFilter.servicesSet, NFTElement(key: key, comment: comment))
             }
         }
-        let sourceRanges = svc.loadBalancerSourceRanges.filter { $0.family == f.ipFamily }
-        let firewallChain = NFTNames.firewallChain(name)
-        let usesFirewall = !lbIPs.isEmpty && !sourceRanges.isEmpty
-        if usesFirewall {
-            for ip in lbIPs {
-                b.element(NFTNames.firewallIPs, NFTElement(key: [.address(ip), proto, port],
-                                                           data: .verdict(.goto(firewallChain)), comment: comment))
-            }
-        }
+        addFirewall(svc, lbIPs: lbIPs, to: &b)
         if let nodePort = svc.nodePort {
             let key: [NFTValue] = [proto, .port(nodePort)]
             if sel.hasAny {
                 b.element(NFTNames.serviceNodePorts, NFTElement(key: key, data: .verdict(.goto(externalChain)), comment: comment))
             }
             if let externalFilter {
-                b.element(NFTNames.noEndpointNodePorts, NFTElement(key: key, data: .verdict(externalFilter), comment: comment))
+                b.element(externalFilter.nodePortsSet, NFTElement(key: key, comment: comment))
             }
         }
 
@@ -134,15 +135,6 @@ extension RulesetCompiler {
             }
             b.chain(externalChain, comment: comment + " (external traffic)", rules: rules)
         }
-        if usesFirewall {
-            var sources = sourceRanges.map { NFTValue.prefix($0) }
-            if sourceRanges.contains(where: { range in node.nodeIPs.contains { range.contains($0) } }) {
-                sources += lbIPs.map { .address($0) }
-            }
-            var rules = sources.map { NFTRule([.match(.saddr, $0), .verdict(.return)]) }
-            rules.append(NFTRule([.verdict(.drop)], comment: "not in loadBalancerSourceRanges"))
-            b.chain(firewallChain, comment: comment + " (loadBalancerSourceRanges)", rules: rules)
-        }
         for ep in sel.allReachable where !userspace {
             let epChain = NFTNames.endpointChain(name, ep)
             b.element(NFTNames.hairpinEndpoints, NFTElement(key: [.address(ep.address), .address(ep.address)]))
@@ -156,6 +148,80 @@ extension RulesetCompiler {
             rules.append(NFTRule([.match(.l4proto, proto), .dnat(ep.address, port: ep.port)]))
             b.chain(epChain, comment: "\(comment) -> \(ep)", rules: rules)
         }
+        return ([], [])
+    }
+
+    /// The common shape, elements only: each address tuple goes into `lb-N` for its N endpoints, with its
+    /// endpoints in `service-endpoints` slots 0..<N (NodePorts: `lb-nodeports-N`, `nodeport-endpoints`);
+    /// external addresses and NodePorts are marked for masquerading by set membership; ClusterIP traffic from
+    /// outside the pod network is marked by the skeleton's `cluster-ips` rule.
+    private func addBalancedElements(_ svc: ServicePortInfo, clusterIP: IPAddress, sel: EndpointSelection,
+                                     cluster: [EndpointInfo], local: [EndpointInfo], to b: inout TableBuilder) {
+        let f = b.family
+        let name = svc.name
+        let comment = name.description
+        let proto = NFTValue.l4proto(name.protocol)
+        let port = NFTValue.port(svc.port)
+        func balance(_ key: [NFTValue], over endpoints: [EndpointInfo], lb: (Int) -> String, map: String) {
+            b.element(lb(endpoints.count), NFTElement(key: key, comment: comment))
+            for (slot, ep) in endpoints.enumerated() {
+                b.element(map, NFTElement(key: key + [.integer(UInt32(slot))], data: .values([.address(ep.address), .port(ep.port)]),
+                                          comment: comment))
+            }
+        }
+        b.element(NFTNames.clusterIPs, NFTElement(key: [.address(clusterIP)], comment: name.serviceKey))
+        let internalEndpoints = svc.internalPolicyLocal ? local : cluster
+        let cipKey: [NFTValue] = [.address(clusterIP), proto, port]
+        if let filter = NoEndpointFilter(hasAny: sel.hasAny, hasUsable: !internalEndpoints.isEmpty) {
+            b.element(filter.servicesSet, NFTElement(key: cipKey, comment: comment))
+        } else {
+            balance(cipKey, over: internalEndpoints, lb: NFTNames.balancedServices, map: NFTNames.serviceEndpoints)
+        }
+        let externalFilter = NoEndpointFilter(hasAny: sel.hasAny, hasUsable: !cluster.isEmpty)
+        let lbIPs = svc.loadBalancerIPs.filter { $0.family == f.ipFamily }
+        for ip in svc.externalIPs.filter({ $0.family == f.ipFamily }) + lbIPs {
+            let key: [NFTValue] = [.address(ip), proto, port]
+            if let externalFilter {
+                b.element(externalFilter.servicesSet, NFTElement(key: key, comment: comment))
+                continue
+            }
+            b.element(NFTNames.masqueradeServices, NFTElement(key: key, comment: comment))
+            balance(key, over: cluster, lb: NFTNames.balancedServices, map: NFTNames.serviceEndpoints)
+        }
+        addFirewall(svc, lbIPs: lbIPs, to: &b)
+        if let nodePort = svc.nodePort {
+            let key: [NFTValue] = [proto, .port(nodePort)]
+            if let externalFilter {
+                b.element(externalFilter.nodePortsSet, NFTElement(key: key, comment: comment))
+            } else {
+                b.element(NFTNames.masqueradeNodePorts, NFTElement(key: key, comment: comment))
+                balance(key, over: cluster, lb: NFTNames.balancedNodePorts, map: NFTNames.nodePortEndpoints)
+            }
+        }
+        for ep in sel.allReachable {
+            b.element(NFTNames.hairpinEndpoints, NFTElement(key: [.address(ep.address), .address(ep.address)]))
+        }
+    }
+
+    /// loadBalancerSourceRanges: the Service's LoadBalancer IPs go to its own `firewall-…` chain, which
+    /// returns for allowed sources and drops the rest.
+    private func addFirewall(_ svc: ServicePortInfo, lbIPs: [IPAddress], to b: inout TableBuilder) {
+        let f = b.family
+        let sourceRanges = svc.loadBalancerSourceRanges.filter { $0.family == f.ipFamily }
+        guard !lbIPs.isEmpty, !sourceRanges.isEmpty else { return }
+        let name = svc.name
+        let firewallChain = NFTNames.firewallChain(name)
+        for ip in lbIPs {
+            b.element(NFTNames.firewallIPs, NFTElement(key: [.address(ip), .l4proto(name.protocol), .port(svc.port)],
+                                                       data: .verdict(.goto(firewallChain)), comment: name.description))
+        }
+        var sources = sourceRanges.map { NFTValue.prefix($0) }
+        if sourceRanges.contains(where: { range in node.nodeIPs.contains { range.contains($0) } }) {
+            sources += lbIPs.map { .address($0) }
+        }
+        var rules = sources.map { NFTRule([.match(.saddr, $0), .verdict(.return)]) }
+        rules.append(NFTRule([.verdict(.drop)], comment: "not in loadBalancerSourceRanges"))
+        b.chain(firewallChain, comment: name.description + " (loadBalancerSourceRanges)", rules: rules)
     }
 
     /// Endpoint counts up to this pick by a cascade of `numgen` rules; larger ones through a verdict map.
@@ -194,5 +260,48 @@ extension RulesetCompiler {
             rules.append(NFTRule(remaining > 1 ? [.numgenIs(modulus: remaining, value: 0), .verdict(target)] : [.verdict(target)]))
         }
         return rules
+    }
+}
+
+/// What the filter chains do with traffic to a Service address that has no endpoint to take it: reject when
+/// the Service has no usable endpoint at all, drop when only its traffic policy (Local) leaves none here.
+enum NoEndpointFilter {
+    case reject, drop
+
+    init?(hasAny: Bool, hasUsable: Bool) {
+        if !hasAny { self = .reject } else if !hasUsable { self = .drop } else { return nil }
+    }
+
+    var servicesSet: String { self == .reject ? NFTNames.noEndpointServices : NFTNames.noLocalEndpointServices }
+    var nodePortsSet: String { self == .reject ? NFTNames.noEndpointNodePorts : NFTNames.noLocalEndpointNodePorts }
+}
+
+/// Dense `numgen` slots for a Service's endpoints that move as little as possible between compiles.
+enum EndpointSlots {
+    /// `current` in slot order: endpoints keep the slot they had in `previous`; a removed endpoint's slot is
+    /// refilled by the endpoint in the last slot; new endpoints are appended in their sorted order.
+    static func assign(previous: [EndpointInfo], current: [EndpointInfo]) -> [EndpointInfo] {
+        guard !previous.isEmpty else { return current }
+        func id(_ e: EndpointInfo) -> EndpointID { EndpointID(address: e.address, port: e.port) }
+        var byID = Dictionary(current.map { (id($0), $0) }, uniquingKeysWith: { a, _ in a })
+        var slots = previous.map(id)
+        var i = 0
+        while i < slots.count {
+            if byID[slots[i]] != nil { i += 1; continue }
+            let last = slots.removeLast()
+            if i < slots.count { slots[i] = last }
+        }
+        var result: [EndpointInfo] = []
+        result.reserveCapacity(current.count)
+        for slot in slots {
+            if let e = byID.removeValue(forKey: slot) { result.append(e) }
+        }
+        for e in current where byID[id(e)] != nil { result.append(e) }
+        return result
+    }
+
+    struct EndpointID: Hashable {
+        var address: IPAddress
+        var port: UInt16
     }
 }

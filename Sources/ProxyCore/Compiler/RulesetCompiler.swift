@@ -28,51 +28,98 @@ public struct ProxyConfig: Hashable, Sendable {
     }
 }
 
-/// Compiles services, endpoints and this node into the nftables ruleset, as upstream kube-proxy's nftables mode
-/// lays it out: hook chains jumping to shared check chains, verdict maps keyed by address . protocol . port,
-/// one chain per service port and per endpoint.
+/// Compiles services, endpoints and this node into the nftables ruleset.
+///
+/// The nftables mode's layout is a constant skeleton: base chains, a fixed set of dispatch chains and named
+/// sets and maps, whose elements carry everything per Service and per endpoint. A Service port of the common
+/// shape (no session affinity, Cluster external policy, at most `elementLimit` endpoints per policy) adds
+/// only elements: its address tuples to `lb-N` (N its endpoint count), its endpoints to `service-endpoints`
+/// keyed by address . protocol . port . slot, and the dispatch rule `… @lb-N dnat to … numgen random mod N
+/// map @service-endpoints` picks one. So adding, changing and removing such Services are element-only
+/// batches, which the kernel commits without re-validating the table. Shapes that need per-Service logic
+/// (ClientIP affinity, externalTrafficPolicy Local, more endpoints, the userspace mode's listeners) keep
+/// chains of their own, reached from the `service-ips` / `service-nodeports` verdict maps.
 public struct RulesetCompiler: Sendable {
     public var config: ProxyConfig
     public var node: NodeInfo
-    /// Fragments of earlier compiles to reuse (a syncer keeps one across syncs); nil compiles everything.
-    public var cache: CompileCache?
     /// Userspace mode: the local listener ports Service traffic is handed to by tproxy (instead of DNAT to
     /// endpoints). Nil: nftables mode.
     public var listeners: ListenerPorts?
 
-    public init(config: ProxyConfig, node: NodeInfo, cache: CompileCache? = nil, listeners: ListenerPorts? = nil) {
-        self.config = config; self.node = node; self.cache = cache; self.listeners = listeners
+    public init(config: ProxyConfig, node: NodeInfo, listeners: ListenerPorts? = nil) {
+        self.config = config; self.node = node; self.listeners = listeners
     }
+
+    /// Endpoint counts up to this are balanced by elements; more, by a chain of the Service's own.
+    public static let elementLimit = 32
 
     /// One table per configured family.
     public func compile(_ state: ProxyState) -> NFTRuleset {
-        cache?.begin(config: config, node: node)
-        defer { cache?.end() }
-        return NFTRuleset(tables: config.families.map { compileTable(state, family: $0) })
+        compile(state, previous: nil).ruleset
     }
 
-    /// The table of one family (called between the cache's `begin` and `end`).
-    func compileTable(_ state: ProxyState, family: NFTFamily) -> NFTTable {
-        var b = TableBuilder(family: family)
-        addSkeleton(&b)
-        let sharedSets = b.currentSets
-        let sharedNames = Set(sharedSets.map(\.name))
-        for name in state.services.keys.sorted() {
-            guard let service = state.services[name] else { continue }
-            let endpoints = state.endpoints[name] ?? []
-            let key = CompileCache.Key(family: family, name: name)
-            let ports = listenerPorts(name, family)
-            if let cached = cache?.fragment(key, service: service, endpoints: endpoints, ports: ports) {
-                b.append(cached)
-                continue
-            }
-            var own = TableBuilder.forFragment(family: family, sharedSets: sharedSets)
-            addService(service, endpoints: endpoints, to: &own)
-            let fragment = own.fragment(shared: sharedNames)
-            cache?.store(key, service: service, endpoints: endpoints, ports: ports, fragment: fragment)
-            b.append(fragment)
+    /// Compiles `state`, reusing the fragments of `previous` whose inputs are unchanged. `changed` names the
+    /// Service ports whose inputs may differ from `previous` (a syncer knows them from its events); nil checks
+    /// every Service port. The result records which fragments changed, for `RulesetDiff.partialSync(from:to:)`.
+    public func compile(_ state: ProxyState, previous: CompiledRuleset?, changed: Set<ServicePortName>? = nil) -> CompiledRuleset {
+        let skeletons = config.families.map(skeleton)
+        var result = CompiledRuleset(config: config, node: node, userspace: listeners != nil, skeletons: skeletons,
+                                     entries: [:], sharedCounts: [:], changed: nil)
+        let shared = Dictionary(skeletons.map { ($0.family, $0.sets) }, uniquingKeysWith: { a, _ in a })
+        let usable = previous.flatMap { $0.sameSkeleton(as: result) ? $0 : nil }
+        result.generation = (previous?.generation ?? 0) &+ 1
+        result.base = usable?.generation
+
+        /// The entry for `service`, and whether it is `old` reused.
+        func build(_ key: CompiledRuleset.Key, _ service: ServicePortInfo, old: CompiledRuleset.Entry?) -> (CompiledRuleset.Entry, Bool) {
+            let endpoints = state.endpoints[key.name] ?? []
+            let ports = listenerPorts(key.name, key.family)
+            if let old, old.service == service, old.endpoints == endpoints, old.ports == ports { return (old, true) }
+            var b = TableBuilder.forFragment(family: key.family, sharedSets: shared[key.family] ?? [])
+            let slots = addService(service, endpoints: endpoints, previous: old?.fragment, to: &b)
+            var fragment = b.fragment(shared: Set((shared[key.family] ?? []).map(\.name)))
+            fragment.clusterSlots = slots.cluster
+            fragment.localSlots = slots.local
+            return (CompiledRuleset.Entry(service: service, endpoints: endpoints, ports: ports, fragment: fragment), false)
         }
-        return b.table(name: config.tableName, comment: "rules for kproxy")
+
+        if let usable, let changed {
+            // Only the named Service ports: everything else is the previous value, untouched.
+            result.entries = usable.entries
+            result.sharedCounts = usable.sharedCounts
+            var touched = Set<CompiledRuleset.Key>()
+            for name in changed {
+                for family in config.families {
+                    let key = CompiledRuleset.Key(family: family, name: name)
+                    let old = usable.entries[key]
+                    let built = state.services[name].map { build(key, $0, old: old) }
+                    if built?.1 == true || (old == nil && built == nil) { continue }
+                    let new = built?.0
+                    if let old { result.count(old.fragment, family: family, by: -1) }
+                    if let new { result.count(new.fragment, family: family, by: 1) }
+                    result.entries[key] = new
+                    touched.insert(key)
+                }
+            }
+            result.changed = touched
+            return result
+        }
+        var touched = Set<CompiledRuleset.Key>()
+        for (name, service) in state.services {
+            for family in config.families {
+                let key = CompiledRuleset.Key(family: family, name: name)
+                let old = usable?.entries[key]
+                let (entry, reused) = build(key, service, old: old)
+                if !reused { touched.insert(key) }
+                result.entries[key] = entry
+                result.count(entry.fragment, family: family, by: 1)
+            }
+        }
+        if let usable {
+            for key in usable.entries.keys where result.entries[key] == nil { touched.insert(key) }
+            result.changed = touched
+        }
+        return result
     }
 
     /// The listener ports (cluster, local) of a Service port in userspace mode; empty in nftables mode.
@@ -87,14 +134,16 @@ public struct RulesetCompiler: Sendable {
         return cidrs.isEmpty || cidrs.contains { $0.prefixLength == 0 }
     }
 
-    /// The base chains, shared chains and shared sets/maps.
-    private func addSkeleton(_ b: inout TableBuilder) {
+    /// The table of one family without any Service: base chains, shared chains and shared sets/maps.
+    func skeleton(_ family: NFTFamily) -> NFTTable {
+        var b = TableBuilder(family: family)
         if listeners != nil {
             addUserspaceBaseChains(&b)
         } else {
             addNATBaseChains(&b)
         }
         addSharedChainsAndSets(&b)
+        return b.table(name: config.tableName, comment: "rules for kproxy")
     }
 
     /// nftables mode: filter chains gated on new connections, DNAT in the nat chains, masquerading.
@@ -171,6 +220,39 @@ public struct RulesetCompiler: Sendable {
         ])
     }
 
+    /// nftables mode's dispatch: Services with chains of their own through the verdict maps, the rest by
+    /// elements — masquerade marks by set membership, then one rule per endpoint count N doing
+    /// `dnat to KEY . numgen random mod N map @…-endpoints` for the keys in `lb-N`.
+    private func addBalancingChains(_ b: inout TableBuilder, nodePortEntry: [NFTExpression]) {
+        let tuple: [NFTField] = [.daddr, .l4proto, .dport]
+        let nodePortKey: [NFTField] = [.l4proto, .dport]
+        let mark = NFTExpression.setMark(.or(config.masqueradeMark))
+        var services = [NFTRule([.vmap(tuple, map: NFTNames.serviceIPs)])]
+        let localCIDRs = config.clusterCIDRs.filter { $0.family == b.family.ipFamily }
+        if config.masqueradeAll {
+            services.append(NFTRule([.lookup([.daddr], set: NFTNames.clusterIPs), mark], comment: "masquerade all ClusterIP traffic"))
+        } else if !localCIDRs.isEmpty {
+            let notLocal = localCIDRs.map { NFTExpression.match(.saddr, .prefix($0), negated: true) }
+            services.append(NFTRule([.lookup([.daddr], set: NFTNames.clusterIPs)] + notLocal + [mark],
+                                    comment: "masquerade off-cluster ClusterIP traffic"))
+        }
+        services.append(NFTRule([.lookup(tuple, set: NFTNames.masqueradeServices), mark], comment: "masquerade external traffic"))
+        for n in 1...Self.elementLimit {
+            services.append(NFTRule([.lookup(tuple, set: NFTNames.balancedServices(n)),
+                                     .dnatMap(tuple, modulus: n, map: NFTNames.serviceEndpoints)]))
+        }
+        services.append(NFTRule(nodePortEntry + [.verdict(.goto(NFTNames.nodePorts))]))
+        b.chain(NFTNames.services, comment: "service dispatch", rules: services)
+
+        var nodePorts = [NFTRule([.vmap(nodePortKey, map: NFTNames.serviceNodePorts)]),
+                         NFTRule([.lookup(nodePortKey, set: NFTNames.masqueradeNodePorts), mark], comment: "masquerade external traffic")]
+        for n in 1...Self.elementLimit {
+            nodePorts.append(NFTRule([.lookup(nodePortKey, set: NFTNames.balancedNodePorts(n)),
+                                      .dnatMap(nodePortKey, modulus: n, map: NFTNames.nodePortEndpoints)]))
+        }
+        b.chain(NFTNames.nodePorts, comment: "nodeport dispatch", rules: nodePorts)
+    }
+
     /// The dispatch and check chains and the sets both modes share.
     private func addSharedChainsAndSets(_ b: inout TableBuilder) {
         let f = b.family
@@ -182,27 +264,35 @@ public struct RulesetCompiler: Sendable {
                                           comment: "Drop traffic to unallocated ClusterIPs"))
         }
         b.chain(NFTNames.clusterIPsCheck, comment: "ClusterIP traffic that was not DNATed", rules: clusterIPRules)
-        b.chain(NFTNames.rejectChain, comment: "helper for @no-endpoint-services / @no-endpoint-nodeports",
-                rules: [NFTRule([.reject(.portUnreachable)])])
-
         let addr = f.addressType
         let tuple: [NFTField] = [.daddr, .l4proto, .dport]
+        let nodePortKey: [NFTField] = [.l4proto, .dport]
         let noLocalhost: NFTExpression = f == .ip
             ? CIDR("127.0.0.0/8").map { .match(.daddr, .prefix($0), negated: true) } ?? .match(.daddr, .address(IPAddress(ipv4: 0x7f00_0001)), negated: true)
             : .match(.daddr, .address(IPAddress(ipv6High: 0, low: 1)), negated: true)
         let matchAll = nodePortsMatchAll(f)
         let nodePortDaddr: [NFTExpression] = matchAll ? [noLocalhost] : [.lookup([.daddr], set: NFTNames.nodePortIPs)]
+        let reject = NFTExpression.reject(.portUnreachable)
 
-        b.chain(NFTNames.serviceEndpointsCheck, comment: "services with no usable endpoints",
-                rules: [NFTRule([.vmap(tuple, map: NFTNames.noEndpointServices)])])
-        b.chain(NFTNames.nodePortEndpointsCheck, comment: "node ports with no usable endpoints",
-                rules: [NFTRule(nodePortDaddr + [.vmap([.l4proto, .dport], map: NFTNames.noEndpointNodePorts)])])
+        b.chain(NFTNames.serviceEndpointsCheck, comment: "services with no usable endpoints", rules: [
+            NFTRule([.lookup(tuple, set: NFTNames.noEndpointServices), reject]),
+            NFTRule([.lookup(tuple, set: NFTNames.noLocalEndpointServices), .verdict(.drop)]),
+        ])
+        b.chain(NFTNames.nodePortEndpointsCheck, comment: "node ports with no usable endpoints", rules: [
+            NFTRule(nodePortDaddr + [.lookup(nodePortKey, set: NFTNames.noEndpointNodePorts), reject]),
+            NFTRule(nodePortDaddr + [.lookup(nodePortKey, set: NFTNames.noLocalEndpointNodePorts), .verdict(.drop)]),
+        ])
         b.chain(NFTNames.firewallCheck, comment: "loadBalancerSourceRanges",
                 rules: [NFTRule([.vmap(tuple, map: NFTNames.firewallIPs)])])
-        b.chain(NFTNames.services, comment: "service dispatch", rules: [
-            NFTRule([.vmap(tuple, map: NFTNames.serviceIPs)]),
-            NFTRule((matchAll ? [.fibLocal(.daddr)] : []) + nodePortDaddr + [.vmap([.l4proto, .dport], map: NFTNames.serviceNodePorts)]),
-        ])
+        let nodePortEntry = (matchAll ? [NFTExpression.fibLocal(.daddr)] : []) + nodePortDaddr
+        if listeners != nil {
+            b.chain(NFTNames.services, comment: "service dispatch", rules: [
+                NFTRule([.vmap(tuple, map: NFTNames.serviceIPs)]),
+                NFTRule(nodePortEntry + [.vmap(nodePortKey, map: NFTNames.serviceNodePorts)]),
+            ])
+        } else {
+            addBalancingChains(&b, nodePortEntry: nodePortEntry)
+        }
 
         let tupleType: [NFTDataType] = [addr, .inetProto, .inetService]
         b.set(NFTSet(name: NFTNames.clusterIPs, keyType: [addr], comment: "Active ClusterIPs"))
@@ -210,15 +300,28 @@ public struct RulesetCompiler: Sendable {
                      comment: "ClusterIP, ExternalIP and LoadBalancer IP traffic"))
         b.set(NFTSet(name: NFTNames.serviceNodePorts, keyType: [.inetProto, .inetService], dataType: .verdict,
                      comment: "NodePort traffic"))
-        b.set(NFTSet(name: NFTNames.noEndpointServices, keyType: tupleType, dataType: .verdict,
-                     comment: "vmap to drop or reject packets to services with no endpoints"))
-        b.set(NFTSet(name: NFTNames.noEndpointNodePorts, keyType: [.inetProto, .inetService], dataType: .verdict,
-                     comment: "vmap to drop or reject packets to service nodeports with no endpoints"))
+        b.set(NFTSet(name: NFTNames.noEndpointServices, keyType: tupleType, comment: "services with no endpoints: rejected"))
+        b.set(NFTSet(name: NFTNames.noEndpointNodePorts, keyType: [.inetProto, .inetService],
+                     comment: "service nodeports with no endpoints: rejected"))
+        b.set(NFTSet(name: NFTNames.noLocalEndpointServices, keyType: tupleType,
+                     comment: "services whose traffic policy leaves no endpoint on this node: dropped"))
+        b.set(NFTSet(name: NFTNames.noLocalEndpointNodePorts, keyType: [.inetProto, .inetService],
+                     comment: "service nodeports whose traffic policy leaves no endpoint on this node: dropped"))
         b.set(NFTSet(name: NFTNames.firewallIPs, keyType: tupleType, dataType: .verdict,
                      comment: "destinations that are subject to LoadBalancerSourceRanges"))
         if listeners == nil {
             b.set(NFTSet(name: NFTNames.hairpinEndpoints, keyType: [addr, addr],
                          comment: "endpoint . endpoint: pods reaching themselves through a Service"))
+            b.set(NFTSet(name: NFTNames.serviceEndpoints, keyType: tupleType + [.integer], dataTypes: [addr, .inetService],
+                         comment: "address . protocol . port . slot: the endpoint in that numgen slot"))
+            b.set(NFTSet(name: NFTNames.nodePortEndpoints, keyType: [.inetProto, .inetService, .integer], dataTypes: [addr, .inetService],
+                         comment: "protocol . nodeport . slot: the endpoint in that numgen slot"))
+            b.set(NFTSet(name: NFTNames.masqueradeServices, keyType: tupleType, comment: "external addresses to masquerade"))
+            b.set(NFTSet(name: NFTNames.masqueradeNodePorts, keyType: [.inetProto, .inetService], comment: "nodeports to masquerade"))
+            for n in 1...Self.elementLimit {
+                b.set(NFTSet(name: NFTNames.balancedServices(n), keyType: tupleType, comment: "service addresses with \(n) endpoints"))
+                b.set(NFTSet(name: NFTNames.balancedNodePorts(n), keyType: [.inetProto, .inetService], comment: "nodeports with \(n) endpoints"))
+            }
         } else {
             b.set(NFTSet(name: NFTNames.userspaceListeners, keyType: [.inetProto, .inetService], comment: "userspace listener ports"))
             b.set(NFTSet(name: NFTNames.userspaceSteered, keyType: tupleType, comment: "Service addresses with a userspace listener"))

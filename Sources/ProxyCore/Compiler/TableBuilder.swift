@@ -9,6 +9,18 @@ struct TableBuilder {
 
     init(family: NFTFamily) { self.family = family }
 
+    /// A builder holding `table`'s chains, sets and elements.
+    init(skeleton table: NFTTable) {
+        self.init(family: table.family)
+        for chain in table.chains { chains.append(chain) }
+        for set in table.sets {
+            var header = set
+            header.elements = []
+            self.set(header)
+            for element in set.elements { self.element(set.name, element) }
+        }
+    }
+
     mutating func chain(_ name: String, comment: String? = nil, base: NFTBaseChain? = nil, rules: [NFTRule]) {
         chains.append(NFTChain(name: name, comment: comment, base: base, rules: rules))
     }
@@ -38,6 +50,10 @@ struct ServiceFragment: Sendable {
     var chains: [NFTChain] = []
     var sets: [NFTSet] = []
     var sharedElements: [(set: String, element: NFTElement)] = []
+    /// The order of the endpoints in their `numgen` slots (cluster-policy and local endpoints), which the next
+    /// compile keeps: a removed endpoint's slot is refilled by the last one, new endpoints are appended.
+    var clusterSlots: [EndpointInfo] = []
+    var localSlots: [EndpointInfo] = []
 }
 
 extension TableBuilder {
@@ -45,7 +61,7 @@ extension TableBuilder {
     /// are not part of the fragment.
     static func forFragment(family: NFTFamily, sharedSets: [NFTSet]) -> TableBuilder {
         var b = TableBuilder(family: family)
-        for set in sharedSets { b.set(NFTSet(name: set.name, keyType: set.keyType, dataType: set.dataType)) }
+        for set in sharedSets { b.set(NFTSet(name: set.name, keyType: set.keyType, dataTypes: set.dataTypes)) }
         return b
     }
 

@@ -14,6 +14,11 @@ public enum NFTExpression: Hashable, Sendable {
     /// `numgen random mod N vmap @map`: `numgen` (random, modulus N) → `lookup` in the named verdict map `map`
     /// (key `typeof numgen random mod 1`), which holds `i : goto endpoint-i` for i in 0..<N.
     case numgenVmap(modulus: Int, map: String)
+    /// `dnat ip to FIELD . FIELD . numgen random mod N map @map`: the fields and a numgen draw load into
+    /// consecutive registers → `lookup` in the named map, whose data (endpoint address . port) lands in the
+    /// first registers → `nat` dnat from the address register and the port register after it. A key missing
+    /// from the map ends the rule (the next rule is tried).
+    case dnatMap([NFTField], modulus: Int, map: String)
     /// `numgen random mod N == V`: `numgen` (random, modulus N) → `cmp eq` V. A chain of these, the i-th of
     /// n rules drawing `mod n-i`, picks uniformly among n endpoints without any set.
     case numgenIs(modulus: Int, value: UInt32)

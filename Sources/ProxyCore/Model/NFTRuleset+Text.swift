@@ -24,9 +24,15 @@ extension NFTTable {
 extension NFTSet {
     func nftText(family: NFTFamily) -> String {
         var out = "\t\(isMap ? "map" : "set") \(NFTText.name(name)) {\n"
-        // A numgen-keyed map has no named key type: nft declares it by the expression (`typeof`).
-        var type = keyType == [.integer] ? "\t\ttypeof numgen random mod 1" : "\t\ttype " + keyType.map(\.nftName).joined(separator: " . ")
-        if let dataType { type += " : " + dataType.nftName }
+        // A numgen value has no type name: nft declares such maps by expressions (`typeof`), key and data.
+        var type: String
+        if declaredByTypeof {
+            type = "\t\ttypeof " + keyType.map { $0.typeofExpression(family) }.joined(separator: " . ")
+            if !dataTypes.isEmpty { type += " : " + dataTypes.map { $0.typeofExpression(family) }.joined(separator: " . ") }
+        } else {
+            type = "\t\ttype " + keyType.map(\.nftName).joined(separator: " . ")
+            if !dataTypes.isEmpty { type += " : " + dataTypes.map(\.nftName).joined(separator: " . ") }
+        }
         out += type + "\n"
         if !flags.isEmpty { out += "\t\tflags " + flags.map(\.rawValue).joined(separator: ",") + "\n" }
         if let timeoutSeconds { out += "\t\ttimeout \(timeoutSeconds)s\n" }
@@ -51,6 +57,7 @@ extension NFTElement {
         switch data {
         case .verdict(let v)?: out += " : " + v.nftText()
         case .value(let v)?: out += " : " + v.nftText()
+        case .values(let vs)?: out += " : " + vs.map { $0.nftText() }.joined(separator: " . ")
         case nil: break
         }
         return out
@@ -95,6 +102,9 @@ extension NFTExpression {
             return "numgen random mod \(modulus) vmap @" + NFTText.name(map)
         case .numgenIs(let modulus, let value):
             return "numgen random mod \(modulus) == \(value)"
+        case .dnatMap(let fields, let modulus, let map):
+            return "dnat \(family.rawValue) to " + NFTText.concat(fields, family) + (fields.isEmpty ? "" : " . ")
+                + "numgen random mod \(modulus) map @" + NFTText.name(map)
         case .fibLocal(let address, let negated):
             return "fib \(address.rawValue) type " + (negated ? "!= local" : "local")
         case .ctState(let states, let negated):
@@ -128,6 +138,21 @@ extension NFTExpression {
             }
         case .verdict(let verdict):
             return verdict.nftText()
+        }
+    }
+}
+
+extension NFTDataType {
+    /// The expression nft's `typeof` declarations name for a value of this type (the fields kproxy keys on).
+    func typeofExpression(_ family: NFTFamily) -> String {
+        switch self {
+        case .ipv4Address, .ipv6Address: "\(family.rawValue) daddr"
+        case .inetProto: "meta l4proto"
+        case .inetService: "th dport"
+        case .mark: "meta mark"
+        case .ifname: "iifname"
+        case .verdict: "verdict"
+        case .integer: "numgen random mod 1"
         }
     }
 }

@@ -5,8 +5,11 @@ public struct NFTSet: Hashable, Sendable {
     public var name: String
     /// Key type; more than one element means a concatenation (`ipv4_addr . inet_proto . inet_service`).
     public var keyType: [NFTDataType]
-    /// Map data type, or nil for a plain set.
-    public var dataType: NFTDataType?
+    /// Map data type: one type, or several for concatenated data (`ipv4_addr . inet_service`, an endpoint);
+    /// empty for a plain set.
+    public var dataTypes: [NFTDataType]
+    /// The map's data type when it has exactly one (nil for a plain set or concatenated data).
+    public var dataType: NFTDataType? { dataTypes.count == 1 ? dataTypes[0] : nil }
     public var flags: [NFTSetFlag]
     /// Default element timeout in seconds (sets with `.timeout`).
     public var timeoutSeconds: Int?
@@ -17,12 +20,20 @@ public struct NFTSet: Hashable, Sendable {
 
     public init(name: String, keyType: [NFTDataType], dataType: NFTDataType? = nil, flags: [NFTSetFlag] = [],
                 timeoutSeconds: Int? = nil, comment: String? = nil, elements: [NFTElement] = []) {
-        self.name = name; self.keyType = keyType; self.dataType = dataType; self.flags = flags
+        self.init(name: name, keyType: keyType, dataTypes: dataType.map { [$0] } ?? [], flags: flags,
+                  timeoutSeconds: timeoutSeconds, comment: comment, elements: elements)
+    }
+
+    public init(name: String, keyType: [NFTDataType], dataTypes: [NFTDataType], flags: [NFTSetFlag] = [],
+                timeoutSeconds: Int? = nil, comment: String? = nil, elements: [NFTElement] = []) {
+        self.name = name; self.keyType = keyType; self.dataTypes = dataTypes; self.flags = flags
         self.timeoutSeconds = timeoutSeconds; self.comment = comment; self.elements = elements
     }
 
     /// Whether this is a map (has data).
-    public var isMap: Bool { dataType != nil }
+    public var isMap: Bool { !dataTypes.isEmpty }
+    /// Whether nft declares this set by expressions (`typeof`): a numgen value in the key has no type name.
+    public var declaredByTypeof: Bool { keyType.contains(.integer) }
     /// Whether the kernel adds elements (`update @set`); such sets keep their elements across syncs.
     public var isDynamic: Bool { flags.contains(.dynamic) }
 }
@@ -81,4 +92,6 @@ public struct NFTElement: Hashable, Sendable {
 public enum NFTElementData: Hashable, Sendable {
     case verdict(NFTVerdict)
     case value(NFTValue)
+    /// Concatenated data (`10.244.0.5 . 8080`: an endpoint's address and port).
+    case values([NFTValue])
 }

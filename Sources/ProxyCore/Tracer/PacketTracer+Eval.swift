@@ -113,6 +113,18 @@ extension PacketTracer {
                 guard case .verdict(let v)? = element(map, [.integer(i)])?.data else { return (.noMatch, s) }
                 return (Self.flow(v), s)
             }
+        case .dnatMap(let fields, let modulus, let map):
+            // Every value numgen can draw is a path; a key missing from the map ends the rule.
+            let key = fields.map(s.value)
+            return (0..<UInt32(max(modulus, 0))).map { i in
+                guard case .values(let data)? = element(map, key + [.integer(i)])?.data,
+                      case .address(let address)? = data.first, case .port(let port)? = data.last else { return (.noMatch, s) }
+                var d = s
+                d.dst = address
+                d.dport = port
+                d.dnat = address.isIPv6 ? "[\(address)]:\(port)" : "\(address):\(port)"
+                return (.final(.accept), d)
+            }
         case .numgenIs(let modulus, let value):
             // Both outcomes are paths when the draw can go either way.
             let hit = value < UInt32(max(modulus, 0))
