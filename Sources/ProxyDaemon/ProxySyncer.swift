@@ -48,11 +48,15 @@ public actor ProxySyncer {
     /// The Service port names each Service contributes to `current` (its ports and its slices' ports).
     private var portNames: [String: Set<ServicePortName>] = [:]
     private var node: NodeInfo
-    /// The last compile, passed to the next one: a sync recompiles only the Service ports that changed.
+    /// The last compile, handed to the next one (and held nowhere else, so the next compile updates it in
+    /// place): a sync recompiles only the Service ports that changed.
     private var compiled: CompiledRuleset?
-    /// What the kernel holds (the compile last applied), or nil when unknown: the next sync is a full one.
-    private var applied: CompiledRuleset?
-    private var lastState = ProxyState()
+    /// The generation of the compile the kernel holds, or nil when unknown: the next sync is a full one.
+    private var appliedGeneration: UInt64?
+    /// Endpoints of Service ports as the kernel last got them, for those changed since (conntrack cleanup).
+    private var endpointsBefore: [ServicePortName: [EndpointInfo]] = [:]
+    /// After a relist: the whole previous state, for conntrack cleanup.
+    private var stateBefore: ProxyState?
     private let config: ProxyConfig
     private let target: any RulesetTarget
     private let conntrack: (any ConntrackFlushing)?
@@ -133,6 +137,13 @@ public actor ProxySyncer {
         if allDirty {
             allDirty = false
             dirty = []
+            if stateBefore == nil {
+                // What the kernel got last: the state before this rebuild, with the changes since put back.
+                var before = current
+                for (name, endpoints) in endpointsBefore { before.endpoints[name] = endpoints.isEmpty ? nil : endpoints }
+                stateBefore = before
+                endpointsBefore = [:]
+            }
             current = ProxyState(services: Array(services.values), endpointSlices: Array(slices.values))
             portNames = [:]
             for name in Set(current.services.keys).union(current.endpoints.keys) {
@@ -147,11 +158,13 @@ public actor ProxySyncer {
             let before = portNames[key] ?? []
             for name in before {
                 current.services[name] = nil
-                current.endpoints[name] = nil
+                let old = current.endpoints.removeValue(forKey: name)
+                if stateBefore == nil && endpointsBefore[name] == nil { endpointsBefore[name] = old ?? [] }
             }
             current.services.merge(own.services) { _, b in b }
             current.endpoints.merge(own.endpoints) { _, b in b }
             let after = Set(own.services.keys).union(own.endpoints.keys)
+            for name in after where stateBefore == nil && endpointsBefore[name] == nil { endpointsBefore[name] = [] }
             portNames[key] = after.isEmpty ? nil : after
             changed.formUnion(before)
             changed.formUnion(after)
@@ -164,36 +177,34 @@ public actor ProxySyncer {
     public func sync(full requestedFull: Bool) async -> SyncResult {
         let start = clock.now
         let changed = refreshState()
-        let state = current
-        let listeners = await syncListeners(state)
+        let listeners = await syncListeners(current)
         // Userspace mode: listener ports may move for any Service, so every one is checked.
         let hint = listeners == nil ? changed : nil
-        let next = RulesetCompiler(config: config, node: node, listeners: listeners).compile(state, previous: compiled, changed: hint)
+        let next = RulesetCompiler(config: config, node: node, listeners: listeners).compile(current, previous: compiled.take(), changed: hint)
         compiled = next
-        let full = requestedFull || applied == nil
         var operations = 0
         do {
-            // A full sync adopts what the kernel holds (no flush of the table: connections keep flowing);
-            // a partial one touches only the fragments of what changed.
-            let transaction: NFTTransaction
-            if let applied, !full {
-                transaction = RulesetDiff.partialSync(from: applied, to: next)
-            } else {
+            // A partial sync touches only the fragments of what changed; a full one (asked for, or the
+            // kernel's state unknown, or the configuration changed) adopts what the kernel holds (no flush
+            // of the table: connections keep flowing).
+            var transaction = requestedFull ? nil : appliedGeneration.flatMap { RulesetDiff.partialSync(to: next, fromGeneration: $0) }
+            let full = transaction == nil
+            if transaction == nil {
                 let whole = next.ruleset
                 let existing = try await target.existing(whole.tables.map(\.id))
                 transaction = RulesetDiff.fullSync(to: whole, existing: existing)
             }
-            operations = transaction.operations.count
-            if !transaction.isEmpty { try await target.apply(transaction) }
-            applied = next
-            let previous = lastState
-            lastState = state
-            await cleanConntrack(from: previous, to: state, changed: changed)
+            let tx = transaction ?? NFTTransaction()
+            operations = tx.operations.count
+            appliedGeneration = nil
+            if !tx.isEmpty { try await target.apply(tx) }
+            appliedGeneration = next.generation
+            await cleanConntrack()
             return SyncResult(full: full, operations: operations, duration: clock.now - start, error: nil, compiled: next)
         } catch {
-            applied = nil
+            appliedGeneration = nil
             logger.error("sync failed, the next sync is a full one: \(error)")
-            return SyncResult(full: full, operations: operations, duration: clock.now - start, error: "\(error)", compiled: nil)
+            return SyncResult(full: true, operations: operations, duration: clock.now - start, error: "\(error)", compiled: nil)
         }
     }
 
@@ -219,11 +230,18 @@ public actor ProxySyncer {
 
     /// Upstream's rule: UDP flows to removed endpoints, and to Service IPs that went from no endpoints
     /// (rejected) to some, are deleted so the next packet takes the new path.
-    private func cleanConntrack(from old: ProxyState, to new: ProxyState, changed: Set<ServicePortName>?) async {
+    private func cleanConntrack() async {
+        defer {
+            endpointsBefore = [:]
+            stateBefore = nil
+        }
         guard let conntrack else { return }
-        let names = changed ?? Set(old.endpoints.keys).union(new.services.keys)
+        // What the kernel had: the whole previous state after a rebuild, else the changed Service ports' endpoints.
+        let old = stateBefore?.endpoints ?? endpointsBefore
+        let names = stateBefore.map { Set($0.endpoints.keys).union(current.services.keys) } ?? Set(endpointsBefore.keys)
+        let new = current
         for name in names where name.protocol == .udp {
-            guard let endpoints = old.endpoints[name] else { continue }
+            guard let endpoints = old[name] else { continue }
             let now = Set((new.endpoints[name] ?? []).map(\.description))
             for endpoint in endpoints where !now.contains(endpoint.description) {
                 do { try await conntrack.deleteUDPFlows(toEndpoint: endpoint.address, port: endpoint.port) } catch {
@@ -233,7 +251,7 @@ public actor ProxySyncer {
         }
         for name in names where name.protocol == .udp {
             guard let info = new.services[name] else { continue }
-            let hadNone = (old.endpoints[name] ?? []).allSatisfy { !$0.ready && !$0.serving }
+            let hadNone = (old[name] ?? []).allSatisfy { !$0.ready && !$0.serving }
             let hasSome = (new.endpoints[name] ?? []).contains { $0.ready || $0.serving }
             guard hadNone, hasSome else { continue }
             for ip in info.clusterIPs + info.externalIPs + info.loadBalancerIPs {

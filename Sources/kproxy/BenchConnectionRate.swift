@@ -16,7 +16,19 @@ import Glibc
 struct ConnectionRateBench {
     struct Setup {
         let netns: Netns
-        let services: Int
+        /// Services installed; nil for the hand-written single DNAT rule.
+        let services: Int?
+        var label: String { services.map { "\($0) services" } ?? "one DNAT rule" }
+    }
+
+    /// Median rates: per Service count, and through a hand-written single DNAT rule.
+    struct Result {
+        var rates: [(services: Int, perSecond: Double)]
+        var singleRule: Double
+        var json: [String: Any] {
+            ["single_dnat_rule_per_second": singleRule,
+             "by_services": rates.map { ["services": $0.services, "per_second": $0.perSecond, "vs_single_rule": $0.perSecond / singleRule] }]
+        }
     }
 
     static let endpointBase: UInt32 = 0x0AF4_0002  // 10.244.0.2
@@ -37,8 +49,10 @@ struct ConnectionRateBench {
         return ProxyState(services: ports, endpoints: eps)
     }
 
-    static func prepare(services: Int) throws -> Setup {
-        let ns = try Netns("c\(services)")
+    /// `services` Services compiled by kproxy, or (nil) one hand-written rule DNATing the ClusterIP to the
+    /// first endpoint: `ip daddr 10.96.0.10 tcp dport 80 dnat to 10.244.0.2:8080`.
+    static func prepare(services: Int?) throws -> Setup {
+        let ns = try Netns("c\(services ?? 0)")
         let exec = ["ip", "netns", "exec", ns.name]
         do {
             try Shell.run(exec + ["ip", "link", "set", "lo", "up"])
@@ -50,9 +64,14 @@ struct ConnectionRateBench {
             for e in 0..<endpoints {
                 try Shell.run(exec + ["ip", "addr", "add", "\(IPAddress(ipv4: endpointBase + UInt32(e)))/32", "dev", "lo"])
             }
-            let compiler = RulesetCompiler(config: ProxyConfig(families: [.ip], clusterCIDRs: [CIDR("10.244.0.0/16")].compactMap { $0 }),
-                                           node: NodeInfo(name: "bench"))
-            try NetlinkRulesetApplier(namespace: .named(ns.name)).applyFull(compiler.compile(state(services: services)))
+            if let services {
+                let compiler = RulesetCompiler(config: ProxyConfig(families: [.ip], clusterCIDRs: [CIDR("10.244.0.0/16")].compactMap { $0 }),
+                                               node: NodeInfo(name: "bench"))
+                try NetlinkRulesetApplier(namespace: .named(ns.name)).applyFull(compiler.compile(state(services: services)))
+            } else {
+                try Shell.run(exec + ["nft", "add table ip single; add chain ip single out { type nat hook output priority -100; }; "
+                                      + "add rule ip single out ip daddr 10.96.0.10 tcp dport 80 dnat to \(IPAddress(ipv4: endpointBase)):\(targetPort)"])
+            }
         } catch {
             ns.delete()
             throw error
@@ -124,23 +143,27 @@ struct ConnectionRateBench {
     }
 
     /// Prints the rate table for each service count, `rounds` alternating measurements of `seconds` each.
-    static func run(serviceCounts: [Int], rounds: Int = 3, seconds: Double = 1.5) throws {
+    @discardableResult
+    static func run(serviceCounts: [Int], rounds: Int = 5, seconds: Double = 1.5) throws -> Result {
         print("\nconnection rate through a ClusterIP (new TCP connections/s, client and listener in the namespace, median of \(rounds))")
         var setups: [Setup] = []
         defer { for s in setups { s.netns.delete() } }
         for n in serviceCounts { setups.append(try prepare(services: n)) }
+        setups.append(try prepare(services: nil))
         var rates: [[Double]] = Array(repeating: [], count: setups.count)
         for round in 1...rounds {
             for (i, setup) in setups.enumerated() {
                 let rate = try measure(setup, seconds: seconds)
                 rates[i].append(rate)
-                print(String(format: "  round %d: %6d services  %9.0f conn/s", round, setup.services, rate))
+                print(String(format: "  round %d: %-16@ %9.0f conn/s", round, setup.label, rate))
             }
         }
         let medians = rates.map { $0.sorted()[$0.count / 2] }
-        print("services   conn/s (median)   vs \(setups.first?.services ?? 0) services")
+        let single = medians.last ?? 1
+        print("ruleset            conn/s (median)   vs \(setups.first?.label ?? "")   vs one DNAT rule")
         for (setup, median) in zip(setups, medians) {
-            print(String(format: "%8d  %16.0f   %5.2f×", setup.services, median, median / max(medians.first ?? 1, 1)))
+            print(String(format: "%-16@  %15.0f   %12.2f×   %14.2f×", setup.label, median, median / max(medians.first ?? 1, 1), median / max(single, 1)))
         }
+        return Result(rates: zip(setups, medians).compactMap { s, m in s.services.map { ($0, m) } }, singleRule: single)
     }
 }

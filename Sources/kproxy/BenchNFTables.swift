@@ -1,84 +1,275 @@
 import ArgumentParser
 import Foundation
 import KubeAPI
+import Logging
 import NFTables
 import ProxyCore
+import ProxyDaemon
 
-/// `kproxy bench nftables`: how long programming N services × M endpoints takes through our one
-/// libnftnl batch, next to `nft -f` loading the same ruleset as text (the path upstream takes via
-/// knftables), each in a fresh network namespace of its own; and one endpoint's partial sync.
+/// `kproxy bench nftables`: the nftables mode's sync costs at N Services × M endpoints, each size in fresh
+/// network namespaces of its own, next to `nft -f` loading the ruleset upstream kube-proxy's nftables mode
+/// writes for the same Services (a chain per Service and per endpoint, `numgen random mod N vmap`) — what
+/// users run today. kproxy is driven through its real sync loop (`ProxySyncer` over the netlink target):
+/// a full sync, then one endpoint changed at a time and new Services added, each timed from the event to
+/// the kernel's commit; then a batch the kernel refuses at validation, and the same changes again, to show
+/// a failed batch leaves nothing behind that slows later ones.
 struct BenchNFTablesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nftables",
-        abstract: "Full and partial nftables sync times versus `nft -f`, in private network namespaces (run as root)."
+        abstract: "nftables sync costs (full, one endpoint, a new Service) versus `nft -f` of upstream's layout, in private network namespaces (run as root)."
     )
 
-    @Option(help: "Service counts, comma-separated.") var services = "1000,10000,30000"
+    @Option(help: "Service counts, comma-separated.") var services = "1000,10000,50000"
     @Option(help: "Endpoints per service.") var endpoints = 10
+    @Option(help: "Endpoint changes timed per size.") var changes = 200
+    @Option(help: "New Services timed per size.") var newServices = 20
+    @Option(help: "Largest size also loaded through upstream's `nft -f` (it takes minutes beyond).") var upstreamMax = 10_000
     @Option(help: "Service counts for the connection-rate comparison, comma-separated (empty: skip).")
     var connectionRateServices = "100,10000"
+    @Option(help: "Write the results as JSON to FILE.") var json: String?
 
     func run() async throws {
         let sizes = services.split(separator: ",").compactMap { Int($0) }
-        print("kproxy bench nftables: \(endpoints) endpoints per service, each measurement in a fresh network namespace")
-        print("services  compile   full sync (batch)  nft -f (same rules)  ratio   partial (1 endpoint)  rules    peak RSS   partial: recompile + diff")
+        print("kproxy bench nftables: \(endpoints) endpoints per Service, each size in fresh network namespaces")
+        var results: [SyncBenchResult] = []
         for n in sizes {
-            let state = Self.state(services: n, endpoints: endpoints)
-            let compiler = RulesetCompiler(config: ProxyConfig(families: [.ip], clusterCIDRs: [CIDR("10.244.0.0/16")].compactMap { $0 }),
-                                           node: NodeInfo(name: "bench"))
-            let clock = ContinuousClock()
-            var ruleset = NFTRuleset(tables: [])
-            let compile = clock.measure { ruleset = compiler.compile(state) }
-            let rules = ruleset.tables.reduce(0) { $0 + $1.chains.reduce(0) { $0 + $1.rules.count } }
+            let result = try await SyncBench(services: n, endpoints: endpoints, changes: changes, newServices: newServices,
+                                             upstream: n <= upstreamMax).run()
+            results.append(result)
+            print(result.line)
+        }
+        print("")
+        print(SyncBenchResult.table(results))
+        var rate: ConnectionRateBench.Result?
+        let rateCounts = connectionRateServices.split(separator: ",").compactMap { Int($0) }
+        if !rateCounts.isEmpty { rate = try ConnectionRateBench.run(serviceCounts: rateCounts) }
+        if let json {
+            var object: [String: Any] = ["results": results.map(\.json), "endpoints_per_service": endpoints]
+            if let rate { object["connection_rate"] = rate.json }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            try data.write(to: URL(fileURLWithPath: json))
+            print("JSON written to \(json)")
+        }
+    }
+}
 
-            let ours = try Netns("b")
-            defer { ours.delete() }
-            let applier = try NetlinkRulesetApplier(namespace: .named(ours.name))
-            let full = try clock.measure { try applier.applyFull(ruleset) }
+/// One size's figures.
+struct SyncBenchResult {
+    var services: Int
+    var fullSync: Double
+    var compile: Double
+    var assemble: Double
+    var batch: Double
+    var upstream: Double?
+    var partial: [Double]
+    var partialAfterFailure: [Double]
+    var newService: [Double]
+    var peakRSS: Double
+    var chains: Int
+    var rules: Int
+    var elements: Int
+    var elementOnly: Bool
 
-            // One endpoint of one service changes: only its chains and elements move.
-            var changed = state
-            if let first = changed.endpoints.keys.sorted().first, var list = changed.endpoints[first], !list.isEmpty {
-                list[0].address = IPAddress("10.250.0.1") ?? list[0].address
-                changed.endpoints[first] = list
+    static func percentile(_ values: [Double], _ p: Double) -> Double {
+        guard !values.isEmpty else { return .nan }
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+    }
+
+    var line: String {
+        String(format: "  %6d services: full sync %.3f s (compile %.3f s, assemble %.3f s, one batch %.3f s), nft -f upstream %@, endpoint change p50 %.2f ms p99 %.2f ms, new Service p50 %.2f ms, peak RSS %.0f MiB",
+               services, fullSync, compile, assemble, batch, upstream.map { String(format: "%.2f s", $0) } ?? "skipped",
+               Self.percentile(partial, 0.5) * 1000, Self.percentile(partial, 0.99) * 1000,
+               Self.percentile(newService, 0.5) * 1000, peakRSS)
+    }
+
+    static func table(_ results: [SyncBenchResult]) -> String {
+        var out = "services  full sync  compile  nft -f upstream  ratio  endpoint p50/p99 ms  after a failed batch p50/p99  new Service p50/max ms  chains  rules  elements  peak RSS\n"
+        for r in results {
+            out += String(format: "%8d  %8.3fs  %6.3fs  %15@  %5@  %8.2f / %-8.2f  %12.2f / %-12.2f  %9.2f / %-9.2f  %6d  %5d  %8d  %4.0f MiB\n",
+                          r.services, r.fullSync, r.compile, r.upstream.map { String(format: "%.2fs", $0) } ?? "—",
+                          r.upstream.map { String(format: "%.0f×", $0 / r.fullSync) } ?? "—",
+                          percentile(r.partial, 0.5) * 1000, percentile(r.partial, 0.99) * 1000,
+                          percentile(r.partialAfterFailure, 0.5) * 1000, percentile(r.partialAfterFailure, 0.99) * 1000,
+                          percentile(r.newService, 0.5) * 1000, (r.newService.max() ?? .nan) * 1000,
+                          r.chains, r.rules, r.elements, r.peakRSS)
+        }
+        return out + (results.allSatisfy(\.elementOnly) ? "endpoint changes and new Services: element-only batches (no chain, rule or verdict element)\n"
+                                                        : "WARNING: some measured batch touched chains or rules\n")
+    }
+
+    var json: [String: Any] {
+        var out: [String: Any] = [
+            "services": services, "full_sync_seconds": fullSync, "compile_seconds": compile,
+            "assemble_seconds": assemble, "batch_seconds": batch,
+            "partial_endpoint_p50_ms": Self.percentile(partial, 0.5) * 1000, "partial_endpoint_p99_ms": Self.percentile(partial, 0.99) * 1000,
+            "partial_after_failed_batch_p50_ms": Self.percentile(partialAfterFailure, 0.5) * 1000,
+            "partial_after_failed_batch_p99_ms": Self.percentile(partialAfterFailure, 0.99) * 1000,
+            "new_service_ms": Self.percentile(newService, 0.5) * 1000, "new_service_max_ms": (newService.max() ?? 0) * 1000,
+            "peak_rss_mib": peakRSS, "chains": chains, "rules": rules, "elements": elements, "element_only_batches": elementOnly,
+        ]
+        if let upstream {
+            out["nft_f_upstream_seconds"] = upstream
+            out["speedup_vs_upstream"] = upstream / fullSync
+        }
+        return out
+    }
+}
+
+/// One size: kproxy's sync loop in one namespace, upstream's ruleset through `nft -f` in another.
+struct SyncBench {
+    let services: Int
+    let endpoints: Int
+    let changes: Int
+    let newServices: Int
+    let upstream: Bool
+
+    static let config = ProxyConfig(families: [.ip], clusterCIDRs: [CIDR("10.244.0.0/16")].compactMap { $0 },
+                                    serviceCIDRs: [CIDR("10.96.0.0/12")].compactMap { $0 })
+    static let node = NodeInfo(name: "bench", nodeIPs: [IPAddress("192.168.0.10")].compactMap { $0 })
+
+    func run() async throws -> SyncBenchResult {
+        let clock = ContinuousClock()
+        let objects = Self.objects(services: services, endpoints: endpoints)
+        RSS.resetPeak()
+        let state = ProxyState(services: objects.services, endpointSlices: objects.slices)
+        var compiled: CompiledRuleset?
+        let compile = clock.measure { compiled = RulesetCompiler(config: Self.config, node: Self.node).compile(state, previous: nil) }
+        guard let size = compiled?.size else { throw Shell.Failed(description: "nothing compiled") }
+        // The same ruleset assembled and sent as one batch to a namespace of its own: where a full sync's
+        // time goes besides compiling.
+        var whole: NFTRuleset?
+        let assemble = clock.measure { whole = compiled?.ruleset }
+        compiled = nil
+        let scratch = try Netns("b")
+        defer { scratch.delete() }
+        let batch = try clock.measure { try NetlinkRulesetApplier(namespace: .named(scratch.name)).applyFull(whole ?? NFTRuleset()) }
+        whole = nil
+
+        let ns = try Netns("k")
+        defer { ns.delete() }
+        let target = try NFTablesTarget(namespace: .named(ns.name))
+        let recorder = RecordingTarget(target)
+        var logger = Logger(label: "bench")
+        logger.logLevel = .critical
+        let syncer = ProxySyncer(config: Self.config, node: Self.node, target: recorder, conntrack: nil, logger: logger)
+        await syncer.replaceServices(objects.services)
+        await syncer.replaceSlices(objects.slices)
+        // The result is dropped at once: holding its compile across the next sync would make that sync copy it.
+        let fullSeconds = try await { () async throws -> Double in
+            let full = await syncer.sync(full: true)
+            if let error = full.error { throw Shell.Failed(description: "full sync: \(error)") }
+            return full.duration.seconds
+        }()
+        recorder.reset()
+
+        // One endpoint of one Service changes, Services spread over the table.
+        var slices = objects.slices
+        func changeEndpoints(_ count: Int, salt: UInt32) async throws -> [Double] {
+            var times: [Double] = []
+            for k in 0..<count {
+                let i = (k * 7919) % slices.count
+                slices[i].endpoints[0].addresses = [IPAddress(ipv4: 0x0AFA_0000 + salt + UInt32(k)).description]
+                let slice = slices[i]
+                let start = clock.now
+                await syncer.setSlice(slice, key: slice.key)
+                let result = await syncer.sync(full: false)
+                times.append((clock.now - start).seconds)
+                if let error = result.error { throw Shell.Failed(description: "endpoint change: \(error)") }
             }
-            var next = NFTRuleset(tables: [])
-            let recompile = clock.measure { next = compiler.compile(changed) }
-            var partialTx = NFTTransaction()
-            let diff = clock.measure { partialTx = RulesetDiff.partialSync(from: ruleset, to: next) }
-            let partial = try clock.measure { try applier.apply(partialTx) }
+            return times
+        }
+        let partial = try await changeEndpoints(changes, salt: 0)
+        var news: [Double] = []
+        for k in 0..<newServices {
+            let extra = Self.objects(services: 1, endpoints: endpoints, first: services + k)
+            let start = clock.now
+            for s in extra.services { await syncer.setService(s, key: s.key) }
+            for s in extra.slices { await syncer.setSlice(s, key: s.key) }
+            let result = await syncer.sync(full: false)
+            news.append((clock.now - start).seconds)
+            if let error = result.error { throw Shell.Failed(description: "new Service: \(error)") }
+        }
+        let elementOnly = recorder.onlyElements
+        let peak = RSS.peakMiB()
 
-            let text = ruleset.nftText()
-            let file = NSTemporaryDirectory() + "kproxy-bench-\(n).nft"
+        // A batch the kernel refuses at validation (a jump loop reachable from the base chains), then the same
+        // kind of changes again.
+        try Shell.run(["ip", "netns", "exec", ns.name, "nft", "add chain ip kproxy bench-loop-a; add chain ip kproxy bench-loop-b"])
+        let loop = try? Shell.run(["ip", "netns", "exec", ns.name, "nft",
+                                   "add rule ip kproxy services jump bench-loop-a; add rule ip kproxy bench-loop-a jump bench-loop-b; "
+                                   + "add rule ip kproxy bench-loop-b jump bench-loop-a"])
+        if loop != nil { throw Shell.Failed(description: "the kernel accepted a jump loop: the failure could not be provoked") }
+        try Shell.run(["ip", "netns", "exec", ns.name, "nft", "delete chain ip kproxy bench-loop-a; delete chain ip kproxy bench-loop-b"])
+        let afterFailure = try await changeEndpoints(min(changes, 100), salt: 0x8000)
+
+        var upstreamSeconds: Double?
+        if upstream {
+            let text = UpstreamRuleset.text(state, clusterCIDR: "10.244.0.0/16")
+            let file = NSTemporaryDirectory() + "kproxy-bench-upstream-\(services).nft"
             try text.write(toFile: file, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: file) }
-            let theirs = try Netns("n")
+            let theirs = try Netns("u")
             defer { theirs.delete() }
-            let nft = try clock.measure { try Shell.run(["ip", "netns", "exec", theirs.name, "nft", "-f", file]) }
-
-            let ratio = nft / full
-            print(String(format: "%8d  %7.3fs  %17.3fs  %19.3fs  %5.1f×  %18.1fms  %7d  %6.0f MiB   %.0f + %.0f ms", n, compile.seconds, full.seconds,
-                         nft.seconds, ratio, partial.seconds * 1000, rules, Self.peakRSSMiB(), recompile.seconds * 1000, diff.seconds * 1000))
+            upstreamSeconds = try clock.measure { try Shell.run(["ip", "netns", "exec", theirs.name, "nft", "-f", file]) }.seconds
         }
-        let rateCounts = connectionRateServices.split(separator: ",").compactMap { Int($0) }
-        if !rateCounts.isEmpty { try ConnectionRateBench.run(serviceCounts: rateCounts) }
+        return SyncBenchResult(services: services, fullSync: fullSeconds, compile: compile.seconds,
+                               assemble: assemble.seconds, batch: batch.seconds, upstream: upstreamSeconds,
+                               partial: partial, partialAfterFailure: afterFailure, newService: news, peakRSS: peak,
+                               chains: size.chains, rules: size.rules, elements: size.elements, elementOnly: elementOnly)
     }
 
-    static func state(services: Int, endpoints: Int) -> ProxyState {
-        var ports: [ServicePortName: ServicePortInfo] = [:]
-        var eps: [ServicePortName: [EndpointInfo]] = [:]
-        for i in 0..<services {
-            let name = ServicePortName(namespace: "bench", name: "svc-\(i)", port: "http", protocol: .tcp)
-            let ip = IPAddress(ipv4: 0x0A60_0000 + UInt32(i + 10))  // 10.96.0.10 + i
-            ports[name] = ServicePortInfo(name: name, clusterIPs: [ip], port: 80)
-            eps[name] = (0..<endpoints).map { e in
-                EndpointInfo(address: IPAddress(ipv4: 0x0AF4_0000 + UInt32(i * endpoints + e + 2)), port: 8080, nodeName: "bench")
+    /// `services` Services `bench/svc-i` (ClusterIP 10.96.0.0/12 from .10 on, port 80) with `endpoints` ready
+    /// endpoints each on other nodes, as the API would hand them to the proxy.
+    static func objects(services: Int, endpoints: Int, first: Int = 0) -> (services: [Service], slices: [EndpointSlice]) {
+        var svcs: [Service] = []
+        var slices: [EndpointSlice] = []
+        for i in first..<first + services {
+            let ip = IPAddress(ipv4: 0x0A60_0000 + UInt32(i + 10)).description
+            svcs.append(Service(metadata: ObjectMeta(name: "svc-\(i)", namespace: "bench"),
+                                spec: ServiceSpec(ports: [ServicePort(name: "http", protocol: .tcp, port: 80, targetPort: .int(8080))],
+                                                  clusterIP: ip, clusterIPs: [ip])))
+            let eps = (0..<endpoints).map { e in
+                Endpoint(addresses: [IPAddress(ipv4: 0x0AF4_0000 + UInt32(i * endpoints + e + 2)).description],
+                         conditions: EndpointConditions(ready: true), nodeName: "node-\(e % 3)")
+            }
+            slices.append(EndpointSlice(metadata: ObjectMeta(name: "svc-\(i)-1", namespace: "bench",
+                                                             labels: [EndpointSlice.serviceNameLabel: "svc-\(i)"]),
+                                        addressType: .ipv4, endpoints: eps, ports: [EndpointPort(name: "http", protocol: .tcp, port: 8080)]))
+        }
+        return (svcs, slices)
+    }
+}
+
+/// The netlink target, noting whether every batch after `reset` held element operations only.
+final class RecordingTarget: RulesetTarget, @unchecked Sendable {
+    // Safe: the syncer (one actor) calls apply serially; `elementOnly` is read after it finished.
+    private let inner: NFTablesTarget
+    private var elementOnly = true
+    init(_ inner: NFTablesTarget) { self.inner = inner }
+    func reset() { elementOnly = true }
+    var onlyElements: Bool { elementOnly }
+
+    func apply(_ transaction: NFTTransaction) async throws {
+        for op in transaction.operations {
+            switch op {
+            case .addElements(_, _, let elements), .deleteElements(_, _, let elements):
+                if elements.contains(where: { if case .verdict(let v)? = $0.data { v.chain != nil } else { false } }) { elementOnly = false }
+            default: elementOnly = false
             }
         }
-        return ProxyState(services: ports, endpoints: eps)
+        try await inner.apply(transaction)
     }
 
-    static func peakRSSMiB() -> Double {
+    func existing(_ tables: [NFTTableID]) async throws -> NFTRuleset { try await inner.existing(tables) }
+}
+
+/// Peak resident memory of this process.
+enum RSS {
+    /// Resets the peak (`VmHWM`) to the current RSS.
+    static func resetPeak() { try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8) }
+
+    static func peakMiB() -> Double {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
               let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }

@@ -73,7 +73,7 @@ struct RulesetDiffTests {
             default: nil
             }
         }
-        #expect(Set(sets) == [NFTNames.serviceIPs, NFTNames.noEndpointServices, NFTNames.hairpinEndpoints])
+        #expect(Set(sets) == [NFTNames.serviceIPs, NFTNames.noEndpointServices], "its endpoints are remote: no hairpin elements")
         // No endpoints: a plain set element, not a verdict that jumps.
         #expect(tx.operations.allSatisfy { op in
             if case .addElements(_, NFTNames.noEndpointServices, let e) = op { e.allSatisfy { $0.data == nil } } else { true }

@@ -3,6 +3,7 @@ import Logging
 import ProxyCore
 import ProxyDaemon
 import Testing
+import TestSupport
 
 /// The proxy's sync loop against an in-memory kernel: when a sync is full or partial, what a failed apply
 /// does to the next one, and which UDP conntrack entries are deleted.
@@ -49,6 +50,47 @@ import Testing
         #expect(idle.operations == 0 && target.applied.count == 2, "nothing changed: nothing applied")
         let periodic = await syncer.sync(full: true)
         #expect(periodic.full && target.existingCalls == 2 && target.kernel == periodic.ruleset)
+    }
+
+    /// Events change Services and slices one at a time; the syncer rebuilds only the touched Services, yet
+    /// its state always equals one built from every object, and the kernel (fed partial syncs only) holds
+    /// exactly what was compiled.
+    @Test func incrementalStateEqualsOneBuiltFromEverything() async throws {
+        var rng = SeededGenerator.forTest("incrementalStateEqualsOneBuiltFromEverything")
+        let target = FakeRulesetTarget()
+        let syncer = makeSyncer(target)
+        var services: [String: Service] = [:]
+        var slices: [String: EndpointSlice] = [:]
+        for round in 0..<200 {
+            let n = Int.random(in: 0..<6, using: &rng)
+            let name = "s\(n)"
+            switch Int.random(in: 0..<4, using: &rng) {
+            case 0:
+                let svc = Self.service(name, ip: "10.96.0.\(10 + n)", protocol: Bool.random(using: &rng) ? .tcp : .udp)
+                services["default/" + name] = svc
+                await syncer.setService(svc, key: "default/" + name)
+            case 1:
+                services["default/" + name] = nil
+                await syncer.setService(nil, key: "default/" + name)
+            case 2:
+                let ips = (0..<Int.random(in: 0..<5, using: &rng)).map { _ in "10.244.\(n).\(Int.random(in: 1..<40, using: &rng))" }
+                var slice = Self.slice(name, ips)
+                let key = "default/\(name)-\(Int.random(in: 1...2, using: &rng))"
+                slice.metadata.name = String(key.dropFirst("default/".count))
+                slices[key] = slice
+                await syncer.setSlice(slice, key: key)
+            default:
+                let key = "default/\(name)-\(Int.random(in: 1...2, using: &rng))"
+                slices[key] = nil
+                await syncer.setSlice(nil, key: key)
+            }
+            let result = await syncer.sync(full: false)
+            #expect(result.error == nil)
+            let expected = ProxyState(services: Array(services.values), endpointSlices: Array(slices.values))
+            #expect(await syncer.state == expected, "round \(round)")
+            #expect(target.kernel.nftText() == result.ruleset?.nftText(), "round \(round)")
+        }
+        #expect(target.existingCalls == 1, "one full sync, then partial ones only")
     }
 
     @Test func aFailedApplyMakesTheNextSyncFull() async throws {

@@ -5,18 +5,32 @@ enum IPAddressParser {
         return parseIPv4(Substring(s)).map { IPAddress(ipv4: $0) }
     }
 
-    /// Four decimal octets, 0–255, no leading zeros, no signs or spaces.
+    /// Four decimal octets, 0–255, no leading zeros, no signs or spaces. One pass over the UTF-8 bytes:
+    /// the proxy parses every endpoint address of every slice.
     static func parseIPv4(_ s: Substring) -> UInt32? {
-        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
         var value: UInt32 = 0
-        for part in parts {
-            guard (1...3).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-            if part.count > 1 && part.first == "0" { return nil }
-            guard let octet = UInt32(part), octet <= 255 else { return nil }
-            value = value << 8 | octet
+        var octet: UInt32 = 0
+        var digits = 0
+        var dots = 0
+        var leadingZero = false
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if leadingZero { return nil }
+                if digits == 0 && byte == UInt8(ascii: "0") { leadingZero = true }
+                octet = octet * 10 + UInt32(byte - UInt8(ascii: "0"))
+                digits += 1
+                guard digits <= 3, octet <= 255 else { return nil }
+            case UInt8(ascii: "."):
+                guard digits > 0, dots < 3 else { return nil }
+                value = value << 8 | octet
+                octet = 0; digits = 0; dots += 1; leadingZero = false
+            default:
+                return nil
+            }
         }
-        return value
+        guard dots == 3, digits > 0 else { return nil }
+        return value << 8 | octet
     }
 
     /// Eight groups of 1–4 hex digits, at most one `::`, optionally ending in a dotted quad.

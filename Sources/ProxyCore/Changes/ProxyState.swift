@@ -23,7 +23,8 @@ public struct ProxyState: Hashable, Sendable {
         for service in services where service.metadata.labels?[Self.serviceProxyNameLabel] == nil {
             for info in ServicePortInfo.ports(of: service) { ports[info.name] = info }
         }
-        var merged: [ServicePortName: [String: EndpointInfo]] = [:]
+        struct EndpointKey: Hashable { var address: IPAddress; var port: UInt16 }
+        var merged: [ServicePortName: [EndpointKey: EndpointInfo]] = [:]
         for slice in endpointSlices {
             let labels = slice.metadata.labels ?? [:]
             guard labels[Self.serviceProxyNameLabel] == nil, labels[Self.headlessLabel] == nil,
@@ -39,7 +40,7 @@ public struct ProxyState: Hashable, Sendable {
                     let c = endpoint.conditions
                     let info = EndpointInfo(address: ip, port: number, ready: c.isReady, serving: c.isServing,
                                             terminating: c.isTerminating, nodeName: endpoint.nodeName, zone: endpoint.zone)
-                    let key = info.description
+                    let key = EndpointKey(address: ip, port: number)
                     if let existing = merged[name]?[key], existing.ready || !info.ready { continue }
                     merged[name, default: [:]][key] = info
                 }

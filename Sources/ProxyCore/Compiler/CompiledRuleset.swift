@@ -24,11 +24,20 @@ public struct CompiledRuleset: Sendable {
         var fragment: ServiceFragment
     }
 
-    /// A reference-counted element: its table, set and key.
+    /// A reference-counted element: its table, set and key (the keys of these sets have one or two values;
+    /// kept apart rather than as an array, so hashing the counts stays cheap).
     struct SharedKey: Hashable, Sendable {
         var family: NFTFamily
-        var set: String
-        var key: [NFTValue]
+        var hairpin: Bool
+        var first: NFTValue?
+        var second: NFTValue?
+
+        init(family: NFTFamily, set: String, key: [NFTValue]) {
+            self.family = family
+            hairpin = set == NFTNames.hairpinEndpoints
+            first = key.first
+            second = key.count > 1 ? key[1] : nil
+        }
     }
 
     /// Sets whose elements several fragments may add.
@@ -43,9 +52,13 @@ public struct CompiledRuleset: Sendable {
     /// The fragments this compile replaced, added or removed, relative to the value it was compiled from
     /// (`base`); nil when unknown (a compile from nothing, or after the configuration or node changed).
     var changed: Set<Key>?
+    /// What those fragments were before (absent: the Service port was not compiled then), and the reference
+    /// counts of the shared elements they touched before (absent: 0): all a partial diff needs of the past.
+    var replacedFragments: [Key: ServiceFragment] = [:]
+    var previousCounts: [SharedKey: Int] = [:]
     /// Counts compiles: `base` is the generation of the value this one was compiled from, so a partial diff
     /// can check it is given the pair it expects.
-    var generation: UInt64 = 0
+    public internal(set) var generation: UInt64 = 0
     var base: UInt64?
 
     /// The whole ruleset: the skeletons with every fragment (Services in name order). O(everything): for
@@ -91,6 +104,22 @@ public struct CompiledRuleset: Sendable {
         return total
     }
 
+    /// Starts recording what this compile changes.
+    mutating func beginDelta() {
+        changed = []
+        replacedFragments = [:]
+        previousCounts = [:]
+    }
+
+    /// Puts `entry` (nil: nothing) in place of what `key` had, recording the change.
+    mutating func replace(_ key: Key, with entry: Entry?) {
+        let old = entries[key]
+        if changed?.insert(key).inserted == true, let old { replacedFragments[key] = old.fragment }
+        if let old { count(old.fragment, family: key.family, by: -1) }
+        if let entry { count(entry.fragment, family: key.family, by: 1) }
+        entries[key] = entry
+    }
+
     /// Counts `fragment` up (`by: 1`) or down (`by: -1`): its shared elements' references and its size.
     mutating func count(_ fragment: ServiceFragment, family: NFTFamily, by delta: Int) {
         fragmentSize.chains += delta * fragment.chains.count
@@ -102,6 +131,7 @@ public struct CompiledRuleset: Sendable {
                 continue
             }
             let key = SharedKey(family: family, set: set, key: element.key)
+            if changed != nil && previousCounts[key] == nil { previousCounts[key] = sharedCounts[key] ?? 0 }
             let n = sharedCounts[key, default: 0] + delta
             sharedCounts[key] = n > 0 ? n : nil
         }

@@ -137,7 +137,7 @@ extension RulesetCompiler {
         }
         for ep in sel.allReachable where !userspace {
             let epChain = NFTNames.endpointChain(name, ep)
-            b.element(NFTNames.hairpinEndpoints, NFTElement(key: [.address(ep.address), .address(ep.address)]))
+            if mayHairpin(ep) { b.element(NFTNames.hairpinEndpoints, NFTElement(key: [.address(ep.address), .address(ep.address)])) }
             var rules: [NFTRule] = []
             if let timeout = svc.affinityTimeoutSeconds {
                 let set = NFTNames.affinitySet(name, ep)
@@ -198,9 +198,16 @@ extension RulesetCompiler {
                 balance(key, over: cluster, lb: NFTNames.balancedNodePorts, map: NFTNames.nodePortEndpoints)
             }
         }
-        for ep in sel.allReachable {
+        for ep in sel.allReachable where mayHairpin(ep) {
             b.element(NFTNames.hairpinEndpoints, NFTElement(key: [.address(ep.address), .address(ep.address)]))
         }
+    }
+
+    /// Whether a pod behind `endpoint` can reach itself through a Service on this node: only pods of this
+    /// node send their Service traffic through this node's rules (a remote pod's is DNATed on its own node),
+    /// so `hairpin-endpoints` holds this node's endpoints and those whose node is unknown.
+    func mayHairpin(_ endpoint: EndpointInfo) -> Bool {
+        endpoint.nodeName == nil || endpoint.isLocal(to: node.name)
     }
 
     /// loadBalancerSourceRanges: the Service's LoadBalancer IPs go to its own `firewall-…` chain, which

@@ -60,66 +60,67 @@ public struct RulesetCompiler: Sendable {
 
     /// Compiles `state`, reusing the fragments of `previous` whose inputs are unchanged. `changed` names the
     /// Service ports whose inputs may differ from `previous` (a syncer knows them from its events); nil checks
-    /// every Service port. The result records which fragments changed, for `RulesetDiff.partialSync(from:to:)`.
-    public func compile(_ state: ProxyState, previous: CompiledRuleset?, changed: Set<ServicePortName>? = nil) -> CompiledRuleset {
+    /// every Service port. The result records which fragments changed and what they replaced, so
+    /// `RulesetDiff.partialSync` needs nothing else. `previous` is consumed: a caller that gives up its copy
+    /// lets the compile update the fragments in place, in time proportional to what changed.
+    public func compile(_ state: ProxyState, previous: consuming CompiledRuleset?, changed: Set<ServicePortName>? = nil) -> CompiledRuleset {
         let skeletons = config.families.map(skeleton)
-        var result = CompiledRuleset(config: config, node: node, userspace: listeners != nil, skeletons: skeletons,
-                                     entries: [:], sharedCounts: [:], changed: nil)
-        let shared = Dictionary(skeletons.map { ($0.family, $0.sets) }, uniquingKeysWith: { a, _ in a })
-        let usable = previous.flatMap { $0.sameSkeleton(as: result) ? $0 : nil }
-        result.generation = (previous?.generation ?? 0) &+ 1
-        result.base = usable?.generation
+        let sharedNames = Dictionary(skeletons.map { ($0.family, Set($0.sets.map(\.name))) }, uniquingKeysWith: { a, _ in a })
+        let generation = (previous?.generation ?? 0) &+ 1
 
-        /// The entry for `service`, and whether it is `old` reused.
-        func build(_ key: CompiledRuleset.Key, _ service: ServicePortInfo, old: CompiledRuleset.Entry?) -> (CompiledRuleset.Entry, Bool) {
+        /// The entry for `service`, or nil when `old` has exactly these inputs.
+        func build(_ key: CompiledRuleset.Key, _ service: ServicePortInfo, old: CompiledRuleset.Entry?) -> CompiledRuleset.Entry? {
             let endpoints = state.endpoints[key.name] ?? []
             let ports = listenerPorts(key.name, key.family)
-            if let old, old.service == service, old.endpoints == endpoints, old.ports == ports { return (old, true) }
-            var b = TableBuilder.forFragment(family: key.family, sharedSets: shared[key.family] ?? [])
+            if let old, old.service == service, old.endpoints == endpoints, old.ports == ports { return nil }
+            var b = TableBuilder(fragmentOf: key.family, shared: sharedNames[key.family] ?? [])
             let slots = addService(service, endpoints: endpoints, previous: old?.fragment, to: &b)
-            var fragment = b.fragment(shared: Set((shared[key.family] ?? []).map(\.name)))
+            var fragment = b.fragment()
             fragment.clusterSlots = slots.cluster
             fragment.localSlots = slots.local
-            return (CompiledRuleset.Entry(service: service, endpoints: endpoints, ports: ports, fragment: fragment), false)
+            return CompiledRuleset.Entry(service: service, endpoints: endpoints, ports: ports, fragment: fragment)
         }
 
-        if let usable, let changed {
-            // Only the named Service ports: everything else is the previous value, untouched.
-            result.entries = usable.entries
-            result.sharedCounts = usable.sharedCounts
-            var touched = Set<CompiledRuleset.Key>()
-            for name in changed {
+        var fresh = CompiledRuleset(config: config, node: node, userspace: listeners != nil, skeletons: skeletons,
+                                    entries: [:], sharedCounts: [:], changed: nil)
+        fresh.generation = generation
+        if var result = consume previous, result.sameSkeleton(as: fresh) {
+            result.base = result.generation
+            result.generation = generation
+            result.beginDelta()
+            if let changed {
+                // Only the named Service ports: everything else stays as it was, untouched.
+                for name in changed {
+                    for family in config.families {
+                        let key = CompiledRuleset.Key(family: family, name: name)
+                        let old = result.entries[key]
+                        guard let service = state.services[name] else {
+                            if old != nil { result.replace(key, with: nil) }
+                            continue
+                        }
+                        if let new = build(key, service, old: old) { result.replace(key, with: new) }
+                    }
+                }
+                return result
+            }
+            // Every Service port checked against its previous inputs.
+            for key in result.entries.keys where state.services[key.name] == nil { result.replace(key, with: nil) }
+            for (name, service) in state.services {
                 for family in config.families {
                     let key = CompiledRuleset.Key(family: family, name: name)
-                    let old = usable.entries[key]
-                    let built = state.services[name].map { build(key, $0, old: old) }
-                    if built?.1 == true || (old == nil && built == nil) { continue }
-                    let new = built?.0
-                    if let old { result.count(old.fragment, family: family, by: -1) }
-                    if let new { result.count(new.fragment, family: family, by: 1) }
-                    result.entries[key] = new
-                    touched.insert(key)
+                    if let new = build(key, service, old: result.entries[key]) { result.replace(key, with: new) }
                 }
             }
-            result.changed = touched
             return result
         }
-        var touched = Set<CompiledRuleset.Key>()
         for (name, service) in state.services {
             for family in config.families {
                 let key = CompiledRuleset.Key(family: family, name: name)
-                let old = usable?.entries[key]
-                let (entry, reused) = build(key, service, old: old)
-                if !reused { touched.insert(key) }
-                result.entries[key] = entry
-                result.count(entry.fragment, family: family, by: 1)
+                if let entry = build(key, service, old: nil) { fresh.replace(key, with: entry) }
             }
         }
-        if let usable {
-            for key in usable.entries.keys where result.entries[key] == nil { touched.insert(key) }
-            result.changed = touched
-        }
-        return result
+        fresh.changed = nil
+        return fresh
     }
 
     /// The listener ports (cluster, local) of a Service port in userspace mode; empty in nftables mode.
@@ -311,7 +312,7 @@ public struct RulesetCompiler: Sendable {
                      comment: "destinations that are subject to LoadBalancerSourceRanges"))
         if listeners == nil {
             b.set(NFTSet(name: NFTNames.hairpinEndpoints, keyType: [addr, addr],
-                         comment: "endpoint . endpoint: pods reaching themselves through a Service"))
+                         comment: "endpoint . endpoint of this node's endpoints: pods reaching themselves through a Service"))
             b.set(NFTSet(name: NFTNames.serviceEndpoints, keyType: tupleType + [.integer], dataTypes: [addr, .inetService],
                          comment: "address . protocol . port . slot: the endpoint in that numgen slot"))
             b.set(NFTSet(name: NFTNames.nodePortEndpoints, keyType: [.inetProto, .inetService, .integer], dataTypes: [addr, .inetService],

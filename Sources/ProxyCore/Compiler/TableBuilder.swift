@@ -7,7 +7,24 @@ struct TableBuilder {
     private var elements: [[NFTElement]] = []
     private var elementKeys: [Set<[NFTValue]>] = []
 
+    /// Names of the table's shared sets, when building one Service's fragment: their elements are kept
+    /// apart (`sharedElements`), in order, the first for a key within the fragment winning.
+    private var shared: Set<String> = []
+    private var sharedElements: [(set: String, element: NFTElement)] = []
+    private var sharedKeys: Set<SharedElementKey> = []
+
+    private struct SharedElementKey: Hashable {
+        var set: String
+        var key: [NFTValue]
+    }
+
     init(family: NFTFamily) { self.family = family }
+
+    /// A builder for one Service's fragment in a table whose shared sets are `shared`.
+    init(fragmentOf family: NFTFamily, shared: Set<String>) {
+        self.family = family
+        self.shared = shared
+    }
 
     /// A builder holding `table`'s chains, sets and elements.
     init(skeleton table: NFTTable) {
@@ -33,6 +50,10 @@ struct TableBuilder {
     }
 
     mutating func element(_ set: String, _ element: NFTElement) {
+        if shared.contains(set) {
+            if sharedKeys.insert(SharedElementKey(set: set, key: element.key)).inserted { sharedElements.append((set, element)) }
+            return
+        }
         guard let i = setIndex[set], elementKeys[i].insert(element.key).inserted else { return }
         elements[i].append(element)
     }
@@ -57,26 +78,15 @@ struct ServiceFragment: Sendable {
 }
 
 extension TableBuilder {
-    /// A builder for one Service's fragment: the shared sets are known (so their elements are kept) but
-    /// are not part of the fragment.
-    static func forFragment(family: NFTFamily, sharedSets: [NFTSet]) -> TableBuilder {
-        var b = TableBuilder(family: family)
-        for set in sharedSets { b.set(NFTSet(name: set.name, keyType: set.keyType, dataTypes: set.dataTypes)) }
-        return b
-    }
-
-    /// The fragment this builder holds beyond the `shared` sets it was made with.
-    func fragment(shared: Set<String>) -> ServiceFragment {
+    /// The fragment this builder holds: its own chains and sets, and its elements of the shared sets.
+    func fragment() -> ServiceFragment {
         var out = ServiceFragment()
         out.chains = chains
+        out.sharedElements = sharedElements
         for (i, set) in sets.enumerated() {
-            if shared.contains(set.name) {
-                out.sharedElements += elements[i].map { (set.name, $0) }
-            } else {
-                var s = set
-                s.elements = elements[i]
-                out.sets.append(s)
-            }
+            var s = set
+            s.elements = elements[i]
+            out.sets.append(s)
         }
         return out
     }

@@ -5,17 +5,25 @@ extension RulesetDiff {
     /// with their last. When the two differ in more than fragments (configuration, node, mode) or `new` does
     /// not know what changed, the whole rulesets are compared instead.
     public static func partialSync(from old: CompiledRuleset, to new: CompiledRuleset) -> NFTTransaction {
-        guard new.base == old.generation, old.sameSkeleton(as: new), let changed = new.changed else {
+        guard new.base == old.generation, old.sameSkeleton(as: new), let tx = partialSync(to: new, fromGeneration: old.generation) else {
             return partialSync(from: old.ruleset, to: new.ruleset)
         }
+        return tx
+    }
+
+    /// The operations turning the compile of generation `fromGeneration` (what the kernel holds) into `new`,
+    /// from what `new` recorded of the fragments it replaced; nil when `new` was not compiled from that
+    /// generation or does not know what changed (then only a full sync is exact).
+    public static func partialSync(to new: CompiledRuleset, fromGeneration: UInt64) -> NFTTransaction? {
+        guard new.base == fromGeneration, let changed = new.changed else { return nil }
         var ops: [NFTOperation] = []
         for skeleton in new.skeletons {
             let keys = changed.filter { $0.family == skeleton.family }.sorted()
             guard !keys.isEmpty else { continue }
             var plan = FragmentPlan(table: skeleton.id)
             for key in keys {
-                plan.add(from: old.entries[key]?.fragment, to: new.entries[key]?.fragment, family: key.family,
-                         oldCounts: old.sharedCounts, newCounts: new.sharedCounts)
+                plan.add(from: new.replacedFragments[key], to: new.entries[key]?.fragment, family: key.family,
+                         oldCounts: new.previousCounts, newCounts: new.sharedCounts)
             }
             ops += plan.operations
         }
