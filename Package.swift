@@ -79,7 +79,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ProxyDaemon", dependencies: [
-            "KubeAPI", "KubeClient", "ProxyCore", "NFTables", "Netlink", "HTTPServing", "BalancerCore", "Balancer",
+            "KubeAPI", "KubeClient", "ProxyCore", "NFTables", "Netlink", "HTTPServing", "BalancerCore", "Balancer", "LinuxSystem",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

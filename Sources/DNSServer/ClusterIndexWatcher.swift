@@ -1,4 +1,5 @@
 import CLinuxExtras
+import LinuxSystem
 import DNSCore
 import Foundation
 import KubeAPI
@@ -65,7 +66,7 @@ public struct ClusterIndexWatcher: Sendable {
         store.publish(index)
         // The previous index and the decoding garbage of the events that led here are free now; glibc would
         // keep those pages in its arenas (the process's size would stay at its high-water mark).
-        kp_malloc_trim()
+        Sys.releaseFreeMemory()
         logger.debug("index rebuilt: \(index.nameCount) names in \(ContinuousClock.now - start)")
     }
 }

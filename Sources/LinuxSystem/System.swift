@@ -26,6 +26,10 @@ public enum IOResult: Sendable, Equatable {
 /// The one place kproxy makes system calls: EINTR is retried here, errno becomes `SystemError` or
 /// an `IOResult`, and call sites never read `errno` themselves.
 public enum Sys {
+    /// Returns freed heap memory to the kernel (`malloc_trim(0)`): glibc keeps it otherwise, so a process's
+    /// RSS would stay at the peak of its largest rebuild (a full sync, a new DNS index).
+    public static func releaseFreeMemory() { kp_malloc_trim() }
+
     /// Calls `body` until it does not fail with EINTR; returns its result and the errno of a failure (0 if none).
     @inlinable @inline(__always)
     public static func retrying<T: BinaryInteger>(_ body: () -> T) -> (T, Int32) {

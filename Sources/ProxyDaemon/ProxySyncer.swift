@@ -1,4 +1,5 @@
 import KubeAPI
+import LinuxSystem
 import Logging
 import ProxyCore
 
@@ -199,6 +200,8 @@ public actor ProxySyncer {
             appliedGeneration = nil
             if !tx.isEmpty { try await target.apply(tx) }
             appliedGeneration = next.generation
+            // A full sync's transient copies (the assembled ruleset, its kernel form) go back to the system.
+            if full { Sys.releaseFreeMemory() }
             await cleanConntrack()
             return SyncResult(full: full, operations: operations, duration: clock.now - start, error: nil, compiled: next)
         } catch {

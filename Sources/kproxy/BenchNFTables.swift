@@ -65,6 +65,7 @@ struct SyncBenchResult {
     var partialAfterFailure: [Double]
     var newService: [Double]
     var peakRSS: Double
+    var steadyRSS: Double
     var chains: Int
     var rules: Int
     var elements: Int
@@ -77,10 +78,10 @@ struct SyncBenchResult {
     }
 
     var line: String {
-        String(format: "  %6d services: full sync %.3f s (compile %.3f s, assemble %.3f s, one batch %.3f s), nft -f upstream %@, endpoint change p50 %.2f ms p99 %.2f ms, new Service p50 %.2f ms, peak RSS %.0f MiB",
+        String(format: "  %6d services: full sync %.3f s (compile %.3f s, assemble %.3f s, one batch %.3f s), nft -f upstream %@, endpoint change p50 %.2f ms p99 %.2f ms, new Service p50 %.2f ms, peak RSS %.0f MiB (%.0f MiB after the syncs)",
                services, fullSync, compile, assemble, batch, upstream.map { String(format: "%.2f s", $0) } ?? "skipped",
                Self.percentile(partial, 0.5) * 1000, Self.percentile(partial, 0.99) * 1000,
-               Self.percentile(newService, 0.5) * 1000, peakRSS)
+               Self.percentile(newService, 0.5) * 1000, peakRSS, steadyRSS)
     }
 
     static func table(_ results: [SyncBenchResult]) -> String {
@@ -106,7 +107,7 @@ struct SyncBenchResult {
             "partial_after_failed_batch_p50_ms": Self.percentile(partialAfterFailure, 0.5) * 1000,
             "partial_after_failed_batch_p99_ms": Self.percentile(partialAfterFailure, 0.99) * 1000,
             "new_service_ms": Self.percentile(newService, 0.5) * 1000, "new_service_max_ms": (newService.max() ?? 0) * 1000,
-            "peak_rss_mib": peakRSS, "chains": chains, "rules": rules, "elements": elements, "element_only_batches": elementOnly,
+            "peak_rss_mib": peakRSS, "rss_after_syncs_mib": steadyRSS, "chains": chains, "rules": rules, "elements": elements, "element_only_batches": elementOnly,
         ]
         if let upstream {
             out["nft_f_upstream_seconds"] = upstream
@@ -132,20 +133,6 @@ struct SyncBench {
         let clock = ContinuousClock()
         let objects = Self.objects(services: services, endpoints: endpoints)
         RSS.resetPeak()
-        let state = ProxyState(services: objects.services, endpointSlices: objects.slices)
-        var compiled: CompiledRuleset?
-        let compile = clock.measure { compiled = RulesetCompiler(config: Self.config, node: Self.node).compile(state, previous: nil) }
-        guard let size = compiled?.size else { throw Shell.Failed(description: "nothing compiled") }
-        // The same ruleset assembled and sent as one batch to a namespace of its own: where a full sync's
-        // time goes besides compiling.
-        var whole: NFTRuleset?
-        let assemble = clock.measure { whole = compiled?.ruleset }
-        compiled = nil
-        let scratch = try Netns("b")
-        defer { scratch.delete() }
-        let batch = try clock.measure { try NetlinkRulesetApplier(namespace: .named(scratch.name)).applyFull(whole ?? NFTRuleset()) }
-        whole = nil
-
         let ns = try Netns("k")
         defer { ns.delete() }
         let target = try NFTablesTarget(namespace: .named(ns.name))
@@ -191,7 +178,24 @@ struct SyncBench {
             if let error = result.error { throw Shell.Failed(description: "new Service: \(error)") }
         }
         let elementOnly = recorder.onlyElements
+        // The proxy's own peak: objects as an informer holds them, its state, its compile, the full sync.
         let peak = RSS.peakMiB()
+        let steady = RSS.currentMiB()
+
+        let state = ProxyState(services: objects.services, endpointSlices: objects.slices)
+        var compiled: CompiledRuleset?
+        let compile = clock.measure { compiled = RulesetCompiler(config: Self.config, node: Self.node).compile(state, previous: nil) }
+        guard let size = compiled?.size else { throw Shell.Failed(description: "nothing compiled") }
+        // The same ruleset assembled and sent as one batch to a namespace of its own: where a full sync's
+        // time goes besides compiling.
+        var whole: NFTRuleset?
+        let assemble = clock.measure { whole = compiled?.ruleset }
+        compiled = nil
+        let scratch = try Netns("b")
+        defer { scratch.delete() }
+        let batch = try clock.measure { try NetlinkRulesetApplier(namespace: .named(scratch.name)).applyFull(whole ?? NFTRuleset()) }
+        whole = nil
+
 
         // A batch the kernel refuses at validation (a jump loop reachable from the base chains), then the same
         // kind of changes again.
@@ -215,7 +219,7 @@ struct SyncBench {
         }
         return SyncBenchResult(services: services, fullSync: fullSeconds, compile: compile.seconds,
                                assemble: assemble.seconds, batch: batch.seconds, upstream: upstreamSeconds,
-                               partial: partial, partialAfterFailure: afterFailure, newService: news, peakRSS: peak,
+                               partial: partial, partialAfterFailure: afterFailure, newService: news, peakRSS: peak, steadyRSS: steady,
                                chains: size.chains, rules: size.rules, elements: size.elements, elementOnly: elementOnly)
     }
 
@@ -268,6 +272,13 @@ final class RecordingTarget: RulesetTarget, @unchecked Sendable {
 enum RSS {
     /// Resets the peak (`VmHWM`) to the current RSS.
     static func resetPeak() { try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8) }
+
+    static func currentMiB() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        return kb / 1024
+    }
 
     static func peakMiB() -> Double {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
