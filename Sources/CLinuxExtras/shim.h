@@ -33,6 +33,12 @@ static inline int kp_sendmmsg(int fd, struct kp_mmsghdr *messages, unsigned int 
 extern int malloc_trim(size_t pad);
 static inline void kp_malloc_trim(void) { (void)malloc_trim(0); }
 
+/// glibc's struct mallinfo2 (declared under its own name, as struct mmsghdr above).
+struct kp_mallinfo2 { size_t arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost; };
+extern struct kp_mallinfo2 mallinfo2(void);
+/// Bytes of heap in use (allocated and not freed), over all arenas and mmapped blocks.
+static inline size_t kp_heap_in_use(void) { struct kp_mallinfo2 m = mallinfo2(); return m.uordblks + m.hblkhd; }
+
 // ---- The userspace balancer's data path (Sources/Balancer) ----
 #include <stdint.h>
 #include <sys/epoll.h>

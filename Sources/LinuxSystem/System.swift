@@ -30,6 +30,10 @@ public enum Sys {
     /// RSS would stay at the peak of its largest rebuild (a full sync, a new DNS index).
     public static func releaseFreeMemory() { kp_malloc_trim() }
 
+    /// Bytes of heap allocated and not freed (`mallinfo2`): what a process really holds, unlike its RSS,
+    /// which also counts freed memory the allocator keeps.
+    public static func heapInUse() -> Int { Int(kp_heap_in_use()) }
+
     /// Calls `body` until it does not fail with EINTR; returns its result and the errno of a failure (0 if none).
     @inlinable @inline(__always)
     public static func retrying<T: BinaryInteger>(_ body: () -> T) -> (T, Int32) {

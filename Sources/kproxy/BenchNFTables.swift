@@ -5,6 +5,7 @@ import Logging
 import NFTables
 import ProxyCore
 import ProxyDaemon
+import LinuxSystem
 
 /// `kproxy bench nftables`: the nftables mode's sync costs at N Services × M endpoints, each size in fresh
 /// network namespaces of its own, next to `nft -f` loading the ruleset upstream kube-proxy's nftables mode
@@ -66,6 +67,7 @@ struct SyncBenchResult {
     var newService: [Double]
     var peakRSS: Double
     var steadyRSS: Double
+    var heapInUse: Double
     var chains: Int
     var rules: Int
     var elements: Int
@@ -78,10 +80,10 @@ struct SyncBenchResult {
     }
 
     var line: String {
-        String(format: "  %6d services: full sync %.3f s (compile %.3f s, assemble %.3f s, one batch %.3f s), nft -f upstream %@, endpoint change p50 %.2f ms p99 %.2f ms, new Service p50 %.2f ms, peak RSS %.0f MiB (%.0f MiB after the syncs)",
+        String(format: "  %6d services: full sync %.3f s (compile %.3f s, assemble %.3f s, one batch %.3f s), nft -f upstream %@, endpoint change p50 %.2f ms p99 %.2f ms, new Service p50 %.2f ms, peak RSS %.0f MiB (%.0f MiB after the syncs, heap in use %.0f MiB)",
                services, fullSync, compile, assemble, batch, upstream.map { String(format: "%.2f s", $0) } ?? "skipped",
                Self.percentile(partial, 0.5) * 1000, Self.percentile(partial, 0.99) * 1000,
-               Self.percentile(newService, 0.5) * 1000, peakRSS, steadyRSS)
+               Self.percentile(newService, 0.5) * 1000, peakRSS, steadyRSS, heapInUse)
     }
 
     static func table(_ results: [SyncBenchResult]) -> String {
@@ -107,7 +109,7 @@ struct SyncBenchResult {
             "partial_after_failed_batch_p50_ms": Self.percentile(partialAfterFailure, 0.5) * 1000,
             "partial_after_failed_batch_p99_ms": Self.percentile(partialAfterFailure, 0.99) * 1000,
             "new_service_ms": Self.percentile(newService, 0.5) * 1000, "new_service_max_ms": (newService.max() ?? 0) * 1000,
-            "peak_rss_mib": peakRSS, "rss_after_syncs_mib": steadyRSS, "chains": chains, "rules": rules, "elements": elements, "element_only_batches": elementOnly,
+            "peak_rss_mib": peakRSS, "rss_after_syncs_mib": steadyRSS, "heap_in_use_mib": heapInUse, "chains": chains, "rules": rules, "elements": elements, "element_only_batches": elementOnly,
         ]
         if let upstream {
             out["nft_f_upstream_seconds"] = upstream
@@ -181,6 +183,7 @@ struct SyncBench {
         // The proxy's own peak: objects as an informer holds them, its state, its compile, the full sync.
         let peak = RSS.peakMiB()
         let steady = RSS.currentMiB()
+        let heap = Double(Sys.heapInUse()) / 1_048_576
 
         let state = ProxyState(services: objects.services, endpointSlices: objects.slices)
         var compiled: CompiledRuleset?
@@ -219,7 +222,7 @@ struct SyncBench {
         }
         return SyncBenchResult(services: services, fullSync: fullSeconds, compile: compile.seconds,
                                assemble: assemble.seconds, batch: batch.seconds, upstream: upstreamSeconds,
-                               partial: partial, partialAfterFailure: afterFailure, newService: news, peakRSS: peak, steadyRSS: steady,
+                               partial: partial, partialAfterFailure: afterFailure, newService: news, peakRSS: peak, steadyRSS: steady, heapInUse: heap,
                                chains: size.chains, rules: size.rules, elements: size.elements, elementOnly: elementOnly)
     }
 

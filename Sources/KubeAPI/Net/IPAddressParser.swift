@@ -1,7 +1,7 @@
 /// Text ↔ bits for `IPAddress`; strict like Go's `netip.ParseAddr`.
 enum IPAddressParser {
     static func parse(_ s: String) -> IPAddress? {
-        if s.contains(":") { return parseIPv6(Substring(s)) }
+        if s.utf8.contains(UInt8(ascii: ":")) { return parseIPv6(Substring(s)) }
         return parseIPv4(Substring(s)).map { IPAddress(ipv4: $0) }
     }
 

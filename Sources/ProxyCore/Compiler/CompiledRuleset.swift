@@ -125,6 +125,7 @@ public struct CompiledRuleset: Sendable {
         fragmentSize.chains += delta * fragment.chains.count
         fragmentSize.rules += delta * fragment.chains.reduce(0) { $0 + $1.rules.count }
         fragmentSize.elements += delta * fragment.sets.reduce(0) { $0 + $1.elements.count }
+        fragmentSize.elements += delta * (fragment.sharedElementCount - fragment.sharedElements.count)
         for (set, element) in fragment.sharedElements {
             guard Self.sharedSets.contains(set) else {
                 fragmentSize.elements += delta

@@ -162,20 +162,13 @@ extension RulesetCompiler {
         let comment = name.description
         let proto = NFTValue.l4proto(name.protocol)
         let port = NFTValue.port(svc.port)
-        func balance(_ key: [NFTValue], over endpoints: [EndpointInfo], lb: (Int) -> String, map: String) {
-            b.element(lb(endpoints.count), NFTElement(key: key, comment: comment))
-            for (slot, ep) in endpoints.enumerated() {
-                b.element(map, NFTElement(key: key + [.integer(UInt32(slot))], data: .values([.address(ep.address), .port(ep.port)]),
-                                          comment: comment))
-            }
-        }
         b.element(NFTNames.clusterIPs, NFTElement(key: [.address(clusterIP)], comment: name.serviceKey))
         let internalEndpoints = svc.internalPolicyLocal ? local : cluster
         let cipKey: [NFTValue] = [.address(clusterIP), proto, port]
         if let filter = NoEndpointFilter(hasAny: sel.hasAny, hasUsable: !internalEndpoints.isEmpty) {
             b.element(filter.servicesSet, NFTElement(key: cipKey, comment: comment))
         } else {
-            balance(cipKey, over: internalEndpoints, lb: NFTNames.balancedServices, map: NFTNames.serviceEndpoints)
+            b.balance(cipKey, local: svc.internalPolicyLocal, nodePort: false, comment: comment, unique: true)
         }
         let externalFilter = NoEndpointFilter(hasAny: sel.hasAny, hasUsable: !cluster.isEmpty)
         let lbIPs = svc.loadBalancerIPs.filter { $0.family == f.ipFamily }
@@ -186,7 +179,7 @@ extension RulesetCompiler {
                 continue
             }
             b.element(NFTNames.masqueradeServices, NFTElement(key: key, comment: comment))
-            balance(key, over: cluster, lb: NFTNames.balancedServices, map: NFTNames.serviceEndpoints)
+            b.balance(key, local: false, nodePort: false, comment: comment, unique: false)
         }
         addFirewall(svc, lbIPs: lbIPs, to: &b)
         if let nodePort = svc.nodePort {
@@ -195,7 +188,7 @@ extension RulesetCompiler {
                 b.element(externalFilter.nodePortsSet, NFTElement(key: key, comment: comment))
             } else {
                 b.element(NFTNames.masqueradeNodePorts, NFTElement(key: key, comment: comment))
-                balance(key, over: cluster, lb: NFTNames.balancedNodePorts, map: NFTNames.nodePortEndpoints)
+                b.balance(key, local: false, nodePort: true, comment: comment, unique: true)
             }
         }
         for ep in sel.allReachable where mayHairpin(ep) {

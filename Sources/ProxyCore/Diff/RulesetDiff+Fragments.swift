@@ -91,8 +91,8 @@ private struct FragmentPlan {
         for set in old?.sets ?? [] where !newSetNames.contains(set.name) { deleteSets.append(set.name) }
         // Elements of the shared sets and maps.
         var oldShared: [String: [NFTElement]] = [:], newShared: [String: [NFTElement]] = [:]
-        for (set, element) in old?.sharedElements ?? [] { oldShared[set, default: []].append(element) }
-        for (set, element) in new?.sharedElements ?? [] { newShared[set, default: []].append(element) }
+        for (set, element) in old?.allSharedElements ?? [] { oldShared[set, default: []].append(element) }
+        for (set, element) in new?.allSharedElements ?? [] { newShared[set, default: []].append(element) }
         for set in Set(oldShared.keys).union(newShared.keys).sorted() {
             let a = oldShared[set] ?? [], b = newShared[set] ?? []
             guard CompiledRuleset.sharedSets.contains(set) else {
