@@ -42,6 +42,9 @@ public actor ProxySyncer {
     private var current = ProxyState()
     /// Keys (`namespace/name`) of Services whose object or slices changed since the last sync.
     private var dirty: Set<String> = []
+    /// Service port names `current` changed in since the last sync (nil: all of them), gathered by every
+    /// refresh — the `state` getter refreshes too — and taken by the next sync.
+    private var pendingChanges: Set<ServicePortName>? = []
     /// Everything must be rebuilt (a relist replaced the objects).
     private var allDirty = true
     private var slicesOfService: [String: Set<String>] = [:]
@@ -130,12 +133,20 @@ public actor ProxySyncer {
         return current
     }
 
-    /// Brings `current` up to date and returns the Service port names that may have changed (nil: all).
-    /// Only the dirty Services are rebuilt — each from its object and its own slices, which is all
-    /// `ProxyState` merges for it — so an event costs the size of its Service, not of the cluster.
-    @discardableResult
-    private func refreshState() -> Set<ServicePortName>? {
+    /// Brings `current` up to date and returns the Service port names that changed since the last sync
+    /// (nil: all), which it takes.
+    private func takeChanges() -> Set<ServicePortName>? {
+        refreshState()
+        defer { pendingChanges = [] }
+        return pendingChanges
+    }
+
+    /// Brings `current` up to date, adding the Service port names that changed to `pendingChanges`. Only
+    /// the dirty Services are rebuilt — each from its object and its own slices, which is all `ProxyState`
+    /// merges for it — so an event costs the size of its Service, not of the cluster.
+    private func refreshState() {
         if allDirty {
+            pendingChanges = nil
             allDirty = false
             dirty = []
             if stateBefore == nil {
@@ -150,9 +161,8 @@ public actor ProxySyncer {
             for name in Set(current.services.keys).union(current.endpoints.keys) {
                 portNames[name.namespace + "/" + name.name, default: []].insert(name)
             }
-            return nil
+            return
         }
-        var changed = Set<ServicePortName>()
         for key in dirty {
             let own = ProxyState(services: services[key].map { [$0] } ?? [],
                                  endpointSlices: (slicesOfService[key] ?? []).compactMap { slices[$0] })
@@ -167,17 +177,16 @@ public actor ProxySyncer {
             let after = Set(own.services.keys).union(own.endpoints.keys)
             for name in after where stateBefore == nil && endpointsBefore[name] == nil { endpointsBefore[name] = [] }
             portNames[key] = after.isEmpty ? nil : after
-            changed.formUnion(before)
-            changed.formUnion(after)
+            pendingChanges?.formUnion(before)
+            pendingChanges?.formUnion(after)
         }
         dirty = []
-        return changed
     }
 
     /// Compiles and applies; `full` rewrites everything the table holds.
     public func sync(full requestedFull: Bool) async -> SyncResult {
         let start = clock.now
-        let changed = refreshState()
+        let changed = takeChanges()
         let listeners = await syncListeners(current)
         // Userspace mode: listener ports may move for any Service, so every one is checked.
         let hint = listeners == nil ? changed : nil
