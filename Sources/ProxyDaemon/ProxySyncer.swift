@@ -190,6 +190,9 @@ public actor ProxySyncer {
         let listeners = await syncListeners(current)
         // Userspace mode: listener ports may move for any Service, so every one is checked.
         let hint = listeners == nil ? changed : nil
+        // When the node (or the configuration) changed, every fragment is recompiled and the diff compares
+        // whole rulesets: the previous compile is kept for it (rare, O(everything) like the change).
+        let wholeDiffBase = compiled.flatMap { $0.compiled(config: config, node: node) ? nil : $0 }
         let next = RulesetCompiler(config: config, node: node, listeners: listeners).compile(current, previous: compiled.take(), changed: hint)
         compiled = next
         var operations = 0
@@ -197,7 +200,13 @@ public actor ProxySyncer {
             // A partial sync touches only the fragments of what changed; a full one (asked for, or the
             // kernel's state unknown, or the configuration changed) adopts what the kernel holds (no flush
             // of the table: connections keep flowing).
-            var transaction = requestedFull ? nil : appliedGeneration.flatMap { RulesetDiff.partialSync(to: next, fromGeneration: $0) }
+            var transaction: NFTTransaction?
+            if !requestedFull, let applied = appliedGeneration {
+                transaction = RulesetDiff.partialSync(to: next, fromGeneration: applied)
+                if transaction == nil, let base = wholeDiffBase, base.generation == applied {
+                    transaction = RulesetDiff.partialSync(from: base, to: next)
+                }
+            }
             let full = transaction == nil
             if transaction == nil {
                 let whole = next.ruleset

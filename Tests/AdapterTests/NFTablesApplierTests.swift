@@ -27,11 +27,12 @@ struct NFTablesApplierTests {
     }
 
     static func slice(_ service: String, _ suffix: String, family: AddressType = .ipv4, port: Int,
-                      protocol proto: ServiceProtocol = .tcp, name: String? = "http", addresses: [String]) -> EndpointSlice {
+                      protocol proto: ServiceProtocol = .tcp, name: String? = "http", addresses: [String],
+                      nodeName: String = "node-b") -> EndpointSlice {
         EndpointSlice(metadata: ObjectMeta(name: "\(service)-\(suffix)", namespace: "default",
                                            labels: [EndpointSlice.serviceNameLabel: service]),
                       addressType: family,
-                      endpoints: addresses.map { Endpoint(addresses: [$0], conditions: EndpointConditions(ready: true), nodeName: "node-b") },
+                      endpoints: addresses.map { Endpoint(addresses: [$0], conditions: EndpointConditions(ready: true), nodeName: nodeName) },
                       ports: [EndpointPort(name: name, protocol: proto, port: port)])
     }
 

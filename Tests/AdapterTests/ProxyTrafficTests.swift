@@ -269,7 +269,9 @@ struct ProxyTrafficTests {
         try cluster.startHTTP("a", log: log)
         let syncer = try Self.syncer(cluster)
         let service = NFTablesApplierTests.service("self", [Self.clusterIP], [Self.http])
-        try await Self.load(syncer, service, NFTablesApplierTests.slice("self", "1", port: 8080, addresses: ["10.244.1.2"]), full: true)
+        // The pod runs on this node, as its endpoint says: only this node's endpoints can hairpin here.
+        try await Self.load(syncer, service, NFTablesApplierTests.slice("self", "1", port: 8080, addresses: ["10.244.1.2"],
+                                                                        nodeName: NFTablesApplierTests.nodeName), full: true)
 
         let pod = try cluster.pod("a")
         #expect(try Self.who(from: pod.pod, "http://\(Self.clusterIP)/who") == "a", "the pod reaches itself through the ClusterIP")

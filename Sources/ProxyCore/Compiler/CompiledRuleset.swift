@@ -78,6 +78,9 @@ public struct CompiledRuleset: Sendable {
     /// Service ports whose fragments the last compile changed (nil: everything may have changed).
     public var changedServices: Set<ServicePortName>? { changed.map { Set($0.map(\.name)) } }
 
+    /// Whether this was compiled with `config` for `node`.
+    public func compiled(config: ProxyConfig, node: NodeInfo) -> Bool { self.config == config && self.node == node }
+
     /// Whether `other` was compiled with the same configuration, node, mode and skeletons, so the two differ
     /// only in fragments.
     func sameSkeleton(as other: CompiledRuleset) -> Bool {
