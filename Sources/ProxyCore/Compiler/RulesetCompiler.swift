@@ -64,7 +64,9 @@ public struct RulesetCompiler: Sendable {
     /// `RulesetDiff.partialSync` needs nothing else. `previous` is consumed: a caller that gives up its copy
     /// lets the compile update the fragments in place, in time proportional to what changed.
     public func compile(_ state: ProxyState, previous: consuming CompiledRuleset?, changed: Set<ServicePortName>? = nil) -> CompiledRuleset {
-        let skeletons = config.families.map(skeleton)
+        // The skeleton depends only on the configuration, the node and the mode: reused when those are the same.
+        let same = previous.map { $0.compiled(config: config, node: node) && $0.userspace == (listeners != nil) } ?? false
+        let skeletons = same ? previous?.skeletons ?? [] : config.families.map(skeleton)
         let sharedNames = Dictionary(skeletons.map { ($0.family, Set($0.sets.map(\.name))) }, uniquingKeysWith: { a, _ in a })
         let generation = (previous?.generation ?? 0) &+ 1
 
