@@ -155,14 +155,14 @@ struct ConnectionRateBench {
             for (i, setup) in setups.enumerated() {
                 let rate = try measure(setup, seconds: seconds)
                 rates[i].append(rate)
-                print(String(format: "  round %d: %-16@ %9.0f conn/s", round, setup.label, rate))
+                print(String(format: "  round %d: %@ %9.0f conn/s", round, setup.label.paddedRight(16), rate))
             }
         }
         let medians = rates.map { $0.sorted()[$0.count / 2] }
         let single = medians.last ?? 1
         print("ruleset            conn/s (median)   vs \(setups.first?.label ?? "")   vs one DNAT rule")
         for (setup, median) in zip(setups, medians) {
-            print(String(format: "%-16@  %15.0f   %12.2f×   %14.2f×", setup.label, median, median / max(medians.first ?? 1, 1), median / max(single, 1)))
+            print(String(format: "%@  %15.0f   %12.2f×   %14.2f×", setup.label.paddedRight(16), median, median / max(medians.first ?? 1, 1), median / max(single, 1)))
         }
         return Result(rates: zip(setups, medians).compactMap { s, m in s.services.map { ($0, m) } }, singleRule: single)
     }

@@ -89,9 +89,9 @@ struct SyncBenchResult {
     static func table(_ results: [SyncBenchResult]) -> String {
         var out = "services  full sync  compile  nft -f upstream  ratio  endpoint p50/p99 ms  after a failed batch p50/p99  new Service p50/max ms  chains  rules  elements  peak RSS\n"
         for r in results {
-            out += String(format: "%8d  %8.3fs  %6.3fs  %15@  %5@  %8.2f / %-8.2f  %12.2f / %-12.2f  %9.2f / %-9.2f  %6d  %5d  %8d  %4.0f MiB\n",
-                          r.services, r.fullSync, r.compile, r.upstream.map { String(format: "%.2fs", $0) } ?? "—",
-                          r.upstream.map { String(format: "%.0f×", $0 / r.fullSync) } ?? "—",
+            out += String(format: "%8d  %8.3fs  %6.3fs  %@  %@  %8.2f / %-8.2f  %12.2f / %-12.2f  %9.2f / %-9.2f  %6d  %5d  %8d  %4.0f MiB\n",
+                          r.services, r.fullSync, r.compile, (r.upstream.map { String(format: "%.2fs", $0) } ?? "—").padded(15),
+                          (r.upstream.map { String(format: "%.0f×", $0 / r.fullSync) } ?? "—").padded(5),
                           percentile(r.partial, 0.5) * 1000, percentile(r.partial, 0.99) * 1000,
                           percentile(r.partialAfterFailure, 0.5) * 1000, percentile(r.partialAfterFailure, 0.99) * 1000,
                           percentile(r.newService, 0.5) * 1000, (r.newService.max() ?? .nan) * 1000,
@@ -317,6 +317,13 @@ enum Shell {
         guard p.terminationStatus == 0 else { throw Failed(description: "\(args.joined(separator: " ")): \(text)") }
         return text
     }
+}
+
+extension String {
+    /// Right-aligned in `width` columns (`String(format:)` does not pad `%@` on Linux).
+    func padded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+    /// Left-aligned in `width` columns.
+    func paddedRight(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
 }
 
 extension Duration {
