@@ -200,20 +200,22 @@ public actor ProxySyncer {
             // A partial sync touches only the fragments of what changed; a full one (asked for, or the
             // kernel's state unknown, or the configuration changed) adopts what the kernel holds (no flush
             // of the table: connections keep flowing).
-            var transaction: NFTTransaction?
+            var partial: NFTTransaction?
             if !requestedFull, let applied = appliedGeneration {
-                transaction = RulesetDiff.partialSync(to: next, fromGeneration: applied)
-                if transaction == nil, let base = wholeDiffBase, base.generation == applied {
-                    transaction = RulesetDiff.partialSync(from: base, to: next)
+                partial = RulesetDiff.partialSync(to: next, fromGeneration: applied)
+                if partial == nil, let base = wholeDiffBase, base.generation == applied {
+                    partial = RulesetDiff.partialSync(from: base, to: next)
                 }
             }
-            let full = transaction == nil
-            if transaction == nil {
+            let full = partial == nil
+            let tx: NFTTransaction
+            if let partial {
+                tx = partial
+            } else {
                 let whole = next.ruleset
                 let existing = try await target.existing(whole.tables.map(\.id))
-                transaction = RulesetDiff.fullSync(to: whole, existing: existing)
+                tx = RulesetDiff.fullSync(to: whole, existing: existing)
             }
-            let tx = transaction ?? NFTTransaction()
             operations = tx.operations.count
             appliedGeneration = nil
             if !tx.isEmpty { try await target.apply(tx) }

@@ -181,8 +181,9 @@ struct SyncBench {
         }
         let elementOnly = recorder.onlyElements
         // The proxy's own peak: objects as an informer holds them, its state, its compile, the full sync.
-        let peak = RSS.peakMiB()
-        let steady = RSS.currentMiB()
+        let memory = BenchMeasure.sample(pid: getpid())
+        let peak = Double(memory?.peakRSSKiB ?? 0) / 1024
+        let steady = Double(memory?.rssKiB ?? 0) / 1024
         let heap = Double(Sys.heapInUse()) / 1_048_576
 
         let state = ProxyState(services: objects.services, endpointSlices: objects.slices)
@@ -271,24 +272,10 @@ final class RecordingTarget: RulesetTarget, @unchecked Sendable {
     func existing(_ tables: [NFTTableID]) async throws -> NFTRuleset { try await inner.existing(tables) }
 }
 
-/// Peak resident memory of this process.
+/// Peak resident memory of this process (read with `BenchMeasure.sample`).
 enum RSS {
     /// Resets the peak (`VmHWM`) to the current RSS.
     static func resetPeak() { try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8) }
-
-    static func currentMiB() -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
-        return kb / 1024
-    }
-
-    static func peakMiB() -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
-        return kb / 1024
-    }
 }
 
 /// A network namespace for one measurement, deleted afterwards.

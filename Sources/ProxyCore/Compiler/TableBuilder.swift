@@ -162,7 +162,4 @@ extension TableBuilder {
             if unique { uniqueElement(set, element) } else { self.element(set, element) }
         }
     }
-
-    /// The sets added so far.
-    var currentSets: [NFTSet] { sets }
 }
