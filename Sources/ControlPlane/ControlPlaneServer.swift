@@ -43,6 +43,8 @@ public final class ControlPlaneServer: Sendable {
     /// core/v1 Endpoints, mirrored from the slices for the clients that still read them.
     public let endpoints: ResourceRegistry<Endpoints>
     public let events: ResourceRegistry<Event>
+    public let deployments: ResourceRegistry<Deployment>
+    public let replicaSets: ResourceRegistry<ReplicaSet>
     private let http: HTTPServer
     private let allocations: ServiceAllocations
     private let nodeIPAM: NodeIPAMController
@@ -76,6 +78,8 @@ public final class ControlPlaneServer: Sendable {
         let slices = ResourceRegistry<EndpointSlice>(store: store, namespaceGate: gate)
         let events = ResourceRegistry<Event>(store: store, namespaceGate: gate)
         let endpointsRegistry = ResourceRegistry<Endpoints>(store: store, namespaceGate: gate)
+        let deployments = ResourceRegistry<Deployment>(store: store, deletion: OwnerDeletion<Deployment>(), namespaceGate: gate)
+        let replicaSets = ResourceRegistry<ReplicaSet>(store: store, deletion: OwnerDeletion<ReplicaSet>(), namespaceGate: gate)
 
         for service in try await services.list(namespace: nil).items { await allocations.occupy(service) }
         // Not ready until the controllers run and every informer has listed (upstream's post-start hooks and informer-sync).
@@ -87,7 +91,10 @@ public final class ControlPlaneServer: Sendable {
 
         let endpoints: [any ResourceEndpoint] = [
             TypedEndpoint(registry: namespaces, now: { Date() }), TypedEndpoint(registry: nodes, now: { Date() }),
-            TypedEndpoint(registry: pods, now: { Date() }), TypedEndpoint(registry: services, now: { Date() }),
+            TypedEndpoint(registry: pods, now: { Date() }, extras: Dictionary(uniqueKeysWithValues: [BindingSubresource.make(pods, now: { Date() })])),
+            TypedEndpoint(registry: services, now: { Date() }),
+            TypedEndpoint(registry: deployments, now: { Date() }, extras: Dictionary(uniqueKeysWithValues: [ScaleSubresource.make(deployments)])),
+            TypedEndpoint(registry: replicaSets, now: { Date() }, extras: Dictionary(uniqueKeysWithValues: [ScaleSubresource.make(replicaSets)])),
             TypedEndpoint(registry: events, now: { Date() }), TypedEndpoint(registry: slices, now: { Date() }),
             TypedEndpoint(registry: endpointsRegistry, now: { Date() }),
         ] + ReviewEndpoint.all
@@ -100,7 +107,8 @@ public final class ControlPlaneServer: Sendable {
                                                          "kubernetes.default.svc.cluster.local"])
         let http = try await HTTPServer.bind(host: config.listenHost, port: config.listenPort, tls: try tls.serverContext(), handler: api, logger: logger)
         let server = ControlPlaneServer(config: config, token: token, caPEM: tls.caPEM, store: store, services: services, pods: pods, nodes: nodes,
-                                        namespaces: namespaces, endpointSlices: slices, endpoints: endpointsRegistry, events: events, http: http,
+                                        namespaces: namespaces, endpointSlices: slices, endpoints: endpointsRegistry, events: events,
+                                        deployments: deployments, replicaSets: replicaSets, http: http,
                                         allocations: allocations, nodeIPAM: nodeIPAM, readiness: readiness, recorder: recorder, logger: logger)
         try await server.bootstrap()
         let revision = await store.currentRevision()
@@ -111,10 +119,11 @@ public final class ControlPlaneServer: Sendable {
     private init(config: ControlPlaneConfig, token: String, caPEM: String, store: SQLiteStore, services: ResourceRegistry<Service>, pods: ResourceRegistry<Pod>,
                  nodes: ResourceRegistry<Node>, namespaces: ResourceRegistry<Namespace>, endpointSlices: ResourceRegistry<EndpointSlice>,
                  endpoints: ResourceRegistry<Endpoints>,
-                 events: ResourceRegistry<Event>, http: HTTPServer, allocations: ServiceAllocations, nodeIPAM: NodeIPAMController,
+                 events: ResourceRegistry<Event>, deployments: ResourceRegistry<Deployment>, replicaSets: ResourceRegistry<ReplicaSet>, http: HTTPServer, allocations: ServiceAllocations, nodeIPAM: NodeIPAMController,
                  readiness: ReadinessChecks, recorder: ControlPlaneEvents, logger: Logger) {
         self.config = config; self.token = token; self.caPEM = caPEM; self.store = store; self.services = services; self.pods = pods
         self.nodes = nodes; self.namespaces = namespaces; self.endpointSlices = endpointSlices; self.endpoints = endpoints; self.events = events
+        self.deployments = deployments; self.replicaSets = replicaSets
         self.http = http; self.allocations = allocations; self.nodeIPAM = nodeIPAM; self.readiness = readiness; self.recorder = recorder; self.logger = logger
     }
 
@@ -123,6 +132,8 @@ public final class ControlPlaneServer: Sendable {
     /// Serves and runs the controllers until the calling task is cancelled.
     public func run() async {
         let purgers: [@Sendable (String) async throws -> Void] = [
+            { [deployments] ns in _ = try await deployments.deleteCollection(namespace: ns, listOptions: ListOptions(), options: DeleteOptions()) },
+            { [replicaSets] ns in _ = try await replicaSets.deleteCollection(namespace: ns, listOptions: ListOptions(), options: DeleteOptions()) },
             { [services] ns in _ = try await services.deleteCollection(namespace: ns, listOptions: ListOptions(), options: DeleteOptions()) },
             { [pods] ns in
                 var force = DeleteOptions(); force.gracePeriodSeconds = 0
@@ -140,6 +151,10 @@ public final class ControlPlaneServer: Sendable {
                                                       readiness: readiness, events: recorder)
         let terminator = PodTerminator(pods: pods, logger: logger, now: { Date() },
                                        reporter: SyncReporter(readiness, "informer-sync/pod-terminator/pods"))
+        let replicaSetController = ReplicaSetController(replicaSets: replicaSets, pods: pods, logger: logger, readiness: readiness)
+        let deploymentController = DeploymentController(deployments: deployments, replicaSets: replicaSets, logger: logger, readiness: readiness)
+        let scheduler = Scheduler(pods: pods, nodes: nodes, logger: logger, readiness: readiness)
+        let collector = GarbageCollector(kinds: [.of(deployments), .of(replicaSets), .of(pods)], logger: logger)
         readiness.pass(Self.controllersCheck)
         await withDiscardingTaskGroup { group in
             group.addTask { await self.http.run() }
@@ -148,6 +163,10 @@ public final class ControlPlaneServer: Sendable {
             group.addTask { await endpointsController.run() }
             group.addTask { await self.nodeIPAM.run() }
             group.addTask { await terminator.run() }
+            group.addTask { await replicaSetController.run() }
+            group.addTask { await deploymentController.run() }
+            group.addTask { await scheduler.run() }
+            group.addTask { await collector.run() }
             group.addTask { await self.store.runCompaction(every: .seconds(60), keepLast: self.config.historyLimit) }
         }
         await store.close()

@@ -84,10 +84,14 @@ struct KubectlVector: Sendable, CustomStringConvertible {
         #expect(JSONValue.object(decoded) == (try jsonDocument(KubectlVector.deploymentTemplateJSON)))
     }
 
-    @Test func deploymentItselfIsNotAccepted() {
-        #expect(throws: KubeProtobufError.unsupportedKind(apiVersion: "apps/v1", kind: "Deployment")) {
-            try KubeProtobuf.decode(hexBytes(KubectlVector.deploymentHex))
-        }
+    /// `kubectl create deployment` sends protobuf: the whole object decodes, its template as above.
+    @Test func deploymentDecodes() throws {
+        let decoded = try KubeProtobuf.decode(hexBytes(KubectlVector.deploymentHex))
+        #expect(decoded["apiVersion"] == "apps/v1" && decoded["kind"] == "Deployment")
+        #expect(decoded["spec"]?["replicas"] == .int(2))
+        #expect(decoded["spec"]?["selector"] == ["matchLabels": ["app": "web"]])
+        #expect(decoded["spec"]?["strategy"] == .object([:]))
+        #expect(decoded["spec"]?["template"] == (try jsonDocument(KubectlVector.deploymentTemplateJSON)))
     }
 
     @Test(arguments: [

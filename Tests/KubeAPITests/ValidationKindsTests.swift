@@ -26,7 +26,9 @@ import Testing
         },
         .init("name subdomain", ["metadata.name:Invalid"]) { ValidObjects.pod { $0.metadata.name = "web_0" }.validate() },
         .init("image update allowed", []) {
-            ValidObjects.pod { $0.spec.containers[0].image = "nginx:2" }.validateUpdate(from: ValidObjects.pod())
+            // As a client sends it: the stored object with the new image (the pull policy defaulted at creation stays).
+            ValidObjects.pod { $0.spec.containers[0].image = "nginx:2"; $0.spec.containers[0].imagePullPolicy = "Always" }
+                .validateUpdate(from: ValidObjects.pod())
         },
         .init("other spec update forbidden", ["spec:Forbidden"]) {
             ValidObjects.pod { $0.spec.nodeName = "node-2" }.validateUpdate(from: ValidObjects.pod())

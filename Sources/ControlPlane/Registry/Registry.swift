@@ -105,14 +105,31 @@ public protocol DeletionPolicy<Object>: Sendable {
     func hasPendingFinalization(_ object: Object) -> Bool
     /// What marking the object for deletion also changes (a Namespace turns Terminating).
     func markDeleting(_ object: inout Object)
+    /// Whether the garbage collector follows this kind's dependents, so Orphan and Foreground
+    /// propagation become the `orphan` / `foregroundDeletion` finalizers it works off.
+    var propagatesToDependents: Bool { get }
 }
 
 extension DeletionPolicy {
     public func gracePeriod(for object: Object, requested: Int64?) -> Int64? { nil }
     public func hasPendingFinalization(_ object: Object) -> Bool { false }
     public func markDeleting(_ object: inout Object) {}
+    public var propagatesToDependents: Bool { false }
 }
 
 public struct ImmediateDeletion<Object: ServedObject>: DeletionPolicy {
     public init() {}
+}
+
+/// Deployments and ReplicaSets: deleted at once (Background, their default), or held by a
+/// finalizer while the garbage collector orphans (Orphan) or deletes (Foreground) their dependents.
+public struct OwnerDeletion<Object: ServedObject>: DeletionPolicy {
+    public init() {}
+    public var propagatesToDependents: Bool { true }
+}
+
+/// The finalizers of propagated deletion, as upstream names them.
+public enum GCFinalizer {
+    public static let orphan = "orphan"
+    public static let foreground = "foregroundDeletion"
 }

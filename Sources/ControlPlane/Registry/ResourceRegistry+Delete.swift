@@ -26,6 +26,13 @@ extension ResourceRegistry {
                                  reason: "Conflict", details: StatusDetails(name: name, kind: info.resource), code: 409)
                 }
                 let grace = deletion.gracePeriod(for: object, requested: options.gracePeriodSeconds) ?? 0
+                if deletion.propagatesToDependents, object.metadata.deletionTimestamp == nil {
+                    let policy = options.propagationPolicy ?? (options.orphanDependents == true ? .orphan : .background)
+                    let finalizer = policy == .orphan ? GCFinalizer.orphan : policy == .foreground ? GCFinalizer.foreground : nil
+                    if let finalizer, !(object.metadata.finalizers ?? []).contains(finalizer) {
+                        object.metadata.finalizers = (object.metadata.finalizers ?? []) + [finalizer]
+                    }
+                }
                 if !hasPendingFinalizers(object), grace == 0 {
                     return .deleted(try await removeNow(objectKey, expectedRevision: stored.modRevision, finalState: object, dryRun: dryRun))
                 }

@@ -6,7 +6,9 @@ import Logging
 /// optimistic concurrency, subresources, graceful and finalized deletion, list and watch with selectors.
 /// Controllers call it directly; the HTTP layer calls it through `ResourceEndpoint`.
 public final class ResourceRegistry<T: ServedObject>: Sendable {
-    public enum Subresource: Sendable { case main, status }
+    /// `binding` is the one write that may set a pod's `spec.nodeName`: the main resource's carry-over
+    /// rules, field validation, but not the update rules that make the spec immutable.
+    public enum Subresource: Sendable { case main, status, binding }
 
     let store: any ObjectStore
     let hooks: any RegistryHooks<T>
@@ -187,7 +189,7 @@ public final class ResourceRegistry<T: ServedObject>: Sendable {
                 if subresource == .main, object.specChanged(from: old) {
                     object.metadata.generation = (old.metadata.generation ?? 1) + 1
                 }
-                let causes = object.validateUpdate(from: old)
+                let causes = subresource == .binding ? object.validate() + object.validateMetadataUpdate(from: old) : object.validateUpdate(from: old)
                 if !causes.isEmpty {
                     if subresource == .main { await hooks.rollbackUpdate(object, old: old) }
                     throw Status.invalid(info, name: name, causes: causes)
@@ -231,7 +233,7 @@ public final class ResourceRegistry<T: ServedObject>: Sendable {
     func carryOver(into input: T, from old: T, subresource: Subresource) -> T {
         var object: T
         switch subresource {
-        case .main:
+        case .main, .binding:
             object = input
             if T.hasStatusSubresource { object = StatusCopier.withStatus(of: old, on: object) }
         case .status:

@@ -90,8 +90,8 @@ public final class APIServer: HTTPRequestHandler {
         let name = rest.first
         let sub = rest.dropFirst().first
         if rest.count > 2 { return Self.notFound() }
-        // The only subresource served is /status (`/api/v1/namespaces/default/nodes` lands here as one).
-        if let sub, !(sub == "status" && endpoint.hasStatus) { return Self.notFound() }
+        // /status and the kind's extras (`/api/v1/namespaces/default/nodes` lands here as a subresource).
+        if let sub, !(sub == "status" && endpoint.hasStatus), endpoint.extras[sub] == nil { return Self.notFound() }
         return await endpoint.handle(ResourceRequest(method: request.method, namespace: namespace, name: name, subresource: sub, http: request))
     }
 
@@ -115,6 +115,7 @@ public final class APIServer: HTTPRequestHandler {
                 status.categories = nil
                 resources.append(status)
             }
+            for name in e.extras.keys.sorted() { if let extra = e.extras[name] { resources.append(extra.discovery) } }
         }
         return APIResourceList(groupVersion: group.isEmpty ? version : "\(group)/\(version)", resources: resources)
     }

@@ -18,7 +18,13 @@ struct ResourceRequest: Sendable {
 protocol ResourceEndpoint: Sendable {
     var info: ResourceInfo { get }
     var hasStatus: Bool { get }
+    /// Subresources besides `status`, by name.
+    var extras: [String: ExtraSubresource] { get }
     func handle(_ request: ResourceRequest) async -> HTTPResponse
+}
+
+extension ResourceEndpoint {
+    var extras: [String: ExtraSubresource] { [:] }
 }
 
 /// Serves one kind from its registry: verbs, content negotiation (JSON, YAML bodies, Table output),
@@ -26,12 +32,14 @@ protocol ResourceEndpoint: Sendable {
 struct TypedEndpoint<T: ServedObject & TablePrintable>: ResourceEndpoint {
     let registry: ResourceRegistry<T>
     let now: @Sendable () -> Date
+    var extras: [String: ExtraSubresource] = [:]
 
     var info: ResourceInfo { T.resourceInfo }
     var hasStatus: Bool { T.hasStatusSubresource }
 
     func handle(_ request: ResourceRequest) async -> HTTPResponse {
         do {
+            if let sub = request.subresource, let extra = extras[sub] { return try await extra.handle(request) }
             let q = request.http.query
             let write = try WriteOptions(q, method: request.method)
             let dryRun = write.dryRun

@@ -36,6 +36,7 @@ public struct PodSpec: FieldCoded, Hashable, Sendable {
     public var nodeSelector: [String: String]?
     public var serviceAccountName: String?
     public var nodeName: String?
+    public var schedulerName: String?
     public var hostNetwork: Bool?
     public var hostname: String?
     public var subdomain: String?
@@ -54,7 +55,7 @@ public struct PodSpec: FieldCoded, Hashable, Sendable {
     public static let codedFields: [CodedField<PodSpec>] = [.always("containers", \.containers), .optional("restartPolicy", \.restartPolicy),
          .optional("terminationGracePeriodSeconds", \.terminationGracePeriodSeconds), .optional("dnsPolicy", \.dnsPolicy),
          .optional("nodeSelector", \.nodeSelector), .optional("serviceAccountName", \.serviceAccountName),
-         .optional("nodeName", \.nodeName), .optional("hostNetwork", \.hostNetwork), .optional("hostname", \.hostname),
+         .optional("nodeName", \.nodeName), .optional("schedulerName", \.schedulerName), .optional("hostNetwork", \.hostNetwork), .optional("hostname", \.hostname),
          .optional("subdomain", \.subdomain)]
 }
 
@@ -73,7 +74,17 @@ public struct Container: FieldCoded, Hashable, Sendable {
     public var image: String?
     public var command: [String]?
     public var args: [String]?
+    public var workingDir: String?
     public var ports: [ContainerPort]?
+    public var env: [EnvVar]?
+    /// Requests and limits: not enforced here (no cgroups), kept as given.
+    public var resources: JSONValue?
+    public var readinessProbe: Probe?
+    public var livenessProbe: Probe?
+    public var startupProbe: Probe?
+    public var terminationMessagePath: String?
+    public var terminationMessagePolicy: String?
+    public var imagePullPolicy: String?
     public var unknownFields = UnknownFields()
 
     public init() {}
@@ -82,7 +93,90 @@ public struct Container: FieldCoded, Hashable, Sendable {
     }
 
     public static let codedFields: [CodedField<Container>] = [.always("name", \.name), .optional("image", \.image), .optional("command", \.command),
-         .optional("args", \.args), .optional("ports", \.ports)]
+         .optional("args", \.args), .optional("workingDir", \.workingDir), .optional("ports", \.ports), .optional("env", \.env),
+         .optional("resources", \.resources), .optional("livenessProbe", \.livenessProbe), .optional("readinessProbe", \.readinessProbe),
+         .optional("startupProbe", \.startupProbe), .optional("terminationMessagePath", \.terminationMessagePath),
+         .optional("terminationMessagePolicy", \.terminationMessagePolicy), .optional("imagePullPolicy", \.imagePullPolicy)]
+
+    /// Upstream's container defaults: termination message file and policy, the pull policy from the tag,
+    /// and the probes' timing.
+    public mutating func applyDefaults() {
+        if terminationMessagePath == nil { terminationMessagePath = "/dev/termination-log" }
+        if terminationMessagePolicy == nil { terminationMessagePolicy = "File" }
+        if imagePullPolicy == nil, let image {
+            let tag = image.split(separator: "/").last.flatMap { $0.split(separator: ":", maxSplits: 1).dropFirst().first }
+            imagePullPolicy = (tag == nil || tag == "latest") && !image.contains("@") ? "Always" : "IfNotPresent"
+        }
+        readinessProbe?.applyDefaults()
+        livenessProbe?.applyDefaults()
+        startupProbe?.applyDefaults()
+    }
+}
+
+/// `Pod.spec.containers[].env[]`: a literal `value`; `valueFrom` is kept but not resolved.
+public struct EnvVar: FieldCoded, Hashable, Sendable {
+    public var name = ""
+    public var value: String?
+    public var unknownFields = UnknownFields()
+    public init() {}
+    public init(name: String, value: String?) { self.name = name; self.value = value }
+    public static let codedFields: [CodedField<EnvVar>] = [.always("name", \.name), .optional("value", \.value)]
+}
+
+/// A readiness, liveness or startup probe: one handler and its timing.
+public struct Probe: FieldCoded, Hashable, Sendable {
+    public struct ExecAction: FieldCoded, Hashable, Sendable {
+        public var command: [String]?
+        public var unknownFields = UnknownFields()
+        public init() {}
+        public static let codedFields: [CodedField<ExecAction>] = [.optional("command", \.command)]
+    }
+    public struct TCPSocketAction: FieldCoded, Hashable, Sendable {
+        public var port = IntOrString.int(0)
+        public var host: String?
+        public var unknownFields = UnknownFields()
+        public init() {}
+        public static let codedFields: [CodedField<TCPSocketAction>] = [.always("port", \.port), .optional("host", \.host)]
+    }
+    public struct HTTPGetAction: FieldCoded, Hashable, Sendable {
+        public var path: String?
+        public var port = IntOrString.int(0)
+        public var host: String?
+        public var scheme: String?
+        public var unknownFields = UnknownFields()
+        public init() {}
+        public static let codedFields: [CodedField<HTTPGetAction>] = [.optional("path", \.path), .always("port", \.port),
+             .optional("host", \.host), .optional("scheme", \.scheme)]
+    }
+
+    public var exec: ExecAction?
+    public var tcpSocket: TCPSocketAction?
+    public var httpGet: HTTPGetAction?
+    public var initialDelaySeconds: Int?
+    public var timeoutSeconds: Int?
+    public var periodSeconds: Int?
+    public var successThreshold: Int?
+    public var failureThreshold: Int?
+    public var unknownFields = UnknownFields()
+
+    public init() {}
+
+    public static let codedFields: [CodedField<Probe>] = [.optional("exec", \.exec), .optional("tcpSocket", \.tcpSocket),
+         .optional("httpGet", \.httpGet), .optional("initialDelaySeconds", \.initialDelaySeconds), .optional("timeoutSeconds", \.timeoutSeconds),
+         .optional("periodSeconds", \.periodSeconds), .optional("successThreshold", \.successThreshold),
+         .optional("failureThreshold", \.failureThreshold)]
+
+    /// Upstream's `SetDefaults_Probe` and `SetDefaults_HTTPGetAction`: 1 s timeout, every 10 s, 1 success, 3 failures.
+    public mutating func applyDefaults() {
+        if timeoutSeconds == nil || timeoutSeconds == 0 { timeoutSeconds = 1 }
+        if periodSeconds == nil || periodSeconds == 0 { periodSeconds = 10 }
+        if successThreshold == nil || successThreshold == 0 { successThreshold = 1 }
+        if failureThreshold == nil || failureThreshold == 0 { failureThreshold = 3 }
+        if httpGet != nil {
+            if (httpGet?.path ?? "").isEmpty { httpGet?.path = "/" }
+            if (httpGet?.scheme ?? "").isEmpty { httpGet?.scheme = "HTTP" }
+        }
+    }
 }
 
 /// `Pod.spec.containers[].ports[]`.

@@ -50,6 +50,7 @@ public struct PatchSchema: Hashable, Sendable {
         case "Pod": objectMeta.merging(pod)
         case "Node": objectMeta.merging(node)
         case "Namespace": objectMeta.merging(namespace)
+        case "Deployment", "ReplicaSet": objectMeta.merging(workload)
         case "EndpointSlice", "Event": objectMeta
         default: objectMeta
         }
@@ -83,6 +84,18 @@ public struct PatchSchema: Hashable, Sendable {
             lists[containers + ".volumeDevices"] = .mergeByKey("devicePath")
         }
         return PatchSchema(lists: lists)
+    }()
+
+    /// Deployments and ReplicaSets: the pod template's lists under `spec.template`, the template's
+    /// metadata lists, and `status.conditions` by type.
+    static let workload: PatchSchema = {
+        var lists: [[String]: ListStrategy] = [:]
+        for (path, strategy) in pod.lists where path.first == "spec" { lists[["spec", "template"] + path] = strategy }
+        lists[["spec", "template", "metadata", "finalizers"]] = .mergeSet
+        lists[["status", "conditions"]] = .mergeByKey("type")
+        var schema = PatchSchema()
+        schema.lists = lists
+        return schema
     }()
 
     /// `NodeSpec.podCIDRs` merges as a set; `taints` carries no patch strategy upstream (atomic).

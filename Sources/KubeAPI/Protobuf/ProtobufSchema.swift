@@ -81,12 +81,14 @@ enum ProtobufSchema {
         .merging(pod) { first, _ in first }
         .merging(volumes) { first, _ in first }
         .merging(auth) { first, _ in first }
+        .merging(apps) { first, _ in first }
 
     /// Top-level kinds: kind → (accepted apiVersions, or nil for any; schema name).
     static let kinds: [String: (apiVersions: Set<String>?, schema: String)] = [
         "Namespace": (["v1"], "Namespace"), "Node": (["v1"], "Node"), "Pod": (["v1"], "Pod"),
         "Service": (["v1"], "Service"), "Event": (["v1"], "Event"),
         "EndpointSlice": (["discovery.k8s.io/v1"], "EndpointSlice"),
+        "Deployment": (["apps/v1"], "Deployment"), "ReplicaSet": (["apps/v1"], "ReplicaSet"),
         "SelfSubjectAccessReview": (["authorization.k8s.io/v1"], "SelfSubjectAccessReview"),
         "SelfSubjectRulesReview": (["authorization.k8s.io/v1"], "SelfSubjectRulesReview"),
         "SelfSubjectReview": (["authentication.k8s.io/v1"], "SelfSubjectReview"),

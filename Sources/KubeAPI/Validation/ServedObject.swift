@@ -25,7 +25,7 @@ extension ServedObject {
     }
 
     /// Metadata checks every kind shares on update: name and namespace are immutable.
-    func validateMetadataUpdate(from old: Self) -> [StatusCause] {
+    public func validateMetadataUpdate(from old: Self) -> [StatusCause] {
         var causes: [StatusCause] = []
         if metadata.name != old.metadata.name {
             causes.append(.invalid("metadata.name", metadata.name ?? "", "field is immutable"))

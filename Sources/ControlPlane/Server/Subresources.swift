@@ -1,0 +1,152 @@
+import Foundation
+import HTTPServing
+import KubeAPI
+import NIOCore
+import NIOHTTP1
+
+/// A subresource beyond `/status` (`deployments/scale`, `pods/binding`): its discovery entry and handler.
+struct ExtraSubresource: Sendable {
+    let discovery: APIResource
+    let handle: @Sendable (ResourceRequest) async throws -> HTTPResponse
+}
+
+/// Kinds with a `scale` subresource: a desired replica count, the count observed, and the selector.
+protocol ScalableObject: ServedObject {
+    var desiredReplicas: Int { get set }
+    var observedReplicas: Int { get }
+    var selectorText: String { get }
+}
+
+extension Deployment: ScalableObject {
+    var desiredReplicas: Int { get { spec.replicas ?? 1 } set { spec.replicas = newValue } }
+    var observedReplicas: Int { status.replicas ?? 0 }
+    var selectorText: String { spec.selector.flatMap { try? $0.selector().description } ?? "" }
+}
+
+extension ReplicaSet: ScalableObject {
+    var desiredReplicas: Int { get { spec.replicas ?? 1 } set { spec.replicas = newValue } }
+    var observedReplicas: Int { status.replicas }
+    var selectorText: String { spec.selector.flatMap { try? $0.selector().description } ?? "" }
+}
+
+enum ScaleSubresource {
+    /// GET, PUT and PATCH (JSON, merge) of `autoscaling/v1 Scale`, written through the owner's registry
+    /// so validation, generation and optimistic concurrency are the owner's.
+    static func make<T: ScalableObject>(_ registry: ResourceRegistry<T>) -> (String, ExtraSubresource) {
+        var entry = APIResource(name: "\(T.resourceInfo.resource)/scale", singularName: "", namespaced: T.resourceInfo.namespaced,
+                                kind: "Scale", verbs: ["get", "patch", "update"], group: "autoscaling", version: "v1")
+        entry.shortNames = nil
+        let handler: @Sendable (ResourceRequest) async throws -> HTTPResponse = { request in
+            guard let name = request.name else { throw Status.methodNotAllowed() }
+            let dryRun = request.http.query["dryRun"] == "All"
+            switch request.method {
+            case .GET:
+                return try respond(scale(of: try await registry.get(namespace: request.namespace, name: name)))
+            case .PUT:
+                let body = try KubeJSON.decode(Scale.self, from: try BodyDecoder.jsonBytes(request.http))
+                let updated = try await registry.guaranteedUpdate(namespace: request.namespace, name: name, dryRun: dryRun) { current in
+                    if let rv = body.metadata.resourceVersion, !rv.isEmpty, rv != current.metadata.resourceVersion {
+                        throw Status.conflict(T.resourceInfo, name: name)
+                    }
+                    return try scaled(current, to: body.spec.replicas)
+                }
+                return try respond(scale(of: updated))
+            case .PATCH:
+                let patch = try PatchRequest(request.http)
+                let updated = try await registry.guaranteedUpdate(namespace: request.namespace, name: name, dryRun: dryRun) { current in
+                    let document = try KubeJSON.toJSONValue(scale(of: current))
+                    let result: JSONValue
+                    switch patch.kind {
+                    case .json: result = try JSONPatch.apply(patch.patch, to: document)
+                    case .merge, .strategicMerge: result = JSONMergePatch.apply(patch.patch, to: document)
+                    }
+                    let wanted = try KubeJSON.fromJSONValue(Scale.self, result)
+                    if let rv = wanted.metadata.resourceVersion, !rv.isEmpty, rv != current.metadata.resourceVersion {
+                        throw Status.conflict(T.resourceInfo, name: name)
+                    }
+                    return try scaled(current, to: wanted.spec.replicas)
+                }
+                return try respond(scale(of: updated))
+            default:
+                throw Status.methodNotAllowed()
+            }
+        }
+        return ("scale", ExtraSubresource(discovery: entry, handle: handler))
+    }
+
+    static func scale<T: ScalableObject>(of object: T) -> Scale {
+        var meta = ObjectMeta(name: object.metadata.name, namespace: object.metadata.namespace)
+        meta.uid = object.metadata.uid
+        meta.resourceVersion = object.metadata.resourceVersion
+        meta.creationTimestamp = object.metadata.creationTimestamp
+        return Scale(metadata: meta, spec: .init(replicas: object.desiredReplicas),
+                     status: .init(replicas: object.observedReplicas, selector: object.selectorText))
+    }
+
+    static func scaled<T: ScalableObject>(_ current: T, to replicas: Int?) throws -> T {
+        guard let replicas else { return current }
+        guard replicas >= 0 else {
+            throw Status(message: "Scale.autoscaling \"\(current.name)\" is invalid: spec.replicas: Invalid value: \(replicas): must be greater than or equal to 0",
+                         reason: "Invalid", details: StatusDetails(name: current.name, group: "autoscaling", kind: "Scale",
+                                                                   causes: [.invalid("spec.replicas", replicas, "must be greater than or equal to 0")]),
+                         code: 422)
+        }
+        var copy = current
+        copy.desiredReplicas = replicas
+        return copy
+    }
+
+    static func respond(_ scale: Scale) throws -> HTTPResponse {
+        .full(status: .ok, headers: ["Content-Type": "application/json"], body: ByteBuffer(bytes: try KubeJSON.encode(scale)))
+    }
+}
+
+enum BindingSubresource {
+    /// `POST pods/{name}/binding`: sets `spec.nodeName` once (409 when the pod is already bound) and the
+    /// `PodScheduled` condition, as upstream's binding storage does.
+    static func make(_ pods: ResourceRegistry<Pod>, now: @escaping @Sendable () -> Date) -> (String, ExtraSubresource) {
+        let entry = APIResource(name: "pods/binding", singularName: "", namespaced: true, kind: "Binding", verbs: ["create"])
+        let handler: @Sendable (ResourceRequest) async throws -> HTTPResponse = { request in
+            guard request.method == .POST, let name = request.name else { throw Status.methodNotAllowed() }
+            let binding = try KubeJSON.decode(Binding.self, from: try BodyDecoder.jsonBytes(request.http))
+            _ = try await bind(pods, namespace: request.namespace, name: name, binding: binding, now: now())
+            let answer = Status(status: "Success", message: nil, reason: nil, code: 201)
+            return .full(status: .created, headers: ["Content-Type": "application/json"], body: ByteBuffer(bytes: try KubeJSON.encode(answer)))
+        }
+        return ("binding", ExtraSubresource(discovery: entry, handle: handler))
+    }
+
+    static func bind(_ pods: ResourceRegistry<Pod>, namespace: String?, name: String, binding: Binding, now: Date) async throws -> Pod {
+        let node = binding.target.name ?? ""
+        guard !node.isEmpty else {
+            throw Status.invalid(Pod.resourceInfo, name: name, causes: [.required("target.name")])
+        }
+        if let uid = binding.metadata.uid, !uid.isEmpty, let current = try? await pods.get(namespace: namespace, name: name),
+           current.metadata.uid != uid {
+            throw Status.conflict(Pod.resourceInfo, name: name)
+        }
+        _ = try await pods.guaranteedUpdate(namespace: namespace, name: name, subresource: .binding) { current in
+            if current.isTerminating {
+                throw Status(message: "Operation cannot be fulfilled on pods/binding \"\(name)\": pod \(name) is being deleted, cannot be assigned to a host",
+                             reason: "Conflict", details: StatusDetails(name: name, kind: "pods/binding"), code: 409)
+            }
+            if let existing = current.spec.nodeName, !existing.isEmpty {
+                throw Status(message: "Operation cannot be fulfilled on pods/binding \"\(name)\": pod \(name) is already assigned to node \"\(existing)\"",
+                             reason: "Conflict", details: StatusDetails(name: name, kind: "pods/binding"), code: 409)
+            }
+            var copy = current
+            copy.spec.nodeName = node
+            return copy
+        }
+        // The condition is status, written as the scheduler's own status update.
+        return try await pods.guaranteedUpdate(namespace: namespace, name: name, subresource: .status) { current in
+            var copy = current
+            var conditions = copy.status.conditions ?? []
+            conditions.removeAll { $0.type == .podScheduled }
+            conditions.append(PodCondition(type: .podScheduled, status: .true, lastTransitionTime: KubeTime.format(now)))
+            copy.status.conditions = conditions
+            if copy.status.phase == nil { copy.status.phase = .pending }
+            return copy
+        }
+    }
+}
