@@ -89,5 +89,16 @@ final class WorkQueue: Sendable {
     }
 
     func finish() { signal.finish() }
+
+    /// Queues `key` again after `delay` (a sync that failed is retried, not dropped).
+    func retry(_ key: String, after delay: Duration = .seconds(1)) {
+        Task { try? await Task.sleep(for: delay); self.add(key) }
+    }
+
+    /// A `namespace/name` key split in two; nil for a key without a namespace.
+    static func split(_ key: String) -> (namespace: String, name: String)? {
+        let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+        return parts.count == 2 ? (parts[0], parts[1]) : nil
+    }
 }
 

@@ -71,9 +71,7 @@ actor DeploymentController {
     private func requeueAll() { for key in known { queue.add(key) } }
 
     func sync(_ key: String) async {
-        let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
-        guard parts.count == 2 else { return }
-        let (ns, name) = (parts[0], parts[1])
+        guard let (ns, name) = WorkQueue.split(key) else { return }
         do {
             guard let d = try? await deployments.get(namespace: ns, name: name) else { return }
             let uid = d.metadata.uid ?? ""
@@ -90,8 +88,7 @@ actor DeploymentController {
             try await apply(plan, d)
         } catch {
             logger.warning("deployment \(key): sync failed, will retry: \(error)")
-            let queue = self.queue
-            Task { try? await Task.sleep(for: .seconds(1)); queue.add(key) }
+            queue.retry(key)
         }
     }
 

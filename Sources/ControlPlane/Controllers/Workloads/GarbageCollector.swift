@@ -112,8 +112,7 @@ actor GarbageCollector {
             try await checkOwners(meta, kind, ns, parts[2])
         } catch {
             logger.warning("garbage collector: \(key): \(error); will retry")
-            let queue = self.queue
-            Task { try? await Task.sleep(for: .seconds(1)); queue.add(key) }
+            queue.retry(key)
         }
     }
 

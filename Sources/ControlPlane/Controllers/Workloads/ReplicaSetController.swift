@@ -73,9 +73,7 @@ actor ReplicaSetController {
     }
 
     func sync(_ key: String) async {
-        let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
-        guard parts.count == 2 else { return }
-        let (ns, name) = (parts[0], parts[1])
+        guard let (ns, name) = WorkQueue.split(key) else { return }
         do {
             guard let rs = try? await replicaSets.get(namespace: ns, name: name) else { return }
             let all = try await pods.list(namespace: ns).items
@@ -83,8 +81,7 @@ actor ReplicaSetController {
             try await apply(plan, rs)
         } catch {
             logger.warning("replicaset \(key): sync failed, will retry: \(error)")
-            let queue = self.queue
-            Task { try? await Task.sleep(for: .seconds(1)); queue.add(key) }
+            queue.retry(key)
         }
     }
 

@@ -77,8 +77,7 @@ actor Scheduler {
 
     private func schedule(_ key: String) async {
         guard pending.contains(key) else { return }
-        let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let pod = try? await pods.get(namespace: parts[0], name: parts[1]),
+        guard let (ns, name) = WorkQueue.split(key), let pod = try? await pods.get(namespace: ns, name: name),
               SchedulingPolicy.wantsScheduling(pod) else { return }
         let decision = SchedulingPolicy.decide(pod, nodes: nodeCache.values.sorted { $0.name < $1.name }, podCounts: counts)
         switch decision {
