@@ -21,6 +21,21 @@ struct RegistryCreateUpdateTests {
         }
     }
 
+    /// A pod stored before some default existed (an older kproxy wrote it) takes a status update: the
+    /// stored spec is judged with today's defaults, not as an immutable-field change.
+    @Test func objectsStoredWithoutNewerDefaultsStillUpdate() async throws {
+        try await Cluster.with { c in
+            let raw = #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"old","namespace":"default","uid":"u","creationTimestamp":"2026-01-01T00:00:00Z"},"spec":{"nodeName":"n1","containers":[{"name":"c","image":"nginx"}]},"status":{}}"#
+            _ = try await c.store.create("/pods/default/old") { _ in Data(raw.utf8) }
+            let updated = try await c.pods.guaranteedUpdate(namespace: "default", name: "old", subresource: .status) { current in
+                var copy = current
+                copy.status.phase = .running
+                return copy
+            }
+            #expect(updated.status.phase == .running)
+        }
+    }
+
     @Test func generateNameAddsAFiveCharacterSuffix() async throws {
         try await Cluster.with { c in
             var pod = makePod("")

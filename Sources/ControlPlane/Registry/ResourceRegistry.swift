@@ -189,7 +189,12 @@ public final class ResourceRegistry<T: ServedObject>: Sendable {
                 if subresource == .main, object.specChanged(from: old) {
                     object.metadata.generation = (old.metadata.generation ?? 1) + 1
                 }
-                let causes = subresource == .binding ? object.validate() + object.validateMetadataUpdate(from: old) : object.validateUpdate(from: old)
+                // Stored objects are judged with today's defaults, as upstream defaults what it decodes from storage:
+                // an object written before a default existed must not turn immutable-field violations.
+                var defaultedOld = old
+                defaultedOld.applyDefaults()
+                let causes = subresource == .binding ? object.validate() + object.validateMetadataUpdate(from: defaultedOld)
+                    : object.validateUpdate(from: defaultedOld)
                 if !causes.isEmpty {
                     if subresource == .main { await hooks.rollbackUpdate(object, old: old) }
                     throw Status.invalid(info, name: name, causes: causes)
