@@ -29,18 +29,7 @@ struct PatchRequest: Sendable {
         var typed = current
         typed.setTypeMeta()
         let document = try KubeJSON.toJSONValue(typed)
-        let result: JSONValue
-        do {
-            switch kind {
-            case .json: result = try JSONPatch.apply(patch, to: document)
-            case .merge: result = JSONMergePatch.apply(patch, to: document)
-            case .strategicMerge: result = try StrategicMergePatch.apply(patch, to: document, schema: PatchSchema.forKind(T.resourceInfo.kind))
-            }
-        } catch let status as Status {
-            throw status
-        } catch {
-            throw Status(message: "the server rejected our request due to an error in our request: \(error)", reason: "Invalid", code: 422)
-        }
+        let result = try apply(to: document, kind: T.resourceInfo.kind)
         // A resourceVersion in the patch is a precondition, as upstream treats it.
         if let wanted = result["metadata"]?["resourceVersion"]?.stringValue, wanted != current.metadata.resourceVersion {
             throw Status.conflict(T.resourceInfo, name: current.name)
@@ -48,5 +37,21 @@ struct PatchRequest: Sendable {
         let (patched, after) = try KubeJSON.decodeReportingUnknown(T.self, from: KubeJSON.encode(result))
         let before = try KubeJSON.decodeReportingUnknown(T.self, from: KubeJSON.encode(document)).unknownPaths
         return (patched, Array(Set(after).subtracting(before)).sorted())
+    }
+
+    /// The patch applied to a JSON document of `kind` (its strategic-merge schema); a patch that does not
+    /// apply is a 422.
+    func apply(to document: JSONValue, kind objectKind: String) throws -> JSONValue {
+        do {
+            switch kind {
+            case .json: return try JSONPatch.apply(patch, to: document)
+            case .merge: return JSONMergePatch.apply(patch, to: document)
+            case .strategicMerge: return try StrategicMergePatch.apply(patch, to: document, schema: PatchSchema.forKind(objectKind))
+            }
+        } catch let status as Status {
+            throw status
+        } catch {
+            throw Status(message: "the server rejected our request due to an error in our request: \(error)", reason: "Invalid", code: 422)
+        }
     }
 }

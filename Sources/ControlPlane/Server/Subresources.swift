@@ -38,7 +38,7 @@ enum ScaleSubresource {
         entry.shortNames = nil
         let handler: @Sendable (ResourceRequest) async throws -> HTTPResponse = { request in
             guard let name = request.name else { throw Status.methodNotAllowed() }
-            let dryRun = request.http.query["dryRun"] == "All"
+            let dryRun = try WriteOptions(request.http.query, method: request.method).dryRun
             switch request.method {
             case .GET:
                 return try respond(scale(of: try await registry.get(namespace: request.namespace, name: name)))
@@ -54,12 +54,7 @@ enum ScaleSubresource {
             case .PATCH:
                 let patch = try PatchRequest(request.http)
                 let updated = try await registry.guaranteedUpdate(namespace: request.namespace, name: name, dryRun: dryRun) { current in
-                    let document = try KubeJSON.toJSONValue(scale(of: current))
-                    let result: JSONValue
-                    switch patch.kind {
-                    case .json: result = try JSONPatch.apply(patch.patch, to: document)
-                    case .merge, .strategicMerge: result = JSONMergePatch.apply(patch.patch, to: document)
-                    }
+                    let result = try patch.apply(to: try KubeJSON.toJSONValue(scale(of: current)), kind: "Scale")
                     let wanted = try KubeJSON.fromJSONValue(Scale.self, result)
                     if let rv = wanted.metadata.resourceVersion, !rv.isEmpty, rv != current.metadata.resourceVersion {
                         throw Status.conflict(T.resourceInfo, name: name)
