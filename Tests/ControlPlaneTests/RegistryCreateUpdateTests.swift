@@ -36,6 +36,29 @@ struct RegistryCreateUpdateTests {
         }
     }
 
+    /// pods/binding: node and PodScheduled in one write; a second binding or a wrong uid is a 409.
+    @Test func bindingSetsTheNodeOnceInOneWrite() async throws {
+        try await Cluster.with { c in
+            let pod = try await c.pods.create(makePod("web", ip: nil, ready: false), namespace: "default")
+            let before = await c.store.currentRevision()
+            let binding = Binding(metadata: ObjectMeta(name: "web", namespace: "default"), target: ObjectReference(kind: "Node", name: "n1"))
+            let bound = try await BindingSubresource.bind(c.pods, namespace: "default", name: "web", binding: binding, now: c.clock.now)
+            #expect(await c.store.currentRevision() == before + 1)
+            #expect(bound.spec.nodeName == "n1")
+            #expect(bound.status.conditions?.first { $0.type == .podScheduled }?.status == .true)
+            let again = Binding(metadata: ObjectMeta(name: "web", namespace: "default"), target: ObjectReference(kind: "Node", name: "n2"))
+            await #expect(throws: Status.self) { try await BindingSubresource.bind(c.pods, namespace: "default", name: "web", binding: again, now: c.clock.now) }
+            #expect(try await c.pods.get(namespace: "default", name: "web").spec.nodeName == "n1")
+            _ = try await c.pods.create(makePod("other", ip: nil, ready: false), namespace: "default")
+            var wrongUID = ObjectMeta(name: "other", namespace: "default")
+            wrongUID.uid = (pod.metadata.uid ?? "") + "-not"
+            await #expect(throws: Status.self) {
+                try await BindingSubresource.bind(c.pods, namespace: "default", name: "other", binding: Binding(metadata: wrongUID, target: binding.target), now: c.clock.now)
+            }
+            #expect(try await c.pods.get(namespace: "default", name: "other").spec.nodeName == nil)
+        }
+    }
+
     @Test func generateNameAddsAFiveCharacterSuffix() async throws {
         try await Cluster.with { c in
             var pod = makePod("")

@@ -6,8 +6,9 @@ import Logging
 /// optimistic concurrency, subresources, graceful and finalized deletion, list and watch with selectors.
 /// Controllers call it directly; the HTTP layer calls it through `ResourceEndpoint`.
 public final class ResourceRegistry<T: ServedObject>: Sendable {
-    /// `binding` is the one write that may set a pod's `spec.nodeName`: the main resource's carry-over
-    /// rules, field validation, but not the update rules that make the spec immutable.
+    /// `binding` is the one write that may set a pod's `spec.nodeName`: spec and status are taken as given
+    /// (the node and the PodScheduled condition in one write), identity is carried over, fields are
+    /// validated, but the update rules that make the spec immutable do not apply.
     public enum Subresource: Sendable { case main, status, binding }
 
     let store: any ObjectStore
@@ -238,9 +239,11 @@ public final class ResourceRegistry<T: ServedObject>: Sendable {
     func carryOver(into input: T, from old: T, subresource: Subresource) -> T {
         var object: T
         switch subresource {
-        case .main, .binding:
+        case .main:
             object = input
             if T.hasStatusSubresource { object = StatusCopier.withStatus(of: old, on: object) }
+        case .binding:
+            object = input
         case .status:
             object = StatusCopier.withStatus(of: input, on: old)
         }

@@ -116,11 +116,12 @@ enum BindingSubresource {
         guard !node.isEmpty else {
             throw Status.invalid(Pod.resourceInfo, name: name, causes: [.required("target.name")])
         }
-        if let uid = binding.metadata.uid, !uid.isEmpty, let current = try? await pods.get(namespace: namespace, name: name),
-           current.metadata.uid != uid {
-            throw Status.conflict(Pod.resourceInfo, name: name)
-        }
-        _ = try await pods.guaranteedUpdate(namespace: namespace, name: name, subresource: .binding) { current in
+        let stamp = KubeTime.format(now)
+        // One write, node and condition together, as upstream's binding storage does.
+        return try await pods.guaranteedUpdate(namespace: namespace, name: name, subresource: .binding) { current in
+            if let uid = binding.metadata.uid, !uid.isEmpty, current.metadata.uid != uid {
+                throw Status.conflict(Pod.resourceInfo, name: name)
+            }
             if current.isTerminating {
                 throw Status(message: "Operation cannot be fulfilled on pods/binding \"\(name)\": pod \(name) is being deleted, cannot be assigned to a host",
                              reason: "Conflict", details: StatusDetails(name: name, kind: "pods/binding"), code: 409)
@@ -131,14 +132,9 @@ enum BindingSubresource {
             }
             var copy = current
             copy.spec.nodeName = node
-            return copy
-        }
-        // The condition is status, written as the scheduler's own status update.
-        return try await pods.guaranteedUpdate(namespace: namespace, name: name, subresource: .status) { current in
-            var copy = current
             var conditions = copy.status.conditions ?? []
             conditions.removeAll { $0.type == .podScheduled }
-            conditions.append(PodCondition(type: .podScheduled, status: .true, lastTransitionTime: KubeTime.format(now)))
+            conditions.append(PodCondition(type: .podScheduled, status: .true, lastTransitionTime: stamp))
             copy.status.conditions = conditions
             if copy.status.phase == nil { copy.status.phase = .pending }
             return copy
