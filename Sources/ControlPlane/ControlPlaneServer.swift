@@ -16,6 +16,8 @@ public struct ControlPlaneConfig: Sendable {
     /// Bearer token clients must present; generated (and kept in the data dir) when nil.
     public var token: String?
     public var historyLimit = 100_000
+    /// How long a node may go without a heartbeat before it turns Unknown (upstream's `--node-monitor-grace-period`).
+    public var nodeMonitorGracePeriod: TimeInterval = 40
     /// The address the `kubernetes` Service's endpoints point at; defaults to the listen address when that
     /// is routable. Loopback cannot be an endpoint (upstream validation), so on loopback there is none.
     public var advertiseAddress: String?
@@ -45,6 +47,7 @@ public final class ControlPlaneServer: Sendable {
     public let events: ResourceRegistry<Event>
     public let deployments: ResourceRegistry<Deployment>
     public let replicaSets: ResourceRegistry<ReplicaSet>
+    public let leases: ResourceRegistry<Lease>
     private let http: HTTPServer
     private let allocations: ServiceAllocations
     private let nodeIPAM: NodeIPAMController
@@ -80,6 +83,7 @@ public final class ControlPlaneServer: Sendable {
         let endpointsRegistry = ResourceRegistry<Endpoints>(store: store, namespaceGate: gate)
         let deployments = ResourceRegistry<Deployment>(store: store, deletion: OwnerDeletion<Deployment>(), namespaceGate: gate)
         let replicaSets = ResourceRegistry<ReplicaSet>(store: store, deletion: OwnerDeletion<ReplicaSet>(), namespaceGate: gate)
+        let leases = ResourceRegistry<Lease>(store: store, namespaceGate: gate)
 
         for service in try await services.list(namespace: nil).items { await allocations.occupy(service) }
         // Not ready until the controllers run and every informer has listed (upstream's post-start hooks and informer-sync).
@@ -96,7 +100,7 @@ public final class ControlPlaneServer: Sendable {
             TypedEndpoint(registry: deployments, now: { Date() }, extras: Dictionary(uniqueKeysWithValues: [ScaleSubresource.make(deployments)])),
             TypedEndpoint(registry: replicaSets, now: { Date() }, extras: Dictionary(uniqueKeysWithValues: [ScaleSubresource.make(replicaSets)])),
             TypedEndpoint(registry: events, now: { Date() }), TypedEndpoint(registry: slices, now: { Date() }),
-            TypedEndpoint(registry: endpointsRegistry, now: { Date() }),
+            TypedEndpoint(registry: endpointsRegistry, now: { Date() }), TypedEndpoint(registry: leases, now: { Date() }),
         ] + ReviewEndpoint.all
         let api = APIServer(token: token, endpoints: endpoints, logger: logger,
                             health: HealthEndpoint(store: { try await store.checkHealth() }, readiness: readiness))
@@ -108,7 +112,7 @@ public final class ControlPlaneServer: Sendable {
         let http = try await HTTPServer.bind(host: config.listenHost, port: config.listenPort, tls: try tls.serverContext(), handler: api, logger: logger)
         let server = ControlPlaneServer(config: config, token: token, caPEM: tls.caPEM, store: store, services: services, pods: pods, nodes: nodes,
                                         namespaces: namespaces, endpointSlices: slices, endpoints: endpointsRegistry, events: events,
-                                        deployments: deployments, replicaSets: replicaSets, http: http,
+                                        deployments: deployments, replicaSets: replicaSets, leases: leases, http: http,
                                         allocations: allocations, nodeIPAM: nodeIPAM, readiness: readiness, recorder: recorder, logger: logger)
         try await server.bootstrap()
         let revision = await store.currentRevision()
@@ -119,11 +123,12 @@ public final class ControlPlaneServer: Sendable {
     private init(config: ControlPlaneConfig, token: String, caPEM: String, store: SQLiteStore, services: ResourceRegistry<Service>, pods: ResourceRegistry<Pod>,
                  nodes: ResourceRegistry<Node>, namespaces: ResourceRegistry<Namespace>, endpointSlices: ResourceRegistry<EndpointSlice>,
                  endpoints: ResourceRegistry<Endpoints>,
-                 events: ResourceRegistry<Event>, deployments: ResourceRegistry<Deployment>, replicaSets: ResourceRegistry<ReplicaSet>, http: HTTPServer, allocations: ServiceAllocations, nodeIPAM: NodeIPAMController,
+                 events: ResourceRegistry<Event>, deployments: ResourceRegistry<Deployment>, replicaSets: ResourceRegistry<ReplicaSet>,
+                 leases: ResourceRegistry<Lease>, http: HTTPServer, allocations: ServiceAllocations, nodeIPAM: NodeIPAMController,
                  readiness: ReadinessChecks, recorder: ControlPlaneEvents, logger: Logger) {
         self.config = config; self.token = token; self.caPEM = caPEM; self.store = store; self.services = services; self.pods = pods
         self.nodes = nodes; self.namespaces = namespaces; self.endpointSlices = endpointSlices; self.endpoints = endpoints; self.events = events
-        self.deployments = deployments; self.replicaSets = replicaSets
+        self.deployments = deployments; self.replicaSets = replicaSets; self.leases = leases
         self.http = http; self.allocations = allocations; self.nodeIPAM = nodeIPAM; self.readiness = readiness; self.recorder = recorder; self.logger = logger
     }
 
@@ -140,6 +145,7 @@ public final class ControlPlaneServer: Sendable {
                 _ = try await pods.deleteCollection(namespace: ns, listOptions: ListOptions(), options: force)
             },
             { [endpointSlices] ns in _ = try await endpointSlices.deleteCollection(namespace: ns, listOptions: ListOptions(), options: DeleteOptions()) },
+            { [leases] ns in _ = try await leases.deleteCollection(namespace: ns, listOptions: ListOptions(), options: DeleteOptions()) },
             { [events] ns in _ = try await events.deleteCollection(namespace: ns, listOptions: ListOptions(), options: DeleteOptions()) },
             { [endpoints] ns in _ = try await endpoints.deleteCollection(namespace: ns, listOptions: ListOptions(), options: DeleteOptions()) },
         ]
@@ -154,7 +160,9 @@ public final class ControlPlaneServer: Sendable {
         let replicaSetController = ReplicaSetController(replicaSets: replicaSets, pods: pods, logger: logger, readiness: readiness)
         let deploymentController = DeploymentController(deployments: deployments, replicaSets: replicaSets, logger: logger, readiness: readiness)
         let scheduler = Scheduler(pods: pods, nodes: nodes, logger: logger, readiness: readiness)
-        let collector = GarbageCollector(kinds: [.of(deployments), .of(replicaSets), .of(pods)], logger: logger)
+        let lifecycle = NodeLifecycleController(nodes: nodes, leases: leases, pods: pods, logger: logger,
+                                                grace: config.nodeMonitorGracePeriod)
+        let collector = GarbageCollector(kinds: [.of(deployments), .of(replicaSets), .of(pods), .of(nodes), .of(leases)], logger: logger)
         readiness.pass(Self.controllersCheck)
         await withDiscardingTaskGroup { group in
             group.addTask { await self.http.run() }
@@ -167,6 +175,7 @@ public final class ControlPlaneServer: Sendable {
             group.addTask { await deploymentController.run() }
             group.addTask { await scheduler.run() }
             group.addTask { await collector.run() }
+            group.addTask { await lifecycle.run() }
             group.addTask { await self.store.runCompaction(every: .seconds(60), keepLast: self.config.historyLimit) }
         }
         await store.close()

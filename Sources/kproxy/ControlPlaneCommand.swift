@@ -17,6 +17,7 @@ struct ControlPlaneCommand: AsyncParsableCommand {
     @Option(help: "Prefix length of each node's pod CIDR.") var nodeCidrMaskSize = 24
     @Option(help: "NodePort range, as FIRST-LAST.") var nodeportRange = "30000-32767"
     @Option(help: "Address the kubernetes Service's endpoints point at (default: the listen address, unless loopback).") var advertiseAddress: String?
+    @Option(help: "Seconds without a node heartbeat before the node turns NotReady (Unknown).") var nodeMonitorGracePeriod = 40
     @Option(help: "Write a kubeconfig for this control plane (server and token) to FILE.") var writeKubeconfig: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: Logger.Level = .info
 
@@ -31,6 +32,8 @@ struct ControlPlaneCommand: AsyncParsableCommand {
         config.clusterCIDR = clusterCidr
         config.nodeCIDRMaskSize = nodeCidrMaskSize
         config.advertiseAddress = advertiseAddress
+        guard nodeMonitorGracePeriod > 0 else { throw ValidationError("--node-monitor-grace-period must be positive") }
+        config.nodeMonitorGracePeriod = TimeInterval(nodeMonitorGracePeriod)
         let bounds = nodeportRange.split(separator: "-").compactMap { Int($0) }
         guard bounds.count == 2, bounds[0] > 0, bounds[0] <= bounds[1], bounds[1] <= 65535 else {
             throw ValidationError("--nodeport-range must be FIRST-LAST, e.g. 30000-32767")

@@ -35,6 +35,7 @@ struct Cluster: Sendable {
     let nodes: ResourceRegistry<Node>
     let slices: ResourceRegistry<EndpointSlice>
     let events: ResourceRegistry<Event>
+    let leases: ResourceRegistry<Lease>
 
     static let serviceCIDR = "10.96.0.0/24"
     static let nodePortRange = 30000...30099
@@ -54,6 +55,7 @@ struct Cluster: Sendable {
         self.nodes = ResourceRegistry<Node>(store: store, env: env)
         self.slices = ResourceRegistry<EndpointSlice>(store: store, env: env, namespaceGate: gate)
         self.events = ResourceRegistry<Event>(store: store, env: env, namespaceGate: gate)
+        self.leases = ResourceRegistry<Lease>(store: store, env: env, namespaceGate: gate)
     }
 
     /// The namespace purgers `ControlPlaneServer.run` gives the namespace controller.

@@ -54,13 +54,19 @@ extension Pod: TablePrintable {
     ]
 
     public func tableCells(now: Date) -> [JSONValue] {
-        // READY and RESTARTS come from containerStatuses when the kubelet reports them (kept as
-        // unmodelled JSON); otherwise from pod readiness.
+        // READY and RESTARTS come from containerStatuses when a kubelet reports them; otherwise from pod
+        // readiness. STATUS is, as kubectl's printer has it, a container's waiting or terminated reason
+        // (CrashLoopBackOff, ContainerCreating, Error) over the phase.
         let total = spec.containers.count
-        let statuses = status.unknownFields.values["containerStatuses"]?.arrayValue
-        let ready = statuses.map { $0.filter { $0["ready"]?.boolValue == true }.count } ?? (isReady ? total : 0)
-        let restarts = statuses?.reduce(Int64(0)) { $0 + ($1["restartCount"]?.intValue ?? 0) } ?? 0
+        let statuses = status.containerStatuses
+        let ready = statuses.map { $0.filter(\.ready).count } ?? (isReady ? total : 0)
+        let restarts = Int64(statuses?.reduce(0) { $0 + $1.restartCount } ?? 0)
         var reason = status.reason ?? status.phase?.rawValue ?? "Pending"
+        for s in statuses ?? [] {
+            if let r = s.state?.waiting?.reason, !r.isEmpty { reason = r } else if let t = s.state?.terminated {
+                reason = t.reason ?? (t.signal.map { "Signal:\($0)" } ?? "ExitCode:\(t.exitCode)")
+            }
+        }
         if metadata.deletionTimestamp != nil { reason = "Terminating" }
         return [.string("\(ready)/\(total)"), .string(reason), .int(restarts), age(metadata, now: now),
                 .string(status.podIP.flatMap { $0.isEmpty ? nil : $0 } ?? "<none>"),

@@ -42,3 +42,14 @@ extension ReplicaSet: TablePrintable {
          age(metadata, now: now)] + templateCells(spec.template, spec.selector)
     }
 }
+
+extension Lease: TablePrintable {
+    public static let tableColumns: [TableColumnDefinition] = [
+        .column("Holder", "The holder of the lease."),
+        .ageColumn,
+    ]
+
+    public func tableCells(now: Date) -> [JSONValue] {
+        [.string(spec.holderIdentity ?? ""), age(metadata, now: now)]
+    }
+}

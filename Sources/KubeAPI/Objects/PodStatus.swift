@@ -9,6 +9,7 @@ public struct PodStatus: FieldCoded, Hashable, Sendable {
     public var podIP: String?
     public var podIPs: [PodIP]?
     public var startTime: String?
+    public var containerStatuses: [ContainerStatus]?
     public var unknownFields = UnknownFields()
 
     public init() {}
@@ -21,7 +22,8 @@ public struct PodStatus: FieldCoded, Hashable, Sendable {
 
     public static let codedFields: [CodedField<PodStatus>] = [.optional("phase", \.phase), .optional("conditions", \.conditions), .optional("message", \.message),
          .optional("reason", \.reason), .optional("hostIP", \.hostIP), .optional("hostIPs", \.hostIPs),
-         .optional("podIP", \.podIP), .optional("podIPs", \.podIPs), .optional("startTime", \.startTime)]
+         .optional("podIP", \.podIP), .optional("podIPs", \.podIPs), .optional("startTime", \.startTime),
+         .optional("containerStatuses", \.containerStatuses)]
 }
 
 /// `Pending`, `Running`, `Succeeded`, `Failed`, `Unknown`.
@@ -82,4 +84,80 @@ public struct PodConditionType: KubeStringEnum {
     public static let containersReady: PodConditionType = "ContainersReady"
     public static let ready: PodConditionType = "Ready"
     public static let podReadyToStartContainers: PodConditionType = "PodReadyToStartContainers"
+}
+
+/// `core/v1 ContainerStatus`, as the kubelet reports it.
+public struct ContainerStatus: FieldCoded, Hashable, Sendable {
+    public var name = ""
+    public var state: ContainerState?
+    public var lastState: ContainerState?
+    public var ready = false
+    public var restartCount = 0
+    public var image = ""
+    public var imageID = ""
+    public var containerID: String?
+    public var started: Bool?
+    public var unknownFields = UnknownFields()
+    public init() {}
+    public init(name: String, state: ContainerState?, ready: Bool, restartCount: Int, image: String) {
+        self.name = name; self.state = state; self.ready = ready; self.restartCount = restartCount; self.image = image
+    }
+    public static let codedFields: [CodedField<ContainerStatus>] = [.always("name", \.name), .optional("state", \.state),
+         .optional("lastState", \.lastState), .always("ready", \.ready), .always("restartCount", \.restartCount),
+         .always("image", \.image), .always("imageID", \.imageID), .optional("containerID", \.containerID), .optional("started", \.started)]
+}
+
+/// One of waiting, running or terminated.
+public struct ContainerState: FieldCoded, Hashable, Sendable {
+    public var waiting: ContainerStateWaiting?
+    public var running: ContainerStateRunning?
+    public var terminated: ContainerStateTerminated?
+    public var unknownFields = UnknownFields()
+    public init() {}
+    public static func waiting(_ reason: String, _ message: String? = nil) -> ContainerState {
+        var s = ContainerState(); s.waiting = ContainerStateWaiting(reason: reason, message: message); return s
+    }
+    public static func running(since startedAt: String) -> ContainerState {
+        var s = ContainerState(); s.running = ContainerStateRunning(startedAt: startedAt); return s
+    }
+    public static func terminated(_ t: ContainerStateTerminated) -> ContainerState {
+        var s = ContainerState(); s.terminated = t; return s
+    }
+    public static let codedFields: [CodedField<ContainerState>] = [.optional("waiting", \.waiting), .optional("running", \.running),
+         .optional("terminated", \.terminated)]
+}
+
+public struct ContainerStateWaiting: FieldCoded, Hashable, Sendable {
+    public var reason: String?
+    public var message: String?
+    public var unknownFields = UnknownFields()
+    public init() {}
+    public init(reason: String?, message: String? = nil) { self.reason = reason; self.message = message }
+    public static let codedFields: [CodedField<ContainerStateWaiting>] = [.optional("reason", \.reason), .optional("message", \.message)]
+}
+
+public struct ContainerStateRunning: FieldCoded, Hashable, Sendable {
+    public var startedAt: String?
+    public var unknownFields = UnknownFields()
+    public init() {}
+    public init(startedAt: String?) { self.startedAt = startedAt }
+    public static let codedFields: [CodedField<ContainerStateRunning>] = [.optional("startedAt", \.startedAt)]
+}
+
+public struct ContainerStateTerminated: FieldCoded, Hashable, Sendable {
+    public var exitCode = 0
+    public var signal: Int?
+    public var reason: String?
+    public var message: String?
+    public var startedAt: String?
+    public var finishedAt: String?
+    public var containerID: String?
+    public var unknownFields = UnknownFields()
+    public init() {}
+    public init(exitCode: Int, signal: Int? = nil, reason: String?, startedAt: String?, finishedAt: String?) {
+        self.exitCode = exitCode; self.signal = signal; self.reason = reason; self.startedAt = startedAt; self.finishedAt = finishedAt
+    }
+    public static let codedFields: [CodedField<ContainerStateTerminated>] = [.always("exitCode", \.exitCode), .optional("signal", \.signal),
+         .optional("reason", \.reason), .optional("message", \.message), .optional("startedAt", \.startedAt),
+         .optional("finishedAt", \.finishedAt), .optional("containerID", \.containerID)]
 }

@@ -27,4 +27,12 @@ extension ProtobufSchema {
         "ReplicaSetCondition": [1: .string("type", .always), 2: .string("status", .always), 3: .time("lastTransitionTime"),
                                 4: .string("reason"), 5: .string("message")],
     ]
+
+    /// `coordination.k8s.io/v1` Lease.
+    static let coordination: [String: ProtoMessage] = [
+        "Lease": [1: .message("metadata", "ObjectMeta"), 2: .message("spec", "LeaseSpec")],
+        "LeaseSpec": [1: .string("holderIdentity", .pointer), 2: .int32("leaseDurationSeconds", .pointer),
+                      3: .microTime("acquireTime"), 4: .microTime("renewTime"), 5: .int32("leaseTransitions", .pointer),
+                      6: .string("strategy", .pointer), 7: .string("preferredHolder", .pointer)],
+    ]
 }

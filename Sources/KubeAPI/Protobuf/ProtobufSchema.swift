@@ -82,6 +82,7 @@ enum ProtobufSchema {
         .merging(volumes) { first, _ in first }
         .merging(auth) { first, _ in first }
         .merging(apps) { first, _ in first }
+        .merging(coordination) { first, _ in first }
 
     /// Top-level kinds: kind → (accepted apiVersions, or nil for any; schema name).
     static let kinds: [String: (apiVersions: Set<String>?, schema: String)] = [
@@ -89,6 +90,7 @@ enum ProtobufSchema {
         "Service": (["v1"], "Service"), "Event": (["v1"], "Event"),
         "EndpointSlice": (["discovery.k8s.io/v1"], "EndpointSlice"),
         "Deployment": (["apps/v1"], "Deployment"), "ReplicaSet": (["apps/v1"], "ReplicaSet"),
+        "Lease": (["coordination.k8s.io/v1"], "Lease"),
         "SelfSubjectAccessReview": (["authorization.k8s.io/v1"], "SelfSubjectAccessReview"),
         "SelfSubjectRulesReview": (["authorization.k8s.io/v1"], "SelfSubjectRulesReview"),
         "SelfSubjectReview": (["authentication.k8s.io/v1"], "SelfSubjectReview"),

@@ -5,6 +5,7 @@ import Logging
 /// One kind the garbage collector follows, reduced to what it needs: metadata, delete, metadata update.
 struct CollectedKind: Sendable {
     let kind: String
+    let namespaced: Bool
     let get: @Sendable (String?, String) async throws -> ObjectMeta?
     let delete: @Sendable (String?, String, DeleteOptions) async throws -> Void
     let updateMetadata: @Sendable (String?, String, @escaping @Sendable (inout ObjectMeta) -> Void) async throws -> Void
@@ -13,6 +14,7 @@ struct CollectedKind: Sendable {
     static func of<T: ServedObject>(_ registry: ResourceRegistry<T>) -> CollectedKind {
         CollectedKind(
             kind: T.resourceInfo.kind,
+            namespaced: T.resourceInfo.namespaced,
             get: { ns, name in
                 do { return try await registry.get(namespace: ns, name: name).metadata } catch let s as Status where s.code == 404 { return nil }
             },
@@ -155,7 +157,8 @@ actor GarbageCollector {
         var dangling: [String] = []
         for ref in refs {
             guard let ownerKind = kinds[ref.kind] else { continue }  // owners of kinds not followed are assumed alive
-            let owner = try await ownerKind.get(ns, ref.name)
+            // A cluster-scoped owner (a Node owning its Lease) is looked up without the dependent's namespace.
+            let owner = try await ownerKind.get(ownerKind.namespaced ? ns : nil, ref.name)
             guard let owner, owner.uid == ref.uid else { dangling.append(ref.uid); continue }
             if owner.deletionTimestamp != nil, (owner.finalizers ?? []).contains(GCFinalizer.foreground) {
                 var options = DeleteOptions()

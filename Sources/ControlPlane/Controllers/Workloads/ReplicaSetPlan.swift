@@ -107,8 +107,6 @@ extension KubeObject {
 }
 
 extension Pod {
-    /// The sum of the containers' `restartCount` (container statuses are kept as JSON).
-    var restartCount: Int64 {
-        (status.unknownFields.values["containerStatuses"]?.arrayValue ?? []).reduce(0) { $0 + ($1["restartCount"]?.intValue ?? 0) }
-    }
+    /// The sum of the containers' `restartCount`.
+    var restartCount: Int64 { Int64(status.containerStatuses?.reduce(0) { $0 + $1.restartCount } ?? 0) }
 }
