@@ -103,6 +103,8 @@ let package = Package(
         .executableTarget(name: "kproxy-cni", dependencies: ["CNICore", "CNIStore", "Netlink", "LinuxSystem"],
                           linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=bfd", "-Xlinker", "--no-warnings"])]),
 
+        // Node agent: the CNI runtime, pod status, probes and restarts (pure), and the agent that runs pods.
+        .target(name: "NodeCore", dependencies: ["KubeAPI", "CNICore"]),
         // Cluster DNS: wire codec and zone answerer (pure), UDP/TCP server and forwarder.
         .target(name: "DNSCore", dependencies: ["KubeAPI"]),
         .target(name: "DNSServer", dependencies: [
@@ -132,6 +134,7 @@ let package = Package(
                                                         .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "BalancerCoreTests", dependencies: ["BalancerCore", "ProxyCore", "KubeAPI"]),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore", "KubeAPI"]),
+        .testTarget(name: "NodeCoreTests", dependencies: ["NodeCore", "CNICore", "KubeAPI"]),
         // Real kernel and real sockets, each test in its own network namespaces (run as root).
         .testTarget(name: "AdapterTests", dependencies: ["TestSupport", "NFTables", "Netlink", "ProxyCore", "ProxyDaemon", "CNICore", "DNSServer", "DNSCore", "KubeAPI",
                                                     "Balancer", "BalancerCore"]),
