@@ -105,6 +105,10 @@ let package = Package(
 
         // Node agent: the CNI runtime, pod status, probes and restarts (pure), and the agent that runs pods.
         .target(name: "NodeCore", dependencies: ["KubeAPI", "CNICore"]),
+        .target(name: "NodeAgent", dependencies: [
+            "NodeCore", "KubeAPI", "KubeClient", "CNICore", "CLinuxExtras", "LinuxSystem",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Cluster DNS: wire codec and zone answerer (pure), UDP/TCP server and forwarder.
         .target(name: "DNSCore", dependencies: ["KubeAPI"]),
         .target(name: "DNSServer", dependencies: [
@@ -119,7 +123,7 @@ let package = Package(
 
         .executableTarget(name: "kproxy", dependencies: [
             "KubeAPI", "KubeClient", "ControlPlane", "ProxyCore", "NFTables", "ProxyDaemon",
-            "Netlink", "CNICore", "DNSCore", "DNSServer", "BalancerCore", "Balancer", "LinuxSystem",
+            "Netlink", "CNICore", "DNSCore", "DNSServer", "BalancerCore", "Balancer", "LinuxSystem", "NodeAgent",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

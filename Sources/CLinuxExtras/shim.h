@@ -84,4 +84,113 @@ static inline int kp_original_destination(const struct msghdr *msg, struct socka
     }
     return 0;
 }
+
+// ---- The node agent (Sources/NodeAgent): network namespaces and pod processes ----
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern int unshare(int flags);
+extern int sethostname(const char *name, size_t len);
+#define KP_CLONE_NEWNS 0x00020000
+#define KP_CLONE_NEWUTS 0x04000000
+#define KP_PR_SET_CHILD_SUBREAPER 36
+
+/// Moves the calling thread into a new network namespace and bind-mounts it on `path` (an existing empty
+/// file), as `ip netns add` does; the namespace lives as long as the mount. Call it on a thread of its
+/// own: that thread is left in the new namespace. Returns 0 or an errno.
+static inline int kp_create_netns_at(const char *path) {
+    if (unshare(KP_CLONE_NEWNET) != 0) return errno;
+    char self[64];
+    snprintf(self, sizeof self, "/proc/self/task/%ld/ns/net", (long)syscall(SYS_gettid));
+    if (mount(self, path, "none", MS_BIND, (const char *)0) != 0) return errno;
+    return 0;
+}
+
+/// Unmounts a namespace mounted by kp_create_netns_at (lazily: processes inside keep it until they end).
+static inline int kp_unmount_netns(const char *path) { return umount2(path, MNT_DETACH) == 0 ? 0 : errno; }
+
+/// The agent adopts orphaned grandchildren (processes a container forked) so they are reaped.
+static inline int kp_become_subreaper(void) { return prctl(KP_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? 0 : errno; }
+
+/// What the child of kp_spawn reports through its close-on-exec pipe when it cannot exec: the step and errno.
+struct kp_spawn_failure { int step; int error; };
+
+/// Starts `argv` as a child: with `netns_fd` >= 0 inside that network namespace; with `resolv_conf` (and
+/// `hosts`), in a private mount namespace where that file is bind-mounted on /etc/resolv.conf (and
+/// /etc/hosts), as a runtime mounts the kubelet's files into a container; with `hostname`, in its
+/// own UTS namespace under that name; in a new session (its own process group, so signals reach all it
+/// forks); in `workdir`; stdin/stdout/stderr from the given descriptors (-1: /dev/null); all signals
+/// default and unblocked; no descriptor of the agent's but those three survives the exec. Forking in a threaded process allows only async-signal-safe calls in the child:
+/// this function makes nothing but system calls there. Returns the pid (> 0), or -errno and sets
+/// `*step` to the step that failed (0 fork, 1 setns, 2 unshare mount ns, 3 mount private, 4 bind resolv.conf,
+/// 5 uts, 6 chdir, 7 dup2, 8 execve).
+static inline pid_t kp_spawn(const char *path, char *const argv[], char *const envp[], int netns_fd, const char *resolv_conf,
+                             const char *hosts, const char *hostname, const char *workdir, int in_fd, int out_fd, int err_fd, int *step) {
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) { *step = 0; return -errno; }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);  // no handler of ours may run in the child between fork and exec
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct kp_spawn_failure f = {0, 0};
+        for (int sig = 1; sig < 65; sig++) { struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_handler = SIG_DFL; sigaction(sig, &sa, 0); }
+        if (netns_fd >= 0 && setns(netns_fd, KP_CLONE_NEWNET) != 0) { f.step = 1; goto fail; }
+        if (resolv_conf) {
+            if (unshare(KP_CLONE_NEWNS) != 0) { f.step = 2; goto fail; }
+            if (mount("none", "/", (const char *)0, MS_REC | MS_PRIVATE, (const char *)0) != 0) { f.step = 3; goto fail; }
+            if (mount(resolv_conf, "/etc/resolv.conf", "none", MS_BIND, (const char *)0) != 0) { f.step = 4; goto fail; }
+            if (hosts && mount(hosts, "/etc/hosts", "none", MS_BIND, (const char *)0) != 0) { f.step = 4; goto fail; }
+        }
+        if (hostname) {
+            if (unshare(KP_CLONE_NEWUTS) != 0 || sethostname(hostname, strlen(hostname)) != 0) { f.step = 5; goto fail; }
+        }
+        setsid();
+        if (workdir && chdir(workdir) != 0) { f.step = 6; goto fail; }
+        int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        int fds[3] = { in_fd >= 0 ? in_fd : null_fd, out_fd >= 0 ? out_fd : null_fd, err_fd >= 0 ? err_fd : null_fd };
+        for (int i = 0; i < 3; i++) {
+            if (fds[i] < 0) { f.step = 7; errno = EBADF; goto fail; }
+            if (fds[i] == i) { int fl = fcntl(i, F_GETFD); if (fl >= 0) fcntl(i, F_SETFD, fl & ~FD_CLOEXEC); }
+            else if (dup2(fds[i], i) < 0) { f.step = 7; goto fail; }
+        }
+        // Descriptors the agent opened without O_CLOEXEC (libraries' sockets) must not leak into pods.
+        (void)syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+        sigset_t none;
+        sigemptyset(&none);
+        pthread_sigmask(SIG_SETMASK, &none, 0);
+        execve(path, argv, envp);
+        f.step = 8;
+    fail:
+        if (f.error == 0) f.error = errno;
+        (void)!write(report[1], &f, sizeof f);
+        _exit(127);
+    }
+    int fork_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, 0);
+    close(report[1]);
+    if (pid < 0) { close(report[0]); *step = 0; return -fork_errno; }
+    struct kp_spawn_failure f = {0, 0};
+    ssize_t n;
+    do { n = read(report[0], &f, sizeof f); } while (n < 0 && errno == EINTR);
+    close(report[0]);
+    if (n == (ssize_t)sizeof f) {
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        *step = f.step;
+        return -f.error;
+    }
+    return pid;
+}
+
+/// Decodes a waitpid status: the exit code (>= 0), or -signal when a signal ended the process.
+static inline int kp_wait_status_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status); }
 #endif

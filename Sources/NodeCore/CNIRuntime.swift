@@ -119,9 +119,24 @@ public struct CNIRunner<Executor: CNIPluginExecutor>: Sendable {
         return true
     }
 
+    /// VERSION: the spec versions plugin `type` supports (its `supportedVersions`).
+    public func supportedVersions(_ type: String) async throws(CNIError) -> [CNIVersion] {
+        let conf: JSONValue = ["cniVersion": "0.4.0", "type": .string(type), "name": "version-query"]
+        let answer = try await call("VERSION", conf, attachment: nil)
+        return (answer?["supportedVersions"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(CNIVersion.init) }
+    }
+
+    /// The highest version every one of `types` and this runtime support (nil when there is none).
+    public func commonVersion(_ types: [String]) async throws(CNIError) -> CNIVersion? {
+        var common = Set(CNIVersion.supported)
+        for type in types { common.formIntersection(try await supportedVersions(type)) }
+        return common.max()
+    }
+
     /// The environment of one call: `CNI_COMMAND` and `CNI_PATH`, and the attachment's variables when there is one.
     public func environment(_ command: String, _ a: CNIAttachment?) -> [String: String] {
         var env = ["CNI_COMMAND": command, "CNI_PATH": binDirs.joined(separator: ":")]
+        if command == "VERSION" { env.removeValue(forKey: "CNI_PATH") }
         if let a {
             env["CNI_CONTAINERID"] = a.containerID
             env["CNI_NETNS"] = a.netns
