@@ -48,6 +48,10 @@ let package = Package(
         ]),
         // A small HTTP/1.1 server (keep-alive, optional TLS, streamed responses) for the API, metrics and health endpoints.
         .target(name: "HTTPServing", dependencies: [
+            "KubeAPI", "LinuxSystem",
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -57,6 +61,7 @@ let package = Package(
         // Store, API server, allocators and controllers.
         .target(name: "ControlPlane", dependencies: [
             "KubeAPI", "HTTPServing", "LinuxSystem",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "X509", package: "swift-certificates"),
@@ -106,7 +111,9 @@ let package = Package(
         // Node agent: the CNI runtime, pod status, probes and restarts (pure), and the agent that runs pods.
         .target(name: "NodeCore", dependencies: ["KubeAPI", "CNICore"]),
         .target(name: "NodeAgent", dependencies: [
-            "NodeCore", "KubeAPI", "KubeClient", "CNICore", "CLinuxExtras", "LinuxSystem",
+            "NodeCore", "KubeAPI", "KubeClient", "CNICore", "CLinuxExtras", "LinuxSystem", "HTTPServing",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Cluster DNS: wire codec and zone answerer (pure), UDP/TCP server and forwarder.
@@ -130,7 +137,7 @@ let package = Package(
 
         .testTarget(name: "KubeAPITests", dependencies: ["TestSupport", "KubeAPI"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["TestSupport", "ControlPlane", "KubeAPI", "HTTPServing", "LinuxSystem"]),
-        .testTarget(name: "KubeClientTests", dependencies: ["TestSupport", "KubeClient", "ControlPlane", "KubeAPI"]),
+        .testTarget(name: "KubeClientTests", dependencies: ["TestSupport", "KubeClient", "ControlPlane", "HTTPServing", "KubeAPI"]),
         .testTarget(name: "ProxyCoreTests", dependencies: ["TestSupport", "ProxyCore", "KubeAPI"], exclude: ["Golden"]),  // goldens are read by path
         .testTarget(name: "CNICoreTests", dependencies: ["CNICore", "CNIStore"]),
         // The proxy daemon's sync loop in process, against an in-memory kernel (no root).

@@ -86,6 +86,7 @@ public final class ControlPlaneServer: Sendable {
         let leases = ResourceRegistry<Lease>(store: store, namespaceGate: gate)
 
         for service in try await services.list(namespace: nil).items { await allocations.occupy(service) }
+
         // Not ready until the controllers run and every informer has listed (upstream's post-start hooks and informer-sync).
         let readiness = ReadinessChecks()
         readiness.register(Self.controllersCheck)
@@ -95,7 +96,10 @@ public final class ControlPlaneServer: Sendable {
 
         let endpoints: [any ResourceEndpoint] = [
             TypedEndpoint(registry: namespaces, now: { Date() }), TypedEndpoint(registry: nodes, now: { Date() }),
-            TypedEndpoint(registry: pods, now: { Date() }, extras: Dictionary(uniqueKeysWithValues: [BindingSubresource.make(pods, now: { Date() })])),
+            TypedEndpoint(registry: pods, now: { Date() }, extras: Dictionary(uniqueKeysWithValues: [
+                BindingSubresource.make(pods, now: { Date() }),
+                LogSubresource.make(pods: pods, nodes: nodes, token: token),
+            ])),
             TypedEndpoint(registry: services, now: { Date() }),
             TypedEndpoint(registry: deployments, now: { Date() }, extras: Dictionary(uniqueKeysWithValues: [ScaleSubresource.make(deployments)])),
             TypedEndpoint(registry: replicaSets, now: { Date() }, extras: Dictionary(uniqueKeysWithValues: [ScaleSubresource.make(replicaSets)])),

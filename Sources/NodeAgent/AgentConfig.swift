@@ -16,6 +16,9 @@ public struct AgentConfig: Sendable {
     public var hostResolvConf = "/etc/resolv.conf"
     public var leaseDuration = 40
     public var statusInterval: Duration = .seconds(60)
+    /// The node API (logs), at the kubelet's port.
+    public var nodeAPIAddress = "0.0.0.0"
+    public var nodeAPIPort = 10250
 
     public init(nodeName: String) { self.nodeName = nodeName }
 

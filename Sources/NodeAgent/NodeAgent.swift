@@ -1,6 +1,7 @@
 import CNICore
 import Foundation
 import Glibc
+import HTTPServing
 import KubeAPI
 import KubeClient
 import LinuxSystem
@@ -44,10 +45,12 @@ public actor NodeAgent {
                                    hostResolv: ResolvConf.Host(parsing: (try? String(contentsOfFile: config.hostResolvConf, encoding: .utf8)) ?? ""))
         await checkNetwork(runner)
         try await updateNodeStatus()
+        let server = try await startNodeServer()
 
         let pods = Informer(KubeListWatcher<Pod>(client: client, fieldSelector: "spec.nodeName=\(config.nodeName)"))
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await pods.run() }
+            group.addTask { await server.run() }
             group.addTask { try await self.heartbeat(runner) }
             group.addTask {
                 for await event in pods.events {
@@ -165,6 +168,7 @@ public actor NodeAgent {
     private func updateNodeStatus() async throws {
         var node = try await client.get(Node.self, name: config.nodeName)
         node.status = NodeObject.status(facts, networkError: networkError, previous: node.status, now: Date())
+        node.status.unknownFields.values["daemonEndpoints"] = ["kubeletEndpoint": ["Port": .int(Int64(config.nodeAPIPort))]]
         let updated = try await client.updateStatus(node)
         nodeStatus = updated.status
     }
@@ -175,6 +179,23 @@ public actor NodeAgent {
               let ip = service.spec.clusterIP, !ip.isEmpty, ip != "None",
               let port = service.spec.ports?.first(where: { $0.name == "https" })?.port ?? service.spec.ports?.first?.port else { return }
         serviceEnv = ContainerLaunch.kubernetesServiceEnvironment(clusterIP: ip, port: port)
+    }
+
+    private func startNodeServer() async throws -> HTTPServer {
+        let token: String? = switch client.config.auth {
+        case .bearerToken(let t): t
+        case .bearerTokenFile(let path): (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        default: nil
+        }
+        if token == nil { logger.warning("the kubeconfig has no bearer token: the node API refuses every request") }
+        try PrivateFiles.makeDirectory(config.rootDir + "/pki")
+        let addresses = (facts.addresses + ["127.0.0.1"]).compactMap { KubeAPI.IPAddress($0) }
+        let tls = try TLSCertificates.prepare(directory: config.rootDir + "/pki", addresses: addresses, dnsNames: [config.nodeName])
+        let host = config.nodeAPIAddress
+        let server = try await HTTPServer.bind(host: host, port: config.nodeAPIPort, tls: try tls.serverContext(),
+                                               handler: NodeServer(agent: self, token: token), logger: logger)
+        logger.info("node API on \(server.localAddress)")
+        return server
     }
 
     // MARK: - Pods
@@ -222,6 +243,12 @@ public actor NodeAgent {
     }
 
     private func workerGone(_ uid: String) { workers.removeValue(forKey: uid) }
+
+    /// The worker of pod `namespace/name`, for the node API.
+    func worker(namespace: String, name: String) async -> PodWorker? {
+        for worker in workers.values where await worker.identity == (namespace, name) { return worker }
+        return nil
+    }
 
     /// After the first list: adopt the pods recorded on disk that still exist, stop and clean up those
     /// that do not, start the rest, then CNI GC and remove namespaces nothing owns.

@@ -79,6 +79,7 @@ actor PodWorker {
     }
 
     private var namespace: String { pod.metadata.namespace ?? "" }
+    var identity: (String, String) { (namespace, name) }
     private var name: String { pod.metadata.name ?? "" }
     private var podDir: String { ctx.config.podDir(uid) }
 
@@ -150,6 +151,27 @@ actor PodWorker {
             }
         }
         markStatusDirty()
+    }
+
+    // MARK: - Logs
+
+    /// One run's log: the file and the run it belongs to.
+    struct LogFile: Sendable { var path: String; var container: String; var generation: Int }
+
+    /// The current run's log, or the previous run's (`kubectl logs --previous`).
+    func logFile(container: String, previous: Bool) -> LogFile? {
+        guard let run = runs[container] else { return nil }
+        let restart = previous ? run.state.restartCount - 1 : run.state.restartCount
+        guard restart >= 0 else { return nil }
+        let path = logPath(container, restart)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return LogFile(path: path, container: container, generation: previous ? -1 : run.generation)
+    }
+
+    /// Whether the run that writes `log` still runs.
+    func isRunning(_ log: LogFile) -> Bool {
+        guard let run = runs[log.container] else { return false }
+        return run.generation == log.generation && run.pid != nil
     }
 
     // MARK: - Sandbox

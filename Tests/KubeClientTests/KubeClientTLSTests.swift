@@ -1,4 +1,5 @@
 @testable import ControlPlane
+@testable import HTTPServing
 import Foundation
 import KubeAPI
 import NIOSSL

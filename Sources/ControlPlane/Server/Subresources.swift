@@ -3,6 +3,8 @@ import HTTPServing
 import KubeAPI
 import NIOCore
 import NIOHTTP1
+import AsyncHTTPClient
+import NIOSSL
 
 /// A subresource beyond `/status` (`deployments/scale`, `pods/binding`): its discovery entry and handler.
 struct ExtraSubresource: Sendable {
@@ -139,5 +141,85 @@ enum BindingSubresource {
             if copy.status.phase == nil { copy.status.phase = .pending }
             return copy
         }
+    }
+}
+
+/// `GET pods/{name}/log`: the API server finds the pod's node and streams the log from that node's agent
+/// (`/containerLogs/…` at the node's InternalIP and `daemonEndpoints.kubeletEndpoint.Port`), as upstream
+/// proxies it to the kubelet: `container`, `follow`, `tailLines` and `previous` are passed on; the node's
+/// certificate is not verified (upstream's default without `--kubelet-certificate-authority`); the
+/// control plane's bearer token authenticates it to the agent.
+enum LogSubresource {
+    /// One client for the process (never shut down, so never torn down under a request): node certificates are
+    /// self-signed and not verified.
+    static let client: HTTPClient = {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(tlsConfiguration: tls))
+    }()
+
+    static func make(pods: ResourceRegistry<Pod>, nodes: ResourceRegistry<Node>, token: String) -> (String, ExtraSubresource) {
+        let entry = APIResource(name: "pods/log", singularName: "", namespaced: true, kind: "Pod", verbs: ["get"])
+        let handler: @Sendable (ResourceRequest) async throws -> HTTPResponse = { request in
+            guard request.method == .GET, let name = request.name, let namespace = request.namespace else { throw Status.methodNotAllowed() }
+            let pod = try await pods.get(namespace: namespace, name: name)
+            let names = pod.spec.containers.map(\.name)
+            let container: String
+            if let asked = request.http.query["container"], !asked.isEmpty {
+                guard names.contains(asked) else { throw Status.badRequest("container \(asked) is not valid for pod \(name)") }
+                container = asked
+            } else if names.count == 1 {
+                container = names[0]
+            } else {
+                throw Status.badRequest("a container name must be specified for pod \(name), choose one of: [\(names.joined(separator: " "))]")
+            }
+            guard let nodeName = pod.spec.nodeName, !nodeName.isEmpty else {
+                throw Status.badRequest("pod \(name) does not have a host assigned")
+            }
+            let node = try await nodes.get(namespace: nil, name: nodeName)
+            guard let address = node.status.addresses?.first(where: { $0.type == .internalIP })?.address else {
+                throw Status.badRequest("node \(nodeName) has no InternalIP address")
+            }
+            let port = node.status.unknownFields.values["daemonEndpoints"]?["kubeletEndpoint"]?["Port"]?.intValue ?? 10250
+            var query: [String] = []
+            for key in ["follow", "previous", "tailLines", "limitBytes", "sinceSeconds", "timestamps"] {
+                if let v = request.http.query[key], !v.isEmpty { query.append("\(key)=\(percentEncodeQuery(v))") }
+            }
+            let host = address.contains(":") ? "[\(address)]" : address
+            var outgoing = HTTPClientRequest(url: "https://\(host):\(port)/containerLogs/\(namespace)/\(name)/\(container)"
+                                             + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
+            outgoing.headers.add(name: "Authorization", value: "Bearer \(token)")
+            let follow = request.http.query["follow"] == "true"
+            let response: HTTPClientResponse
+            do {
+                response = try await Self.client.execute(outgoing, timeout: follow ? .hours(24) : .seconds(30))
+            } catch {
+                throw Status(message: "Get \"https://\(host):\(port)/containerLogs/\(namespace)/\(name)/\(container)\": \(error)",
+                             reason: "InternalError", details: nil, code: 500)
+            }
+            guard response.status == .ok else {
+                var body = try await response.body.collect(upTo: 64 * 1024)
+                let message = (body.readString(length: body.readableBytes) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                throw Status.badRequest(message.isEmpty ? "node \(nodeName) answered \(response.status.code)" : message)
+            }
+            let body = response.body
+            let stream = AsyncThrowingStream<ByteBuffer, Error> { continuation in
+                let task = Task {
+                    do {
+                        for try await chunk in body { continuation.yield(chunk) }
+                        continuation.finish()
+                    } catch {
+                        continuation.finish(throwing: error)
+                    }
+                }
+                continuation.onTermination = { _ in task.cancel() }
+            }
+            return .stream(status: .ok, headers: ["Content-Type": "text/plain"], body: stream)
+        }
+        return ("log", ExtraSubresource(discovery: entry, handle: handler))
+    }
+
+    static func percentEncodeQuery(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? s
     }
 }

@@ -60,7 +60,7 @@ public struct TLSCertificates: Sendable {
     }
 
     /// A NIOSSL server context serving HTTP/1.1.
-    func serverContext() throws -> NIOSSLContext {
+    public func serverContext() throws -> NIOSSLContext {
         let chain = try NIOSSLCertificate.fromPEMBytes(Array(serverChainPEM.utf8)).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(bytes: Array(serverKeyPEM.utf8), format: .pem)
         var config = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
