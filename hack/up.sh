@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job, all in one: install what is needed, build, and run a whole node inside a network namespace
-# this script creates (nothing is configured in the root namespace): the embedded control plane, the
-# kubectl demo, `kproxy proxy` programming nftables, `kproxy dns`, and pods attached by `kproxy-cni`, then
-# a pod resolves a Service by name and reaches it; keeps serving until Ctrl-C (hack/node.sh does the work).
+# this script creates (nothing is configured in the root namespace): the embedded control plane, `kproxy
+# node` running pods attached by `kproxy-cni`, `kproxy proxy` programming nftables and the cluster DNS as
+# pods; then the kubectl demo (a Deployment, its Service, a client pod that resolves and calls it, a scale
+# to 5 and back); keeps serving until Ctrl-C (hack/node.sh does the work).
 #   hack/up.sh            serve after the demo
 #   hack/up.sh --demo     run the demo and exit
 set -euo pipefail
@@ -17,7 +18,8 @@ for b in kproxy kproxy-cni; do [ -x "$dir/$b" ] || { echo "build of $b failed" >
 run="$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 node="kproxy-node-$run"
 ip netns add "$node"
-trap 'ip netns del "$node" 2>/dev/null || true' EXIT
+trap 'ip netns del "$node"' EXIT
 echo "==> node namespace $node"
+# nsenter --net, not `ip netns exec`: the node agent must make pod namespaces in the host's mount namespace.
 KPROXY_NODE_NETNS="$node" KPROXY_RUN_ID="$run" KPROXY_BIN="$dir/kproxy" KPROXY_CNI_BIN="$dir/kproxy-cni" \
-  ip netns exec "$node" bash hack/node.sh "$@"
+  nsenter --net="/run/netns/$node" bash hack/node.sh "$@"

@@ -43,20 +43,6 @@ public enum NetnsFiles {
         if e != 0 && e != EINVAL && e != ENOENT { throw SystemError("umount netns", path, errno: e) }
         if unlink(path) != 0 && errno != ENOENT { throw SystemError("unlink", path, errno: errno) }
     }
-
-    /// The names of the namespace files in the directory that start with `prefix`.
-    public static func list(prefix: String) -> [String] {
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name.hasPrefix(prefix) { names.append(name) }
-        }
-        return names
-    }
 }
 
 private final class ResultBox: @unchecked Sendable {

@@ -271,6 +271,8 @@ public actor NodeAgent {
                 await worker.adopt(record)
                 await worker.objectDeleted()
             } else {
+                // Made before its sandbox was complete (the directory comes first): remove what there is.
+                do { try NetnsFiles.remove(config.netnsPath(uid)) } catch { logger.warning("removing stale namespace of \(uid): \(error)") }
                 try? FileManager.default.removeItem(atPath: config.podDir(uid))
             }
         }
@@ -281,12 +283,9 @@ public actor NodeAgent {
     }
 
     private func collectGarbage(context: AgentContext) async {
+        // Only what this agent recorded is its own: other agents (other nodes on one machine, `ip netns`
+        // users) keep namespaces in the same directory, so nothing there is removed by name.
         let live = Set(workers.keys)
-        for name in NetnsFiles.list(prefix: AgentConfig.netnsPrefix) {
-            let uid = String(name.dropFirst(AgentConfig.netnsPrefix.count))
-            guard !live.contains(uid) else { continue }
-            do { try NetnsFiles.remove(NetnsFiles.path(name)) } catch { logger.warning("removing stale namespace \(name): \(error)") }
-        }
         guard let list = try? Self.loadConflist(config.cniConfDir) else { return }
         let valid = live.map { CNIAttachment(containerID: $0, netns: config.netnsPath($0), podNamespace: "", podName: "", podUID: $0) }
         do {

@@ -166,6 +166,10 @@ import TestSupport
         try #require(ready, "node Ready: \(c.log("agent"))")
         #expect(c.jsonpath(["-n", "kube-node-lease", "get", "lease", "n1"], "{.spec.holderIdentity}") == "n1")
         #expect(FileManager.default.fileExists(atPath: c.dir + "/net.d/10-kproxy.conflist"))
+        // Namespaces the agent did not make are not its to collect, whatever their names.
+        let foreign = "kproxy-\(c.marker)-foreign"
+        try NetnsSupport.runChecked([NetnsSupport.ipTool, "netns", "add", foreign])
+        defer { _ = try? NetnsSupport.run([NetnsSupport.ipTool, "netns", "del", foreign]) }
 
         // A Deployment's pods run in their own namespaces with the address kproxy-cni gave them.
         try c.apply(Self.webDeployment(c.marker))
@@ -268,6 +272,7 @@ import TestSupport
         #expect(c.ipamReservations() == reserved, "no new ADD")
         #expect(c.jsonpath(["get", "pods", "-l", "app=web"], "{.items[*].status.podIP}").split(separator: " ").map(String.init).sorted() == ips.sorted())
         #expect(c.log("agent").contains("adopted container web"))
+        #expect(FileManager.default.fileExists(atPath: "/run/netns/\(foreign)"), "a restarted agent's GC left the foreign namespace alone")
     }
 
     /// 100 pods created and deleted leave nothing behind: veths, IPAM reservations, namespaces, processes.
