@@ -91,6 +91,8 @@ static inline int kp_original_destination(const struct msghdr *msg, struct socka
 #include <signal.h>
 #include <stdio.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -133,7 +135,8 @@ struct kp_spawn_failure { int step; int error; };
 /// `*step` to the step that failed (0 fork, 1 setns, 2 unshare mount ns, 3 mount private, 4 bind resolv.conf,
 /// 5 uts, 6 chdir, 7 dup2, 8 execve).
 static inline pid_t kp_spawn(const char *path, char *const argv[], char *const envp[], int netns_fd, const char *resolv_conf,
-                             const char *hosts, const char *hostname, const char *workdir, int in_fd, int out_fd, int err_fd, int *step) {
+                             const char *hosts, const char *hostname, const char *workdir, int in_fd, int out_fd, int err_fd,
+                             int controlling_tty, int *step) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) { *step = 0; return -errno; }
     sigset_t all, old;
@@ -162,6 +165,8 @@ static inline pid_t kp_spawn(const char *path, char *const argv[], char *const e
             if (fds[i] == i) { int fl = fcntl(i, F_GETFD); if (fl >= 0) fcntl(i, F_SETFD, fl & ~FD_CLOEXEC); }
             else if (dup2(fds[i], i) < 0) { f.step = 7; goto fail; }
         }
+        // A terminal on stdin becomes the session's controlling terminal (exec -t: job control, ^C).
+        if (controlling_tty && ioctl(0, TIOCSCTTY, 0) != 0) { f.step = 7; goto fail; }
         // Descriptors the agent opened without O_CLOEXEC (libraries' sockets) must not leak into pods.
         (void)syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
         sigset_t none;
@@ -189,6 +194,28 @@ static inline pid_t kp_spawn(const char *path, char *const argv[], char *const e
         return -f.error;
     }
     return pid;
+}
+
+/// A pseudo-terminal pair for exec -t: the master (close-on-exec, kept by the agent) and the slave (the
+/// process's stdin/stdout/stderr). Returns 0 or an errno.
+extern int grantpt(int fd);
+extern int unlockpt(int fd);
+extern int ptsname_r(int fd, char *buf, size_t len);
+static inline int kp_open_pty(int *master, int *slave) {
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0) return errno;
+    char name[128];
+    if (grantpt(m) != 0 || unlockpt(m) != 0 || ptsname_r(m, name, sizeof name) != 0) { int e = errno; close(m); return e; }
+    int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (s < 0) { int e = errno; close(m); return e; }
+    *master = m; *slave = s;
+    return 0;
+}
+
+/// Sets a terminal's size (a resize message).
+static inline int kp_set_window_size(int fd, unsigned short columns, unsigned short rows) {
+    struct winsize ws = { rows, columns, 0, 0 };
+    return ioctl(fd, TIOCSWINSZ, &ws) == 0 ? 0 : errno;
 }
 
 /// Decodes a waitpid status: the exit code (>= 0), or -signal when a signal ended the process.

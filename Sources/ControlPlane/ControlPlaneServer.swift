@@ -99,6 +99,7 @@ public final class ControlPlaneServer: Sendable {
             TypedEndpoint(registry: pods, now: { Date() }, extras: Dictionary(uniqueKeysWithValues: [
                 BindingSubresource.make(pods, now: { Date() }),
                 LogSubresource.make(pods: pods, nodes: nodes, token: token),
+                ExecSubresource.make(),
             ])),
             TypedEndpoint(registry: services, now: { Date() }),
             TypedEndpoint(registry: deployments, now: { Date() }, extras: Dictionary(uniqueKeysWithValues: [ScaleSubresource.make(deployments)])),
@@ -113,7 +114,8 @@ public final class ControlPlaneServer: Sendable {
         let tls = try TLSCertificates.prepare(directory: config.dataDir, addresses: sans.filter { !$0.isUnspecified },
                                               dnsNames: ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
                                                          "kubernetes.default.svc.cluster.local"])
-        let http = try await HTTPServer.bind(host: config.listenHost, port: config.listenPort, tls: try tls.serverContext(), handler: api, logger: logger)
+        let http = try await HTTPServer.bind(host: config.listenHost, port: config.listenPort, tls: try tls.serverContext(), handler: api, logger: logger,
+                                             webSockets: ExecProxy(pods: pods, nodes: nodes, token: token, logger: logger))
         let server = ControlPlaneServer(config: config, token: token, caPEM: tls.caPEM, store: store, services: services, pods: pods, nodes: nodes,
                                         namespaces: namespaces, endpointSlices: slices, endpoints: endpointsRegistry, events: events,
                                         deployments: deployments, replicaSets: replicaSets, leases: leases, http: http,

@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NIOWebSocket
 import Synchronization
 
 /// A request as the API layer sees it: method, decoded path, query, headers and the whole body.
@@ -32,6 +33,28 @@ public protocol HTTPRequestHandler: Sendable {
     func handle(_ request: HTTPRequest) async -> HTTPResponse
 }
 
+/// What takes WebSocket upgrades (exec streams), on servers bound with one.
+public protocol WebSocketHandler: Sendable {
+    /// Headers for the 101 answer (the chosen `Sec-WebSocket-Protocol`), or nil to answer the request as
+    /// plain HTTP (the request handler then refuses it with a status of its own). Runs on the event loop.
+    func accept(_ head: HTTPRequestHead) -> HTTPHeaders?
+    /// Serves one upgraded connection until it ends.
+    func serve(_ head: HTTPRequestHead, _ socket: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) async
+}
+
+/// A connection once its first request decided what it is.
+enum ServedConnection: Sendable {
+    case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>)
+    case webSocket(HTTPRequestHead, NIOAsyncChannel<WebSocketFrame, WebSocketFrame>)
+
+    var channel: any Channel {
+        switch self {
+        case .http(let c): c.channel
+        case .webSocket(_, let c): c.channel
+        }
+    }
+}
+
 /// HTTP/1.1 server over SwiftNIO's async channels: keep-alive, bounded bodies, streamed responses
 /// that end when the client goes away. Every server of the process runs on one event-loop group
 /// (SwiftNIO's shared singleton, one loop per core), however many ports it listens on.
@@ -39,16 +62,21 @@ public final class HTTPServer: Sendable {
     public static let maxBodyBytes = 3 * 1024 * 1024  // upstream's request size limit
 
     private let handler: any HTTPRequestHandler
+    private let webSockets: (any WebSocketHandler)?
     private let logger: Logger
-    private let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+    private let channel: NIOAsyncChannel<EventLoopFuture<ServedConnection>, Never>
     private let accepted: AcceptedConnections
+
+    /// The largest WebSocket frame taken from a peer.
+    public static let maxFrameBytes = 1 << 20
 
     /// The address actually bound (the port is chosen by the kernel when asked for 0).
     public let localAddress: SocketAddress
 
-    private init(handler: any HTTPRequestHandler, logger: Logger, accepted: AcceptedConnections,
-                 channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>) throws {
+    private init(handler: any HTTPRequestHandler, webSockets: (any WebSocketHandler)?, logger: Logger, accepted: AcceptedConnections,
+                 channel: NIOAsyncChannel<EventLoopFuture<ServedConnection>, Never>) throws {
         self.handler = handler
+        self.webSockets = webSockets
         self.logger = logger
         self.accepted = accepted
         self.channel = channel
@@ -56,24 +84,49 @@ public final class HTTPServer: Sendable {
         self.localAddress = address
     }
 
-    /// Binds the listening socket; `run()` then serves until cancelled.
+    /// Binds the listening socket; `run()` then serves until cancelled. With `webSockets`, a first request
+    /// that asks for a WebSocket upgrade and is accepted becomes a WebSocket connection.
     public static func bind(host: String, port: Int, tls: NIOSSLContext?, handler: any HTTPRequestHandler, logger: Logger,
+                            webSockets: (any WebSocketHandler)? = nil,
                             group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> HTTPServer {
         let accepted = AcceptedConnections()
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: host, port: port) { child in
+            .bind(host: host, port: port) { child -> EventLoopFuture<EventLoopFuture<ServedConnection>> in
                 child.eventLoop.makeCompletedFuture {
                     if let tls { try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
-                    try child.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    let connection = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: child)
-                    accepted.adopt(connection)
-                    return connection
+                    guard let webSockets else {
+                        try child.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                        let connection = ServedConnection.http(try NIOAsyncChannel(wrappingChannelSynchronously: child))
+                        accepted.adopt(connection)
+                        return child.eventLoop.makeSucceededFuture(connection)
+                    }
+                    let upgrader = NIOTypedWebSocketServerUpgrader<ServedConnection>(
+                        maxFrameSize: maxFrameBytes,
+                        shouldUpgrade: { channel, head in channel.eventLoop.makeSucceededFuture(webSockets.accept(head)) },
+                        upgradePipelineHandler: { channel, head in
+                            channel.eventLoop.makeCompletedFuture {
+                                let connection = ServedConnection.webSocket(head, try NIOAsyncChannel(wrappingChannelSynchronously: channel))
+                                accepted.adopt(connection)
+                                return connection
+                            }
+                        })
+                    let upgrades = NIOTypedHTTPServerUpgradeConfiguration<ServedConnection>(
+                        upgraders: [upgrader],
+                        notUpgradingCompletionHandler: { channel in
+                            channel.eventLoop.makeCompletedFuture {
+                                let connection = ServedConnection.http(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
+                                accepted.adopt(connection)
+                                return connection
+                            }
+                        })
+                    return try child.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
+                        configuration: NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: upgrades))
                 }
             }
-        return try HTTPServer(handler: handler, logger: logger, accepted: accepted, channel: channel)
+        return try HTTPServer(handler: handler, webSockets: webSockets, logger: logger, accepted: accepted, channel: channel)
     }
 
     /// Accepts connections until the surrounding task is cancelled, then closes the listener.
@@ -85,9 +138,17 @@ public final class HTTPServer: Sendable {
             await withDiscardingTaskGroup { tasks in
                 do {
                     try await channel.executeThenClose { inbound in
-                        for try await connection in inbound {
-                            accepted.taken(connection)
-                            tasks.addTask { await self.serve(connection) }
+                        for try await negotiated in inbound {
+                            tasks.addTask {
+                                // A connection whose first request never came (or failed) has nothing to serve.
+                                guard let connection = try? await negotiated.get() else { return }
+                                accepted.taken(connection)
+                                switch connection {
+                                case .http(let http): await self.serve(http)
+                                case .webSocket(let head, let socket):
+                                    if let webSockets = self.webSockets { await webSockets.serve(head, socket) } else { await Self.discard(connection) }
+                                }
+                            }
                         }
                     }
                 } catch {
@@ -106,8 +167,11 @@ public final class HTTPServer: Sendable {
     }
 
     /// Closes a connection that will not be served (its async channel must still be consumed, or NIO traps).
-    static func discard(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
-        try? await connection.executeThenClose { _, _ in }
+    static func discard(_ connection: ServedConnection) async {
+        switch connection {
+        case .http(let c): try? await c.executeThenClose { _, _ in }
+        case .webSocket(_, let c): try? await c.executeThenClose { _, _ in }
+        }
     }
 
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
@@ -221,7 +285,7 @@ private func hexValue(_ c: UInt8) -> UInt8? {
 /// reaches the loop: holding it here keeps it alive until the server closes it (`stop`), and one that
 /// arrives after `stop` is closed at once.
 final class AcceptedConnections: Sendable {
-    typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+    typealias Connection = ServedConnection
     private struct State { var waiting: [ObjectIdentifier: Connection] = [:]; var stopped = false }
     private let state = Mutex(State())
 

@@ -193,7 +193,8 @@ public actor NodeAgent {
         let tls = try TLSCertificates.prepare(directory: config.rootDir + "/pki", addresses: addresses, dnsNames: [config.nodeName])
         let host = config.nodeAPIAddress
         let server = try await HTTPServer.bind(host: host, port: config.nodeAPIPort, tls: try tls.serverContext(),
-                                               handler: NodeServer(agent: self, token: token), logger: logger)
+                                               handler: NodeServer(agent: self, token: token), logger: logger,
+                                               webSockets: NodeExecHandler(agent: self, token: token, logger: logger))
         logger.info("node API on \(server.localAddress)")
         return server
     }

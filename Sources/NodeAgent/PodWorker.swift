@@ -174,6 +174,24 @@ actor PodWorker {
         return run.generation == log.generation && run.pid != nil
     }
 
+    // MARK: - Exec
+
+    /// What a command run in a container (exec) needs: the container's namespaces, files and environment.
+    struct ExecContext: Sendable {
+        var netns: String, resolvConf: String, hosts: String, hostname: String
+        var environment: [String], workingDir: String
+    }
+
+    func execContext(container: String) -> ExecContext? {
+        guard let run = runs[container], run.pid != nil, let sandbox else { return nil }
+        return ExecContext(netns: sandbox.attachment.netns, resolvConf: sandbox.resolvConf, hosts: sandbox.hosts,
+                           hostname: pod.spec.hostname ?? name, environment: run.environment,
+                           workingDir: run.spec.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/")
+    }
+
+    /// The containers, in order (exec without `container` takes the first).
+    var containerNames: [String] { order }
+
     // MARK: - Sandbox
 
     private func attachmentFor(netns: String) -> CNIAttachment {

@@ -14,6 +14,8 @@ public enum Spawn {
         public var hostname: String?
         public var workingDir: String?
         public var stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1
+        /// stdin is a terminal that becomes the process's controlling terminal.
+        public var controllingTerminal = false
         public init(netnsPath: String? = nil, resolvConf: String? = nil, hostname: String? = nil, workingDir: String? = nil) {
             self.netnsPath = netnsPath; self.resolvConf = resolvConf; self.hostname = hostname; self.workingDir = workingDir
         }
@@ -37,7 +39,8 @@ public enum Spawn {
             withOptionalCString(options.hosts) { hosts in
                 withOptionalCString(options.hostname) { host in
                     withOptionalCString(options.workingDir) { dir in
-                        kp_spawn(argv[0], cArgs, cEnv, netfd, resolv, hosts, host, dir, options.stdin, options.stdout, options.stderr, &step)
+                        kp_spawn(argv[0], cArgs, cEnv, netfd, resolv, hosts, host, dir, options.stdin, options.stdout, options.stderr,
+                                 options.controllingTerminal ? 1 : 0, &step)
                     }
                 }
             }
