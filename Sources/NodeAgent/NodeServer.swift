@@ -4,6 +4,7 @@ import KubeAPI
 import Logging
 import NIOCore
 import NIOHTTP1
+import NodeCore
 
 /// The node API the control plane proxies `pods/log` to, at the kubelet's paths and port (10250, HTTPS
 /// with a self-signed certificate: upstream's API server does not verify kubelet certificates unless
@@ -59,25 +60,5 @@ struct NodeServer: HTTPRequestHandler {
 
     private func text(_ status: HTTPResponseStatus, _ message: String) -> HTTPResponse {
         .full(status: status, headers: ["Content-Type": "text/plain"], body: ByteBuffer(string: message + "\n"))
-    }
-}
-
-/// The last `tail` lines of a log (all of it when nil; none for 0).
-enum LogTail {
-    static func lines(_ bytes: [UInt8], tail: Int?) -> [UInt8] {
-        guard let tail else { return bytes }
-        guard tail > 0 else { return [] }
-        var newlines = 0
-        var index = bytes.count
-        // A final newline ends the last line; it does not start another.
-        if index > 0, bytes[index - 1] == 0x0A { index -= 1 }
-        while index > 0 {
-            if bytes[index - 1] == 0x0A {
-                newlines += 1
-                if newlines == tail { break }
-            }
-            index -= 1
-        }
-        return Array(bytes[index...])
     }
 }

@@ -161,11 +161,14 @@ actor PodWorker {
     /// The current run's log, or the previous run's (`kubectl logs --previous`).
     func logFile(container: String, previous: Bool) -> LogFile? {
         guard let run = runs[container] else { return nil }
-        let restart = previous ? run.state.restartCount - 1 : run.state.restartCount
+        var restart = previous ? run.state.restartCount - 1 : run.state.restartCount
+        // Between runs (back-off), the current log is the last run's, as the kubelet shows it.
+        if !previous, run.pid == nil, !FileManager.default.fileExists(atPath: logPath(container, restart)) { restart -= 1 }
         guard restart >= 0 else { return nil }
         let path = logPath(container, restart)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        return LogFile(path: path, container: container, generation: previous ? -1 : run.generation)
+        let current = !previous && restart == run.state.restartCount
+        return LogFile(path: path, container: container, generation: current ? run.generation : -1)
     }
 
     /// Whether the run that writes `log` still runs.

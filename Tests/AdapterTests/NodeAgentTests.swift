@@ -241,6 +241,40 @@ import TestSupport
         #expect(c.ipamReservations() == reservations - 1)
         #expect(!FileManager.default.fileExists(atPath: logPath), "the pod's files went with it")
 
+        // kubectl logs (tail, follow, previous) and exec (streams, stdin, exit code, a terminal) through the control plane.
+        try c.apply("""
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: talk}
+        spec:
+          containers:
+          - {name: app, image: busybox, command: ["sh", "-c", "echo one; echo two; echo three; exec sleep 600", "\(c.processMarker)"]}
+        """)
+        #expect(waitUntilBlocking(within: .seconds(20)) { c.jsonpath(["get", "pod", "talk"], "{.status.phase}") == "Running" })
+        #expect(waitUntilBlocking(within: .seconds(10)) { (try? c.kubectl(["logs", "talk"]))?.stdout == "one\ntwo\nthree\n" },
+                "logs: \((try? c.kubectl(["logs", "talk"]))?.stderr ?? "")")
+        #expect(try c.kubectl(["logs", "talk", "--tail=1"]).stdout == "three\n")
+        let exec = try c.kubectl(["exec", "talk", "--", "sh", "-c", "echo out; echo err >&2; hostname; exit 7"])
+        #expect(exec.status == 7, "exit code passed on: \(exec.stderr)")
+        #expect(exec.stdout == "out\ntalk\n")
+        #expect(exec.stderr.contains("err\n"))
+        let echo = try c.kubectl(["exec", "-i", "talk", "--", "cat"], input: "through stdin\n")
+        #expect(echo.status == 0 && echo.stdout == "through stdin\n")
+        let inPod = try c.kubectl(["exec", "talk", "--", "cat", "/etc/resolv.conf"])
+        #expect(inPod.stdout.contains("nameserver 10.96.0.10"))
+        let tty = try NetnsSupport.run(["/usr/bin/script", "-qec", "stty cols 91 rows 17; \(NetnsSupport.ipTool) netns exec \(c.node.name) kubectl --kubeconfig \(c.dir)/kubeconfig exec -it talk -- sh -c 'tty; stty size'", "/dev/null"])
+        #expect(tty.stdout.contains("/dev/pts/") && tty.stdout.contains("17 91"), "a terminal of the client's size: \(tty.stdout) \(tty.stderr)")
+        let follow = Process()
+        follow.executableURL = URL(fileURLWithPath: NetnsSupport.ipTool)
+        follow.arguments = ["netns", "exec", c.node.name, "kubectl", "--kubeconfig", c.dir + "/kubeconfig", "logs", "-f", "talk"]
+        let followed = Pipe()
+        follow.standardOutput = followed
+        try follow.run()
+        try c.kubectl(["delete", "pod", "talk", "--wait=false"])  // the container ends, so following ends
+        follow.waitUntilExit()
+        let streamed = String(decoding: followed.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(streamed.contains("one\ntwo\nthree\n"), "follow: \(streamed)")
+
         // A crashing container restarts with back-off and reports its last exit.
         try c.apply("""
         apiVersion: v1
@@ -248,11 +282,12 @@ import TestSupport
         metadata: {name: crash}
         spec:
           containers:
-          - {name: app, image: busybox, command: ["sh", "-c", "exit 3", "\(c.processMarker)"]}
+          - {name: app, image: busybox, command: ["sh", "-c", "echo attempt; exit 3", "\(c.processMarker)"]}
         """)
         #expect(waitUntilBlocking(within: .seconds(20)) { Int(c.jsonpath(["get", "pod", "crash"], "{.status.containerStatuses[0].restartCount}")) ?? 0 >= 1 })
         #expect(c.jsonpath(["get", "pod", "crash"], "{.status.containerStatuses[0].lastState.terminated.exitCode}") == "3")
         #expect(c.jsonpath(["get", "pod", "crash"], "{.status.containerStatuses[0].state.waiting.reason}") == "CrashLoopBackOff")
+        #expect(try c.kubectl(["logs", "crash", "--previous"]).stdout == "attempt\n")
 
         // The agent dies: the node turns NotReady; a new agent adopts the running pods (same processes, no new ADD).
         let before = c.webProcesses()

@@ -154,3 +154,39 @@ struct PodLifecycleTests {
         #expect(ContainerLaunch.probeTiming(Probe()) == ProbeTiming())
     }
 }
+
+@Suite("Node API pieces: log tails and the remote-command protocol")
+struct NodeAPITests {
+    @Test(arguments: [
+        ("a\nb\nc\n", nil as Int?, "a\nb\nc\n"), ("a\nb\nc\n", 2, "b\nc\n"), ("a\nb\nc\n", 5, "a\nb\nc\n"),
+        ("a\nb\nc", 1, "c"), ("a\nb\nc\n", 0, ""), ("", 3, ""),
+    ])
+    func tail(text: String, lines: Int?, expected: String) {
+        #expect(String(decoding: LogTail.lines(Array(text.utf8), tail: lines), as: UTF8.self) == expected)
+    }
+
+    @Test func negotiatesTheNewestProtocolTheClientOffers() {
+        #expect(RemoteCommand.negotiate(["v4.channel.k8s.io, v5.channel.k8s.io"]) == "v5.channel.k8s.io")
+        #expect(RemoteCommand.negotiate(["channel.k8s.io", "v4.channel.k8s.io"]) == "v4.channel.k8s.io")
+        #expect(RemoteCommand.negotiate(["base64.channel.k8s.io"]) == nil)
+    }
+
+    @Test func requestQueryParsesRepeatedCommandsAndFlags() {
+        let r = RemoteCommand.Request(query: "command=sh&command=-c&command=echo%20a%26b&container=app&stdin=true&stdout=1&tty=false")
+        #expect(r.command == ["sh", "-c", "echo a&b"] && r.container == "app")
+        #expect(r.stdin && r.stdout && !r.stderr && !r.tty)
+        #expect(RemoteCommand.Request(query: r.query).command == r.command)
+    }
+
+    @Test func statusMessagesCarryTheExitCodeAsKubectlReadsIt() throws {
+        let failed = RemoteCommand.statusMessage(exitCode: 7)
+        #expect(failed.first == RemoteCommand.status)
+        let json = try KubeJSON.decode(JSONValue.self, from: Data(failed.dropFirst()))
+        #expect(json["status"]?.stringValue == "Failure" && json["reason"]?.stringValue == "NonZeroExitCode")
+        #expect(json["details"]?["causes"]?.arrayValue?.first?["message"]?.stringValue == "7")
+        #expect(try KubeJSON.decode(JSONValue.self, from: Data(RemoteCommand.statusMessage(exitCode: 0).dropFirst()))["status"]?.stringValue == "Success")
+        let size = try #require(RemoteCommand.terminalSize(Array(#"{"Width":120,"Height":40}"#.utf8)))
+        #expect(size.columns == 120 && size.rows == 40)
+        #expect(RemoteCommand.terminalSize(Array("nonsense".utf8)) == nil)
+    }
+}
