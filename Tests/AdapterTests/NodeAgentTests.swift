@@ -210,7 +210,7 @@ import TestSupport
           containers:
           - name: app
             image: busybox
-            command: ["sh", "-c", "echo start; cat /etc/resolv.conf /etc/hosts; hostname; trap 'echo bye; exit 0' TERM; while true; do sleep 0.2; done", "\(c.processMarker)"]
+            command: ["sh", "-c", "echo start; cat /etc/resolv.conf /etc/hosts; hostname; trap 'echo bye; sleep 2; exit 0' TERM; while true; do sleep 0.2; done", "\(c.processMarker)"]
             readinessProbe: {exec: {command: ["test", "-f", "\(gate)"]}, periodSeconds: 1}
         """)
         let gatedIP = waitUntilBlocking(within: .seconds(20)) { !c.jsonpath(["get", "pod", "gated"], "{.status.podIP}").isEmpty }
@@ -235,6 +235,9 @@ import TestSupport
         let gatedUID = c.jsonpath(["get", "pod", "gated"], "{.metadata.uid}")
         let reservations = c.ipamReservations()
         try c.kubectl(["delete", "pod", "gated", "--wait=false"])
+        let terminatingOf = { c.jsonpath(["get", "endpointslices", "-l", "kubernetes.io/service-name=web"],
+                                         #"{range .items[*].endpoints[?(@.addresses[0]==""# + ip + #"")]}{.conditions.terminating}{end}"#) }
+        #expect(waitUntilBlocking(within: .seconds(5)) { terminatingOf() == "true" }, "its endpoint terminating while it stops")
         let gone = try waitUntilBlocking(within: .seconds(20)) { try c.kubectl(["get", "pod", "gated"]).status != 0 }
         #expect(gone, "pod removed after its containers stopped: \(c.log("agent"))")
         #expect(!FileManager.default.fileExists(atPath: "/run/netns/kproxy-\(gatedUID)"))
