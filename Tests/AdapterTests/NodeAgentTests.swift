@@ -265,7 +265,20 @@ import TestSupport
         #expect(echo.status == 0 && echo.stdout == "through stdin\n")
         let inPod = try c.kubectl(["exec", "talk", "--", "cat", "/etc/resolv.conf"])
         #expect(inPod.stdout.contains("nameserver 10.96.0.10"))
-        let tty = try NetnsSupport.run(["/usr/bin/script", "-qec", "stty cols 91 rows 17; \(NetnsSupport.ipTool) netns exec \(c.node.name) kubectl --kubeconfig \(c.dir)/kubeconfig exec -it talk -- sh -c 'tty; stty size'", "/dev/null"])
+        // `script` gives kubectl a terminal; its own stdin is a pipe held open (not the runner's, which may be
+        // /dev/null: at its end of input script hangs up the terminal).
+        let script = Process()
+        script.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        script.arguments = ["-qec", "stty cols 91 rows 17; \(NetnsSupport.ipTool) netns exec \(c.node.name) kubectl --kubeconfig \(c.dir)/kubeconfig exec -it talk -- sh -c 'for i in $(seq 50); do [ \"$(stty size)\" = \"17 91\" ] && break; sleep 0.1; done; tty; stty size'", "/dev/null"]
+        let keepOpen = Pipe(), ttyOut = Pipe()
+        script.standardInput = keepOpen
+        script.standardOutput = ttyOut
+        try script.run()
+        let ttyText = String(decoding: ttyOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        script.waitUntilExit()
+        try keepOpen.fileHandleForWriting.close()
+        let tty = NetnsSupport.Output(status: script.terminationStatus, stdout: ttyText, stderr: "")
+        // kubectl sends the terminal's size as the command starts; the command waits (bounded) for it to arrive.
         #expect(tty.stdout.contains("/dev/pts/") && tty.stdout.contains("17 91"), "a terminal of the client's size: \(tty.stdout) \(tty.stderr)")
         let follow = Process()
         follow.executableURL = URL(fileURLWithPath: NetnsSupport.ipTool)
