@@ -5,7 +5,7 @@ import KubeAPI
 private func templateCells(_ template: PodTemplateSpec, _ selector: LabelSelectorSpec?) -> [JSONValue] {
     let names = template.spec.containers.map(\.name).joined(separator: ",")
     let images = template.spec.containers.map { $0.image ?? "" }.joined(separator: ",")
-    let text = selector.flatMap { try? $0.selector().description } ?? ""
+    let text = selector?.text ?? ""
     return [.string(names), .string(images), .string(text.isEmpty ? "<none>" : text)]
 }
 

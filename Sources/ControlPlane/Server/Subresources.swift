@@ -22,13 +22,13 @@ protocol ScalableObject: ServedObject {
 extension Deployment: ScalableObject {
     var desiredReplicas: Int { get { spec.replicas ?? 1 } set { spec.replicas = newValue } }
     var observedReplicas: Int { status.replicas ?? 0 }
-    var selectorText: String { spec.selector.flatMap { try? $0.selector().description } ?? "" }
+    var selectorText: String { spec.selector?.text ?? "" }
 }
 
 extension ReplicaSet: ScalableObject {
     var desiredReplicas: Int { get { spec.replicas ?? 1 } set { spec.replicas = newValue } }
     var observedReplicas: Int { status.replicas }
-    var selectorText: String { spec.selector.flatMap { try? $0.selector().description } ?? "" }
+    var selectorText: String { spec.selector?.text ?? "" }
 }
 
 enum ScaleSubresource {

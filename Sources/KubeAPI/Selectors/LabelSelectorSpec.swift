@@ -43,6 +43,10 @@ public struct LabelSelectorSpec: Codable, Hashable, Sendable {
         return LabelSelector(requirements: reqs)
     }
 
+    /// The selector in label-selector syntax (`app=web,tier in (a,b)`), as `Scale.status.selector` and
+    /// kubectl's wide columns print it; empty when the spec does not convert.
+    public var text: String { (try? selector())?.description ?? "" }
+
     /// Whether `labels` are selected; a spec that fails to convert selects nothing.
     public func matches(_ labels: [String: String]) -> Bool {
         (try? selector())?.matches(labels) ?? false
