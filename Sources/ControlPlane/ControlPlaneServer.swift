@@ -162,7 +162,12 @@ public final class ControlPlaneServer: Sendable {
         let endpointsController = EndpointsController(services: services, slices: endpointSlices, endpoints: endpoints, logger: logger,
                                                       readiness: readiness, events: recorder)
         let terminator = PodTerminator(pods: pods, logger: logger, now: { Date() },
-                                       reporter: SyncReporter(readiness, "informer-sync/pod-terminator/pods"))
+                                       reporter: SyncReporter(readiness, "informer-sync/pod-terminator/pods"),
+                                       hasAgent: { [leases] node in
+                                           guard let lease = try? await leases.get(namespace: Lease.nodeLeaseNamespace, name: node),
+                                                 let renewed = lease.lastRenewal else { return false }
+                                           return Date().timeIntervalSince(renewed) < Double(lease.spec.leaseDurationSeconds ?? 40)
+                                       })
         let replicaSetController = ReplicaSetController(replicaSets: replicaSets, pods: pods, logger: logger, readiness: readiness)
         let deploymentController = DeploymentController(deployments: deployments, replicaSets: replicaSets, logger: logger, readiness: readiness)
         let scheduler = Scheduler(pods: pods, nodes: nodes, logger: logger, readiness: readiness)

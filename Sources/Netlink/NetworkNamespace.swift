@@ -26,7 +26,7 @@ public enum NetworkNamespace {
     public static func run<T>(fd: Int32, name: String = "netns", _ body: () throws(NetlinkError) -> T) throws(NetlinkError) -> T {
         var outcome: Result<T, NetlinkError> = .failure(NetlinkError(code: EINVAL, operation: "run in netns", object: name))
         try withoutActuallyEscaping(body) { (escapable) throws(NetlinkError) in
-            let job = ThreadJob {
+            let job = OSThread {
                 let (_, e) = Sys.retrying { kp_setns_net(fd) }
                 guard e == 0 else {
                     outcome = .failure(NetlinkError(code: e, operation: "setns", object: name))
@@ -34,7 +34,9 @@ public enum NetworkNamespace {
                 }
                 do throws(NetlinkError) { outcome = .success(try escapable()) } catch { outcome = .failure(error) }
             }
-            try job.runAndWait(name: name)
+            do throws(SystemError) { try job.runAndWait() } catch {
+                throw NetlinkError(code: error.errno, operation: "pthread_create", object: name)
+            }
         }
         return try outcome.get()
     }
@@ -51,28 +53,5 @@ public enum NetworkNamespace {
         defer { Sys.close(fd) }
         let we = Sys.writeAll(fd, Array(value.utf8))
         if we != 0 { throw NetlinkError(code: we, operation: "write sysctl", object: path) }
-    }
-}
-
-/// A closure handed to a pthread. Safe as `@unchecked Sendable` because the creating thread
-/// blocks in `pthread_join` until the new thread has finished with it: never two users at once.
-private final class ThreadJob: @unchecked Sendable {
-    let work: () -> Void
-    init(_ work: @escaping () -> Void) { self.work = work }
-
-    func runAndWait(name: String) throws(NetlinkError) {
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let rc = pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            let job = Unmanaged<ThreadJob>.fromOpaque(raw).takeRetainedValue()
-            job.work()
-            return nil
-        }, context)
-        guard rc == 0 else {
-            Unmanaged<ThreadJob>.fromOpaque(context).release()
-            throw NetlinkError(code: rc, operation: "pthread_create", object: name)
-        }
-        pthread_join(thread, nil)
     }
 }

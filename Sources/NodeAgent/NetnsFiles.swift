@@ -1,5 +1,4 @@
 import CLinuxExtras
-import Dispatch
 import Glibc
 import LinuxSystem
 
@@ -27,9 +26,7 @@ public enum NetnsFiles {
             Sys.close(fd)
             // unshare leaves the thread in the new namespace: do it on a thread that ends afterwards.
             let box = ResultBox()
-            let t = OSThread { box.errno = path.withCString { kp_create_netns_at($0) }; box.done.signal() }
-            t.start()
-            box.done.wait()
+            try OSThread { box.errno = path.withCString { kp_create_netns_at($0) } }.runAndWait()
             if box.errno != 0 {
                 _ = unlink(path)
                 throw SystemError("create netns", path, errno: box.errno)
@@ -46,7 +43,6 @@ public enum NetnsFiles {
 }
 
 private final class ResultBox: @unchecked Sendable {
-    // Written by the worker thread before `done.signal()`, read after `done.wait()`: ordered by the semaphore.
+    // Written by the thread before it ends, read after `pthread_join`: ordered by the join.
     var errno: Int32 = 0
-    let done = DispatchSemaphore(value: 0)
 }

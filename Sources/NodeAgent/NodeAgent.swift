@@ -265,7 +265,9 @@ public actor NodeAgent {
                 if pod.metadata.deletionTimestamp != nil { await worker.update(pod) }
             } else if let record {
                 logger.info("pod \(record.namespace)/\(record.name) (\(uid)) is gone from the API: stopping what is left of it")
-                var ghost = Pod(metadata: ObjectMeta(name: record.name, namespace: record.namespace), spec: PodSpec(containers: []))
+                // Its containers as recorded, so their processes are adopted and then stopped.
+                let containers = record.containers.keys.sorted().map { Container(name: $0, image: "") }
+                var ghost = Pod(metadata: ObjectMeta(name: record.name, namespace: record.namespace), spec: PodSpec(containers: containers))
                 ghost.metadata.uid = uid
                 ghost.spec.terminationGracePeriodSeconds = 0
                 let worker = makeWorker(ghost, context: context)

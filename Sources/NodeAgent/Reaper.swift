@@ -38,27 +38,27 @@ public final class Reaper: Sendable {
         if let ready { handler(ready) }
     }
 
-    /// Starts the reaper thread on first use and wakes it: it sleeps while the agent has no children.
-    func noteSpawned() {
-        state.withLock { s in
-            if !s.started {
-                s.started = true
-                startThread()
-            }
-        }
-        wake.signal()
-    }
-
     /// Waits for `pid` to end.
     public func wait(_ pid: pid_t) async -> Exit {
         await withCheckedContinuation { continuation in watch(pid) { continuation.resume(returning: $0) } }
     }
 
-    private func startThread() {
+    /// Starts the reaper thread on first use (before the first child, so no child goes unreaped).
+    func ensureStarted() throws(SystemError) {
+        let start = state.withLock { s -> Bool in
+            defer { s.started = true }
+            return !s.started
+        }
+        guard start else { return }
         _ = kp_become_subreaper()
-        let thread = OSThread { [self] in loop() }
-        thread.start()
+        do throws(SystemError) { try OSThread { [self] in loop() }.start() } catch {
+            state.withLock { $0.started = false }
+            throw error
+        }
     }
+
+    /// Wakes the reaper thread: it sleeps while the agent has no children.
+    func noteSpawned() { wake.signal() }
 
     private func loop() {
         while true {
@@ -80,23 +80,5 @@ public final class Reaper: Sendable {
             }
             handler?(exit)
         }
-    }
-}
-
-/// A plain pthread running one closure (Foundation's Thread would pull in Foundation here).
-final class OSThread: @unchecked Sendable {
-    private let body: () -> Void
-    init(_ body: @escaping () -> Void) { self.body = body }
-
-    func start() {
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let rc = pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            let me = Unmanaged<OSThread>.fromOpaque(raw).takeRetainedValue()
-            me.body()
-            return nil
-        }, context)
-        if rc == 0 { pthread_detach(thread) } else { Unmanaged<OSThread>.fromOpaque(context).release() }
     }
 }

@@ -26,6 +26,7 @@ public enum Spawn {
 
     /// Starts `argv` (argv[0] an absolute path); the caller registers the pid with `Reaper`.
     public static func start(_ argv: [String], environment: [String], _ options: Options) throws(SystemError) -> pid_t {
+        try Reaper.shared.ensureStarted()
         var netfd: Int32 = -1
         if let path = options.netnsPath {
             netfd = try Sys.check("open netns", path) { open(path, O_RDONLY | O_CLOEXEC) }

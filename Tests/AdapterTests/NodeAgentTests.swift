@@ -291,6 +291,22 @@ import TestSupport
         let streamed = String(decoding: followed.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(streamed.contains("one\ntwo\nthree\n"), "follow: \(streamed)")
 
+        // A container that ignores SIGTERM is killed when its grace period ends.
+        try c.apply("""
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: stubborn}
+        spec:
+          terminationGracePeriodSeconds: 2
+          containers:
+          - {name: app, image: busybox, command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.2; done", "\(c.processMarker)"]}
+        """)
+        #expect(waitUntilBlocking(within: .seconds(20)) { c.jsonpath(["get", "pod", "stubborn"], "{.status.phase}") == "Running" })
+        let deleteStart = ContinuousClock.now
+        try c.kubectl(["delete", "pod", "stubborn", "--timeout=20s"])
+        let took = ContinuousClock.now - deleteStart
+        #expect(took >= .seconds(2) && took < .seconds(10), "SIGKILL after the 2 s grace period: took \(took)")
+
         // A crashing container restarts with back-off and reports its last exit.
         try c.apply("""
         apiVersion: v1
@@ -308,19 +324,38 @@ import TestSupport
         // The agent dies: the node turns NotReady; a new agent adopts the running pods (same processes, no new ADD).
         let before = c.webProcesses()
         #expect(before.count == 2)
+        // A pod that is force-deleted while the agent is down: the next agent stops what is left of it.
+        try c.apply("""
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: orphan}
+        spec:
+          containers:
+          - {name: app, image: busybox, command: ["sleep", "600", "\(c.processMarker)-orphan"]}
+        """)
+        #expect(waitUntilBlocking(within: .seconds(20)) { c.jsonpath(["get", "pod", "orphan"], "{.status.phase}") == "Running" })
+        let orphanUID = c.jsonpath(["get", "pod", "orphan"], "{.metadata.uid}")
         let reserved = c.ipamReservations()
         c.killAgent()
+        try c.kubectl(["delete", "pod", "orphan", "--grace-period=0", "--force"])
         #expect(waitUntilBlocking(within: .seconds(20)) {
             c.jsonpath(["get", "node", "n1"], #"{.status.conditions[?(@.type=="Ready")].status}"#) == "Unknown"
         }, "node NotReady without heartbeats")
+        #expect(waitUntilBlocking(within: .seconds(10)) {
+            c.jsonpath(["get", "endpointslices", "-l", "kubernetes.io/service-name=web"], "{.items[*].endpoints[*].conditions.ready}")
+                .split(separator: " ").allSatisfy { $0 == "false" }
+        }, "the unreachable node's endpoints are not ready")
         try c.startAgent()
+        #expect(waitUntilBlocking(within: .seconds(20)) {
+            !FileManager.default.fileExists(atPath: "/run/netns/kproxy-\(orphanUID)") && c.processes("\(c.processMarker)-orphan").isEmpty
+        }, "the force-deleted pod's namespace and process are gone")
         #expect(waitUntilBlocking(within: .seconds(20)) {
             c.jsonpath(["get", "node", "n1"], #"{.status.conditions[?(@.type=="Ready")].status}"#) == "True"
             && c.jsonpath(["get", "pods", "-l", "app=web"], #"{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}"#) == "True True"
         }, "adopted pods ready again: \(c.log("agent"))")
         let after = c.webProcesses()
         #expect(after == before, "the same processes")
-        #expect(c.ipamReservations() == reserved, "no new ADD")
+        #expect(c.ipamReservations() == reserved - 1, "no new ADD; the orphan's address released")
         #expect(c.jsonpath(["get", "pods", "-l", "app=web"], "{.items[*].status.podIP}").split(separator: " ").map(String.init).sorted() == ips.sorted())
         #expect(c.log("agent").contains("adopted container web"))
         #expect(FileManager.default.fileExists(atPath: "/run/netns/\(foreign)"), "a restarted agent's GC left the foreign namespace alone")

@@ -1,5 +1,6 @@
 import Foundation
 import KubeAPI
+import Synchronization
 import Testing
 @testable import ControlPlane
 
@@ -83,6 +84,33 @@ struct RegistryDeleteTests {
                 await status { try await c.pods.get(namespace: "default", name: "slow") }?.code == 404
             }
             _ = try await c.pods.get(namespace: "default", name: "keep")
+            running.cancel()
+            await running.value
+        }
+    }
+
+    /// A pod on a node whose agent is alive is left to the agent past its deadline; once the agent is gone
+    /// (its Lease no longer renewed), the terminator removes it.
+    @Test func podTerminatorLeavesPodsToALiveAgent() async throws {
+        try await Cluster.with { c in
+            _ = try await c.pods.create(makePod("agented", node: "node-1", grace: 1), namespace: "default")
+            _ = try await c.pods.delete(namespace: "default", name: "agented")
+            let agent = Mutex(true)
+            let checks = ReadinessChecks()
+            let terminator = PodTerminator(pods: c.pods, logger: silentLogger, now: { c.clock.now }, reporter: SyncReporter(checks, "terminator"),
+                                           hasAgent: { node in node == "node-1" && agent.withLock { $0 } })
+            let running = Task { await terminator.run() }
+            defer { running.cancel() }
+            await eventually("the terminator's informer synced") { checks.results().allSatisfy { $0.failure == nil } }
+            c.clock.advance(2)
+            let after = terminator.rounds.count
+            await eventually("two rounds past the deadline") { terminator.rounds.count >= after + 2 }
+            _ = try await c.pods.get(namespace: "default", name: "agented")
+            agent.withLock { $0 = false }
+            c.clock.advance(6)
+            await eventually("removed once no agent will") {
+                await status { try await c.pods.get(namespace: "default", name: "agented") }?.code == 404
+            }
             running.cancel()
             await running.value
         }

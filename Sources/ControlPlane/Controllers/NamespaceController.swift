@@ -43,12 +43,15 @@ struct NamespaceController: Sendable {
 }
 
 /// Removes pods whose grace period has ended (the part of a kubelet's job the control plane must do
-/// when no kubelet will), and pods marked with a zero grace period.
+/// when no kubelet will), and pods marked with a zero grace period. A pod whose node has a live agent
+/// (`hasAgent`: its Lease is being renewed) is left to that agent, which removes it once its containers
+/// have stopped; it is looked at again later, in case the agent goes.
 struct PodTerminator: Sendable {
     let pods: ResourceRegistry<Pod>
     let logger: Logger
     let now: @Sendable () -> Date
     var reporter: SyncReporter?
+    var hasAgent: @Sendable (String) async -> Bool = { _ in false }
     /// How many deadline checks have run (tests wait on it instead of sleeping).
     let rounds = RoundCounter()
 
@@ -74,6 +77,11 @@ struct PodTerminator: Sendable {
                         deadlines.remove(key)
                         let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
                         guard parts.count == 2 else { continue }
+                        if let pod = try? await pods.get(namespace: parts[0], name: parts[1]), pod.metadata.deletionGracePeriodSeconds != 0,
+                           let node = pod.spec.nodeName, !node.isEmpty, await hasAgent(node) {
+                            deadlines.set(key, current.addingTimeInterval(5))
+                            continue
+                        }
                         var options = DeleteOptions()
                         options.gracePeriodSeconds = 0
                         do { _ = try await pods.delete(namespace: parts[0], name: parts[1], options: options) } catch {
