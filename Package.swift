@@ -154,7 +154,7 @@ let package = Package(
                                                     "Balancer", "BalancerCore"]),
         // The DNS server and forwarder on loopback addresses against a dnsmasq child: no namespaces, and it
         // needs the cooperative pool, so it runs with the in-process tests, not beside blocking kernel tests.
-        .testTarget(name: "DNSServerTests", dependencies: ["TestSupport", "DNSServer", "DNSCore", "KubeAPI", "CLinuxExtras",
+        .testTarget(name: "DNSServerTests", dependencies: ["TestSupport", "DNSServer", "DNSCore", "KubeAPI", "CLinuxExtras", "KubeClient", "ControlPlane",
                                                       .product(name: "Logging", package: "swift-log"),
                                                       .product(name: "NIOCore", package: "swift-nio"),
                                                       .product(name: "NIOPosix", package: "swift-nio")]),

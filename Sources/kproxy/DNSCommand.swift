@@ -31,45 +31,22 @@ struct DNSCommand: AsyncParsableCommand {
         guard let zoneName = DNSName(zone) else { throw ValidationError("--zone \(zone) is not a domain name") }
         guard let podMode = PodRecordMode(rawValue: pods) else { throw ValidationError("--pods must be disabled, insecure or verified") }
         let (host, port) = try HostPort.parse(listen)
-        let listenAddress = try SocketAddress(ipAddress: host, port: port)
-
         var upstreams = try upstream.map { try ResolvConf.parseUpstream($0) }
         if upstreams.isEmpty, let text = try? String(contentsOfFile: resolvConf, encoding: .utf8) {
             upstreams = ResolvConf.nameservers(in: text)
         }
-        let selfForwarding = upstreams.filter { ResolvConf.isSelf($0, listen: listenAddress) }
-        if !selfForwarding.isEmpty {
-            logger.warning("not forwarding to \(selfForwarding.map { "\($0)" }): that is this server")
-            upstreams.removeAll { ResolvConf.isSelf($0, listen: listenAddress) }
-        }
-
+        var config = DNSDaemonConfig(listenHost: host, listenPort: port,
+                                     zone: ZoneOptions(zone: zoneName, ttl: ttl, pods: podMode, endpointPodNames: endpointPodNames),
+                                     upstreams: upstreams, threads: threads ?? System.coreCount)
+        if !metricsBindAddress.isEmpty { config.metrics = try HostPort.parse(metricsBindAddress) }
         let client = try KubeClient(config: ClientConfig.load(kubeconfig: kubeconfig))
-        let options = ZoneOptions(zone: zoneName, ttl: ttl, pods: podMode, endpointPodNames: endpointPodNames)
-        let store = IndexStore(.unsynced(options))
-        let metrics = DNSMetrics(server: "dns://\(listen)", zone: zoneName.description)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads ?? System.coreCount))
-        let forwarder = upstreams.isEmpty ? nil : try await Forwarder.start(upstreams: upstreams, group: group, logger: logger)
-        let processor = QueryProcessor(store: store, forwarder: forwarder, metrics: metrics, logger: logger)
-        let server = try await DNSServer.bind(host: host, port: port, processor: processor, group: group)
-        logger.info("serving \(zoneName) on \(server.localAddress) (udp, tcp); upstreams \(upstreams.map { "\($0)" })")
-        var http: DNSMetricsServer?
-        if !metricsBindAddress.isEmpty {
-            let (mhost, mport) = try HostPort.parse(metricsBindAddress)
-            http = try await DNSMetricsServer.bind(host: mhost, port: mport, metrics: metrics, store: store, logger: logger)
+        let daemon: DNSDaemon
+        do { daemon = try await DNSDaemon.start(config, client: client, logger: logger) } catch {
+            try? await client.shutdown()
+            throw error
         }
-        let metricsServer = http
-        let watcher = ClusterIndexWatcher(client: client, options: options, store: store, logger: logger)
-        try await Signals.runUntilTerminated {
-            await withDiscardingTaskGroup { group in
-                group.addTask { await watcher.run() }
-                if let metricsServer { group.addTask { await metricsServer.run() } }
-                group.addTask { await processor.probeForLoops() }
-            }
-        }
-        await server.close()
-        await forwarder?.shutdown()
+        try await Signals.runUntilTerminated { await daemon.run() }
+        await daemon.shutdown()
         try? await client.shutdown()
-        try? await group.shutdownGracefully()
-        logger.info("dns stopped")
     }
 }
