@@ -159,6 +159,48 @@ struct WorkloadPlanTests {
         #expect(plan.revision == 2)
     }
 
+    /// `kubectl scale` mid-rollout: 10 replicas at 25 %/25 % rolling with old 8 and new 5 (both sized for 13);
+    /// the change to replicas + maxSurge is shared in proportion, as upstream's example has it.
+    @Test("scaling mid-rollout is proportional", arguments: [
+        // (new replicas) → (old size, new size)
+        (20, 15, 10),   // 25 allowed: old 8·25/13 ≈ 15, new 5·25/13 ≈ 10
+        (5, 4, 3),      // 7 allowed: old 8·7/13 ≈ 4, new 5·7/13 ≈ 3
+        (0, 0, 0),
+    ])
+    func proportionalScaling(replicas: Int, expectOld: Int, expectNew: Int) {
+        let before = Self.deployment(replicas: 10)
+        var old = Self.owned(before, image: "v1", size: 8, pods: 8, available: 8, revision: 1, created: "2026-01-01T00:00:00Z")
+        var new = Self.owned(before, image: "v2", size: 5, pods: 5, available: 0, revision: 2, created: "2026-01-02T00:00:00Z")
+        for i in [0, 1] {
+            var rs = i == 0 ? old : new
+            rs.metadata.annotations?[DeploymentPlan.maxReplicasAnnotation] = "13"
+            if i == 0 { old = rs } else { new = rs }
+        }
+        var d = Self.deployment(replicas: replicas)
+        d.status.replicas = 13
+        let plan = DeploymentPlan.plan(d, replicaSets: [old, new], now: Self.now)
+        #expect(plan.create == nil, "no rollout step in a scaling round")
+        #expect((plan.scale[old.name] ?? 8) == expectOld)
+        #expect((plan.scale[new.name] ?? 5) == expectNew)
+        // Sized again, with the new annotations: the next round is a rollout step, not another scaling.
+        #expect(Set(plan.scale.keys) == [old.name, new.name] || replicas == 0)
+    }
+
+    @Test("a paused Deployment is scaled but not rolled out")
+    func pausedScalesWithoutRollingOut() {
+        var d = Self.deployment(replicas: 6)
+        d.spec.paused = true
+        let old = Self.owned(Self.deployment(replicas: 3), image: "v1", size: 3, pods: 3, available: 3, revision: 1, created: "2026-01-01T00:00:00Z")
+        let plan = DeploymentPlan.plan(d, replicaSets: [old], now: Self.now)
+        #expect(plan.create == nil, "the new template waits for resume")
+        #expect(plan.scale[old.name] == 6)
+        d.spec.paused = false
+        var resized = old
+        resized.spec.replicas = 6
+        resized.metadata.annotations?[DeploymentPlan.desiredReplicasAnnotation] = "6"
+        #expect(DeploymentPlan.plan(d, replicaSets: [resized], now: Self.now).create != nil, "resumed: the rollout starts")
+    }
+
     @Test("Recreate scales the old ReplicaSets to zero, waits for their pods, then starts the new one", arguments: [
         (3, 3, 0, 0),   // old still sized: scale it down first
         (0, 2, 0, 0),   // old pods still terminating: wait

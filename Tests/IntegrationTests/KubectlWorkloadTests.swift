@@ -37,9 +37,13 @@ import TestSupport
         try await withControlPlane { cp in
             let server = cp.server
             for name in ["node-a", "node-b"] {
-                let node = try await server.nodes.create(Self.readyNode(name), namespace: nil)
-                _ = try await server.nodes.update(Self.readyNode(name).with(resourceVersion: node.metadata.resourceVersion), namespace: nil,
-                                                  name: name, subresource: .status)
+                _ = try await server.nodes.create(Self.readyNode(name), namespace: nil)
+                // The node IPAM controller may write the node meanwhile (its pod CIDR): update what is there now.
+                _ = try await server.nodes.guaranteedUpdate(namespace: nil, name: name, subresource: .status) { current in
+                    var copy = current
+                    copy.status = Self.readyNode(name).status
+                    return copy
+                }
             }
             let kubelet = Task { await Self.fakeKubelet(server.pods) }
             defer { kubelet.cancel() }
@@ -84,13 +88,31 @@ import TestSupport
             r = try await cp.kubectl("get", "deployment", "web", "-o", "jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}")
             #expect(r.stdout == "3", "\(r.stdout)")
 
+            // Paused: a template change waits, a scale still applies (to the current ReplicaSet); resumed, it rolls out.
+            r = try await cp.kubectl("rollout", "pause", "deployment/web")
+            #expect(r.status == 0, "\(r.stderr)")
+            r = try await cp.kubectl("set", "image", "deployment/web", "python=python:3.12")
+            #expect(r.status == 0, "\(r.stderr)")
+            r = try await cp.kubectl("scale", "deployment", "web", "--replicas=4")
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(try await waitUntil(within: .seconds(20)) {
+                try await cp.kubectl("get", "rs", "-l", "app=web", "-o", "jsonpath={range .items[*]}{.spec.replicas}{\" \"}{end}")
+                    .stdout.split(separator: " ").sorted() == ["0", "4"]
+            }, "scaled while paused, no new ReplicaSet")
+            r = try await cp.kubectl("rollout", "resume", "deployment/web")
+            #expect(r.status == 0, "\(r.stderr)")
+            r = try await cp.kubectl("rollout", "status", "deployment/web", "--timeout=90s")
+            #expect(r.stdout.contains("successfully rolled out"), "\(r.stdout)\(r.stderr)")
+            r = try await cp.kubectl("get", "rs", "-l", "app=web", "-o", "jsonpath={range .items[*]}{.spec.replicas}{\" \"}{end}")
+            #expect(r.stdout.split(separator: " ").sorted() == ["0", "0", "4"], "\(r.stdout)")
+
             // Orphan keeps the ReplicaSets and pods; background (the default) removes them.
             r = try await cp.kubectl("delete", "deployment", "web", "--cascade=orphan")
             #expect(r.status == 0, "\(r.stderr)")
             r = try await cp.kubectl("get", "rs", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.ownerReferences}")
             #expect(r.status == 0 && r.stdout.isEmpty, "orphans keep no owner: \(r.stdout)")
             r = try await cp.kubectl("get", "rs", "-l", "app=web", "-o", "name")
-            #expect(r.stdout.split(separator: "\n").count == 2)
+            #expect(r.stdout.split(separator: "\n").count == 3)
 
             r = try await cp.kubectl("create", "deployment", "gone", "--image=x", "--replicas=2")
             #expect(r.status == 0, "\(r.stderr)")
@@ -108,13 +130,5 @@ import TestSupport
                 return pods.allSatisfy(\.isTerminating)
             })
         }
-    }
-}
-
-extension Node {
-    func with(resourceVersion: String?) -> Node {
-        var copy = self
-        copy.metadata.resourceVersion = resourceVersion
-        return copy
     }
 }

@@ -126,12 +126,13 @@ actor DeploymentController {
                 return copy
             }
         }
-        let desired = String(d.spec.replicas ?? 1)
+        let annotations = [DeploymentPlan.desiredReplicasAnnotation: String(d.spec.replicas ?? 1),
+                           DeploymentPlan.maxReplicasAnnotation: String(plan.maxReplicas)]
         for (name, replicas) in plan.scale.sorted(by: { $0.key < $1.key }) {
             _ = try await replicaSets.guaranteedUpdate(namespace: ns, name: name) { current in
                 var copy = current
                 copy.spec.replicas = replicas
-                copy.metadata.annotations = (copy.metadata.annotations ?? [:]).merging([DeploymentPlan.desiredReplicasAnnotation: desired]) { _, new in new }
+                copy.metadata.annotations = (copy.metadata.annotations ?? [:]).merging(annotations) { _, new in new }
                 return copy
             }
             logger.info("deployment \(d.key): scaled replicaset \(name) to \(replicas)")

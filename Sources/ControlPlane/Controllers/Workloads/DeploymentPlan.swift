@@ -13,6 +13,8 @@ struct DeploymentPlan: Equatable {
     var delete: [String] = []
     /// The revision the Deployment's own annotation should carry.
     var revision: Int?
+    /// The `max-replicas` annotation every scaled ReplicaSet gets (replicas + maxSurge).
+    var maxReplicas = 0
     var status = DeploymentStatus()
 
     static let desiredReplicasAnnotation = "deployment.kubernetes.io/desired-replicas"
@@ -32,6 +34,28 @@ struct DeploymentPlan: Equatable {
         var sizes: [String: Int] = [:]
         for rs in replicaSets { sizes[rs.name] = rs.spec.replicas ?? 0 }
         let oldTotal = old.reduce(0) { $0 + (sizes[$1.name] ?? 0) }
+
+        plan.maxReplicas = replicas + surge
+        // Upstream's sync before any rollout step: a paused Deployment, or one whose active ReplicaSets were
+        // sized for another replica count (`kubectl scale` mid-rollout), only has its ReplicaSets scaled —
+        // proportionally when several hold pods — and no new one is made this round.
+        let desiredText = String(replicas)
+        let scaling = replicaSets.contains { (sizes[$0.name] ?? 0) > 0 && $0.metadata.annotations?[desiredReplicasAnnotation] != desiredText }
+        if (paused || scaling), d.metadata.deletionTimestamp == nil, existingNew != nil || !old.isEmpty {
+            if let rs = existingNew, (revision(rs) ?? 0) <= maxOldRevision { plan.revisions[rs.name] = maxOldRevision + 1 }
+            plan.revision = existingNew.map { plan.revisions[$0.name] ?? revision($0) ?? maxOldRevision + 1 } ?? (maxOldRevision > 0 ? maxOldRevision : nil)
+            sizes = scaled(newRS: existingNew, old: old, sizes: sizes, replicas: replicas, surge: surge, rolling: !recreate,
+                           fallback: d.status.replicas ?? 0)
+            for rs in replicaSets {
+                let size = sizes[rs.name] ?? 0
+                // Resized, or sized right but annotated for another count: written with the new annotations.
+                if size != (rs.spec.replicas ?? 0) || (size > 0 && rs.metadata.annotations?[desiredReplicasAnnotation] != desiredText) {
+                    plan.scale[rs.name] = size
+                }
+            }
+            plan.status = status(d, replicaSets: replicaSets, newRS: existingNew, justCreated: false, maxUnavailable: unavailable, now: now)
+            return plan
+        }
 
         var newRS = existingNew
         if newRS == nil, !paused, d.metadata.deletionTimestamp == nil {
@@ -99,6 +123,54 @@ struct DeploymentPlan: Equatable {
 
         plan.status = status(d, replicaSets: replicaSets, newRS: newRS, justCreated: plan.create != nil, maxUnavailable: unavailable, now: now)
         return plan
+    }
+
+    /// Upstream's `scale`: one ReplicaSet with pods (or none) takes the whole count; a saturated new one
+    /// leaves the old ones nothing; otherwise, in a rolling update, the difference to replicas + maxSurge is
+    /// shared out in proportion to each ReplicaSet's size against the count it was sized for (its
+    /// `max-replicas` annotation), larger ones first, the rounding leftover to the largest.
+    static func scaled(newRS: ReplicaSet?, old: [ReplicaSet], sizes: [String: Int], replicas: Int, surge: Int, rolling: Bool,
+                       fallback: Int) -> [String: Int] {
+        var sizes = sizes
+        let all = (newRS.map { [$0] } ?? []) + old
+        let active = all.filter { (sizes[$0.name] ?? 0) > 0 }
+        if active.count <= 1 {
+            if let target = active.first ?? newRS ?? old.last { sizes[target.name] = replicas }
+            return sizes
+        }
+        if let newRS, sizes[newRS.name] == replicas, newRS.metadata.annotations?[desiredReplicasAnnotation] == String(replicas),
+           (newRS.status.availableReplicas ?? 0) >= replicas {
+            for rs in old { sizes[rs.name] = 0 }
+            return sizes
+        }
+        guard rolling else { return sizes }
+        let allowed = replicas > 0 ? replicas + surge : 0
+        let toAdd = allowed - active.reduce(0) { $0 + (sizes[$1.name] ?? 0) }
+        guard toAdd != 0 else { return sizes }
+        let ordered = active.sorted { a, b in
+            let (sa, sb) = (sizes[a.name] ?? 0, sizes[b.name] ?? 0)
+            if sa != sb { return sa > sb }
+            return toAdd > 0 ? olderFirst(b, a) : olderFirst(a, b)  // growing: newer first; shrinking: older first
+        }
+        var added = 0
+        for rs in ordered {
+            let size = sizes[rs.name] ?? 0
+            var share = 0
+            if toAdd != added {
+                let fraction: Int
+                if replicas == 0 {
+                    fraction = -size
+                } else {
+                    let sizedFor = rs.metadata.annotations?[maxReplicasAnnotation].flatMap { Int($0) } ?? fallback
+                    fraction = sizedFor > 0 ? Int((Double(size * (replicas + surge)) / Double(sizedFor)).rounded()) - size : 0
+                }
+                share = toAdd > 0 ? min(fraction, toAdd - added) : max(fraction, toAdd - added)
+            }
+            sizes[rs.name] = size + share
+            added += share
+        }
+        if let first = ordered.first { sizes[first.name] = max(0, (sizes[first.name] ?? 0) + toAdd - added) }
+        return sizes
     }
 
     /// Upstream's `calculateStatus` and the Available/Progressing conditions.
