@@ -36,6 +36,7 @@ struct Cluster: Sendable {
     let slices: ResourceRegistry<EndpointSlice>
     let events: ResourceRegistry<Event>
     let leases: ResourceRegistry<Lease>
+    let replicaSets: ResourceRegistry<ReplicaSet>
 
     static let serviceCIDR = "10.96.0.0/24"
     static let nodePortRange = 30000...30099
@@ -56,6 +57,7 @@ struct Cluster: Sendable {
         self.slices = ResourceRegistry<EndpointSlice>(store: store, env: env, namespaceGate: gate)
         self.events = ResourceRegistry<Event>(store: store, env: env, namespaceGate: gate)
         self.leases = ResourceRegistry<Lease>(store: store, env: env, namespaceGate: gate)
+        self.replicaSets = ResourceRegistry<ReplicaSet>(store: store, deletion: OwnerDeletion<ReplicaSet>(), env: env, namespaceGate: gate)
     }
 
     /// The namespace purgers `ControlPlaneServer.run` gives the namespace controller.

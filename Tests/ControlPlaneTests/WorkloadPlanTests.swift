@@ -201,6 +201,42 @@ struct WorkloadPlanTests {
         #expect(DeploymentPlan.plan(d, replicaSets: [resized], now: Self.now).create != nil, "resumed: the rollout starts")
     }
 
+    @Test("ReplicaFailure is set with its first transition kept, cleared by a working create, and mirrored on the Deployment")
+    func replicaFailure() {
+        let t1 = Self.now.addingTimeInterval(60)
+        let failed = ReplicaSetStatus().withFailure("forbidden", now: Self.now)
+        let again = failed.withFailure("forbidden again", now: t1)
+        #expect(again.conditions?.count == 1 && again.conditions?.first?.message == "forbidden again")
+        #expect(again.conditions?.first?.lastTransitionTime == KubeTime.format(Self.now))
+        #expect(again.withFailure(nil, now: t1).conditions == nil)
+        let d = Self.deployment(replicas: 2)
+        var rs = Self.owned(d, image: "v2", size: 2, pods: 0, available: 0, revision: 1, created: "2026-01-01T00:00:00Z")
+        rs.status = rs.status.withFailure("forbidden", now: Self.now)
+        let status = DeploymentPlan.plan(d, replicaSets: [rs], now: Self.now).status
+        let mirrored = status.conditions?.first { $0.type == "ReplicaFailure" }
+        #expect(mirrored?.status == .true && mirrored?.reason == "FailedCreate" && mirrored?.message == "forbidden")
+    }
+
+    /// A ReplicaSet whose pods the API refuses (its namespace is terminating) reports ReplicaFailure.
+    @Test func refusedCreatesSetReplicaFailure() async throws {
+        try await Cluster.with { c in
+            _ = try await c.namespaces.create(Namespace(metadata: ObjectMeta(name: "doomed")), namespace: nil)
+            var rs = Self.replicaSet(replicas: 0)
+            rs.metadata.namespace = "doomed"
+            rs = try await c.replicaSets.create(rs, namespace: "doomed")
+            _ = try await c.namespaces.delete(namespace: nil, name: "doomed")  // Terminating: no namespace controller runs here
+            _ = try await c.replicaSets.guaranteedUpdate(namespace: "doomed", name: rs.name) { var copy = $0; copy.spec.replicas = 2; return copy }
+            let controller = ReplicaSetController(replicaSets: c.replicaSets, pods: c.pods, logger: silentLogger)
+            _ = try await whileRunning({ await controller.run() }) {
+                await eventually("ReplicaFailure") {
+                    let status = try? await c.replicaSets.get(namespace: "doomed", name: rs.name).status
+                    return status?.conditions?.first?.type == "ReplicaFailure" && status?.conditions?.first?.reason == "FailedCreate"
+                        && status?.conditions?.first?.message?.contains("being terminated") == true
+                }
+            }
+        }
+    }
+
     @Test("Recreate scales the old ReplicaSets to zero, waits for their pods, then starts the new one", arguments: [
         (3, 3, 0, 0),   // old still sized: scale it down first
         (0, 2, 0, 0),   // old pods still terminating: wait

@@ -46,12 +46,18 @@ public struct ReplicaSetStatus: FieldCoded, Hashable, Sendable {
     public var readyReplicas: Int?
     public var availableReplicas: Int?
     public var observedGeneration: Int64?
+    /// `ReplicaFailure` when pods cannot be created.
+    public var conditions: [ReplicaSetCondition]?
     public var unknownFields = UnknownFields()
     public init() {}
     public static let codedFields: [CodedField<ReplicaSetStatus>] = [.always("replicas", \.replicas),
          .optional("fullyLabeledReplicas", \.fullyLabeledReplicas), .optional("readyReplicas", \.readyReplicas),
-         .optional("availableReplicas", \.availableReplicas), .optional("observedGeneration", \.observedGeneration)]
+         .optional("availableReplicas", \.availableReplicas), .optional("observedGeneration", \.observedGeneration),
+         .optional("conditions", \.conditions)]
 }
+
+/// `ReplicaSetCondition`: a Deployment condition's fields without `lastUpdateTime` (left nil).
+public typealias ReplicaSetCondition = DeploymentCondition
 
 /// `apps/v1 Deployment`.
 public struct Deployment: KubeObject, FieldCoded {

@@ -217,6 +217,13 @@ struct DeploymentPlan: Equatable {
             }
         }
         s.conditions = [keepTimes(availableCondition, previous), keepTimes(progressing, previous)]
+        // The new ReplicaSet's ReplicaFailure, mirrored as upstream's controller does (and dropped with it).
+        if let failure = newRS?.status.conditions?.first(where: { $0.type == ReplicaSetStatus.replicaFailure }) {
+            var mirrored = DeploymentCondition(type: failure.type, status: failure.status, reason: failure.reason ?? "FailedCreate",
+                                               message: failure.message ?? "", now: stamp)
+            mirrored = keepTimes(mirrored, previous)
+            s.conditions?.append(mirrored)
+        }
         return s
     }
 

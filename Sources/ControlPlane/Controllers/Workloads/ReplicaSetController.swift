@@ -103,17 +103,32 @@ actor ReplicaSetController {
                 return copy
             }
         }
+        var status = plan.status
         if plan.create > 0 {
             let pod = ReplicaSetPlan.newPod(for: rs)
-            for _ in 0..<plan.create { _ = try await pods.create(pod, namespace: ns) }
-            logger.info("replicaset \(rs.key): created \(plan.create) pod(s)")
+            do {
+                for _ in 0..<plan.create { _ = try await pods.create(pod, namespace: ns) }
+                logger.info("replicaset \(rs.key): created \(plan.create) pod(s)")
+                status = status.withFailure(nil, now: now())
+            } catch let failure as Status where failure.code != 409 && failure.code < 500 {
+                // Refused (forbidden, invalid): upstream's ReplicaFailure, kept until a create works; retried.
+                let failed = status.withFailure(failure.message ?? "pod creation refused (\(failure.code))", now: now())
+                if failed != rs.status {
+                    _ = try await replicaSets.guaranteedUpdate(namespace: ns, name: rs.name, subresource: .status) { current in
+                        var copy = current
+                        copy.status = failed
+                        return copy
+                    }
+                }
+                throw failure
+            }
         }
         for name in plan.delete {
             do { _ = try await pods.delete(namespace: ns, name: name) } catch let s as Status where s.code == 404 {}
         }
         if !plan.delete.isEmpty { logger.info("replicaset \(rs.key): deleted \(plan.delete.count) pod(s)") }
-        if plan.status != rs.status {
-            let status = plan.status
+        if status != rs.status {
+            let status = status
             _ = try await replicaSets.guaranteedUpdate(namespace: ns, name: rs.name, subresource: .status) { current in
                 var copy = current
                 copy.status = status

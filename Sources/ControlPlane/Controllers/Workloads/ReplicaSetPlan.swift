@@ -48,6 +48,7 @@ struct ReplicaSetPlan: Equatable {
         plan.status.readyReplicas = active.filter(\.isReady).count
         plan.status.availableReplicas = active.filter { isAvailable($0, minReadySeconds: minReady, now: now) }.count
         plan.status.observedGeneration = rs.metadata.generation
+        plan.status.conditions = rs.status.conditions  // ReplicaFailure is the controller's to set and clear
         return plan
     }
 
@@ -109,4 +110,23 @@ extension KubeObject {
 extension Pod {
     /// The sum of the containers' `restartCount`.
     var restartCount: Int64 { Int64(status.containerStatuses?.reduce(0) { $0 + $1.restartCount } ?? 0) }
+}
+
+extension ReplicaSetStatus {
+    static let replicaFailure = "ReplicaFailure"
+
+    /// With ReplicaFailure set (a create failed: upstream's FailedCreate) or removed (nil: creates work again).
+    func withFailure(_ message: String?, now: Date) -> ReplicaSetStatus {
+        var copy = self
+        var conditions = (conditions ?? []).filter { $0.type != Self.replicaFailure }
+        if let message {
+            let old = self.conditions?.first { $0.type == Self.replicaFailure }
+            var c = ReplicaSetCondition(type: Self.replicaFailure, status: .true, reason: "FailedCreate", message: message, now: KubeTime.format(now))
+            c.lastUpdateTime = nil
+            if old?.status == .true { c.lastTransitionTime = old?.lastTransitionTime }
+            conditions.append(c)
+        }
+        copy.conditions = conditions.isEmpty ? nil : conditions
+        return copy
+    }
 }
