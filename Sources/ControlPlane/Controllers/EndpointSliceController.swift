@@ -16,7 +16,7 @@ actor EndpointSliceController {
 
     private var serviceCache: [String: Service] = [:]             // ns/name
     private var podCache: [String: [String: Pod]] = [:]            // ns → name → pod
-    private var sliceCache: [String: [String: EndpointSlice]] = [:] // ns/service → slice name → slice
+    private var sliceCache = SlicesByService()
     /// Indexes by label pair ("ns/key=value"), so a pod event touches only the Services that may select
     /// it and a sync looks only at the pods that may match: without them both are O(services × pods).
     private var servicesBySelectorPair: [String: Set<String>] = [:]  // → service keys
@@ -29,11 +29,7 @@ actor EndpointSliceController {
     init(services: ResourceRegistry<Service>, pods: ResourceRegistry<Pod>, slices: ResourceRegistry<EndpointSlice>, logger: Logger,
          readiness: ReadinessChecks? = nil, events: (any EventSink)? = nil) {
         self.services = services; self.pods = pods; self.slices = slices; self.logger = logger; self.events = events
-        var reporters: [String: SyncReporter] = [:]
-        if let readiness {
-            for kind in ["services", "pods", "endpointslices"] { reporters[kind] = SyncReporter(readiness, "informer-sync/endpointslice-controller/\(kind)") }
-        }
-        self.reporters = reporters
+        reporters = SyncReporter.informers(readiness, controller: "endpointslice-controller", kinds: ["services", "pods", "endpointslices"])
     }
 
     func run() async {
@@ -129,30 +125,20 @@ actor EndpointSliceController {
         (labels ?? [:]).map { "\(ns ?? "")/\($0.key)=\($0.value)" }
     }
 
-    /// The `namespace/name` of the Service a slice of ours belongs to; nil for slices others manage.
-    static func serviceKey(of slice: EndpointSlice) -> String? {
-        guard slice.metadata.labels?[EndpointSlice.managedByLabel] == EndpointSliceReconciler.managedBy,
-              let service = slice.metadata.labels?[EndpointSlice.serviceNameLabel] else { return nil }
-        return "\(slice.metadata.namespace ?? "")/\(service)"
-    }
-
     private func resetSlices(_ all: [EndpointSlice]) {
-        sliceCache = [:]
-        for s in all { if let key = Self.serviceKey(of: s) { sliceCache[key, default: [:]][s.name] = s } }
-        for key in sliceCache.keys { queue.add(key) }
+        sliceCache.reset(all)
+        for key in sliceCache.serviceKeys { queue.add(key) }
     }
 
     private func sliceChanged(_ type: WatchEventType, _ s: EndpointSlice) {
-        guard let key = Self.serviceKey(of: s) else { return }
-        if type == .deleted { sliceCache[key]?[s.name] = nil } else { sliceCache[key, default: [:]][s.name] = s }
         // Our own writes come back here; a sync then finds nothing to do.
-        queue.add(key)
+        if let key = sliceCache.apply(type, s) { queue.add(key) }
     }
 
     // MARK: sync
 
     private func sync(_ key: String) async {
-        let existing = Array((sliceCache[key] ?? [:]).values)
+        let existing = sliceCache.slices(of: key)
         let changes: EndpointSliceChanges
         if let service = serviceCache[key] {
             let ns = service.metadata.namespace ?? ""
@@ -166,15 +152,15 @@ actor EndpointSliceController {
                 do {
                     _ = try await slices.delete(namespace: slice.metadata.namespace, name: slice.name)
                 } catch let status as Status where status.code == 404 {}
-                sliceCache[key]?[slice.name] = nil
+                sliceCache.remove(slice, of: key)
             }
             for slice in changes.update {
                 let updated = try await slices.update(slice, namespace: slice.metadata.namespace, name: slice.name)
-                sliceCache[key, default: [:]][updated.name] = updated
+                sliceCache.put(updated, of: key)
             }
             for slice in changes.create {
                 let created = try await slices.create(slice, namespace: slice.metadata.namespace)
-                sliceCache[key, default: [:]][created.name] = created
+                sliceCache.put(created, of: key)
             }
         } catch let status as Status where status.code == 409 || status.code == 404 {
             queue.add(key)  // raced with another write; the watch brings the new state
@@ -186,4 +172,36 @@ actor EndpointSliceController {
             }
         }
     }
+}
+
+/// EndpointSlices of kproxy's EndpointSlice controller, grouped by the Service they belong to: what both
+/// endpoint controllers cache (slices others manage are left out).
+struct SlicesByService {
+    private var byService: [String: [String: EndpointSlice]] = [:]  // ns/service → slice name → slice
+
+    /// The `namespace/name` of the Service a slice of ours belongs to; nil for slices others manage.
+    static func serviceKey(of slice: EndpointSlice) -> String? {
+        guard slice.metadata.labels?[EndpointSlice.managedByLabel] == EndpointSliceReconciler.managedBy,
+              let service = slice.metadata.labels?[EndpointSlice.serviceNameLabel] else { return nil }
+        return "\(slice.metadata.namespace ?? "")/\(service)"
+    }
+
+    var serviceKeys: Dictionary<String, [String: EndpointSlice]>.Keys { byService.keys }
+
+    func slices(of key: String) -> [EndpointSlice] { Array((byService[key] ?? [:]).values) }
+
+    mutating func reset(_ all: [EndpointSlice]) {
+        byService = [:]
+        for s in all { if let key = Self.serviceKey(of: s) { byService[key, default: [:]][s.name] = s } }
+    }
+
+    /// Applies a watch event; returns the key of the Service it concerns (nil: not one of ours).
+    mutating func apply(_ type: WatchEventType, _ s: EndpointSlice) -> String? {
+        guard let key = Self.serviceKey(of: s) else { return nil }
+        if type == .deleted { remove(s, of: key) } else { put(s, of: key) }
+        return key
+    }
+
+    mutating func put(_ s: EndpointSlice, of key: String) { byService[key, default: [:]][s.name] = s }
+    mutating func remove(_ s: EndpointSlice, of key: String) { byService[key]?[s.name] = nil }
 }

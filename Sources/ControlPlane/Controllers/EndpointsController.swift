@@ -15,7 +15,7 @@ actor EndpointsController {
     private let reporters: [String: SyncReporter]
 
     private var serviceCache: [String: Service] = [:]                 // ns/name
-    private var sliceCache: [String: [String: EndpointSlice]] = [:]   // ns/service → slice name → slice
+    private var sliceCache = SlicesByService()
     private var endpointsCache: [String: Endpoints] = [:]             // ns/name
 
     private let events: (any EventSink)?
@@ -23,11 +23,7 @@ actor EndpointsController {
     init(services: ResourceRegistry<Service>, slices: ResourceRegistry<EndpointSlice>, endpoints: ResourceRegistry<Endpoints>,
          logger: Logger, readiness: ReadinessChecks? = nil, events: (any EventSink)? = nil) {
         self.services = services; self.slices = slices; self.endpoints = endpoints; self.logger = logger; self.events = events
-        var reporters: [String: SyncReporter] = [:]
-        if let readiness {
-            for kind in ["services", "endpointslices", "endpoints"] { reporters[kind] = SyncReporter(readiness, "informer-sync/endpoints-controller/\(kind)") }
-        }
-        self.reporters = reporters
+        reporters = SyncReporter.informers(readiness, controller: "endpoints-controller", kinds: ["services", "endpointslices", "endpoints"])
     }
 
     func run() async {
@@ -64,15 +60,12 @@ actor EndpointsController {
     }
 
     private func resetSlices(_ all: [EndpointSlice]) {
-        sliceCache = [:]
-        for s in all { if let key = EndpointSliceController.serviceKey(of: s) { sliceCache[key, default: [:]][s.name] = s } }
+        sliceCache.reset(all)
         for key in serviceCache.keys { queue.add(key) }
     }
 
     private func sliceChanged(_ type: WatchEventType, _ s: EndpointSlice) {
-        guard let key = EndpointSliceController.serviceKey(of: s) else { return }
-        if type == .deleted { sliceCache[key]?.removeValue(forKey: s.name) } else { sliceCache[key, default: [:]][s.name] = s }
-        queue.add(key)
+        if let key = sliceCache.apply(type, s) { queue.add(key) }
     }
 
     private func resetEndpoints(_ all: [Endpoints]) {
@@ -100,7 +93,7 @@ actor EndpointsController {
                 }
                 return
             }
-            guard let desired = EndpointsMirror.desired(for: service, slices: Array((sliceCache[key] ?? [:]).values)) else { return }
+            guard let desired = EndpointsMirror.desired(for: service, slices: sliceCache.slices(of: key)) else { return }
             if let current = endpointsCache[key] {
                 guard !EndpointsMirror.matches(current, desired) else { return }
                 _ = try await endpoints.guaranteedUpdate(namespace: namespace, name: name) { current in

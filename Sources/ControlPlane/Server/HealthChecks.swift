@@ -44,6 +44,12 @@ struct SyncReporter: Sendable {
 
     func synced() { checks.pass(name) }
     func lost(_ reason: String) { checks.fail(name, "informer not synced: \(reason)") }
+
+    /// One reporter per informer of a controller (`informer-sync/<controller>/<kind>`), by kind; none without checks.
+    static func informers(_ readiness: ReadinessChecks?, controller: String, kinds: [String]) -> [String: SyncReporter] {
+        guard let readiness else { return [:] }
+        return Dictionary(uniqueKeysWithValues: kinds.map { ($0, SyncReporter(readiness, "informer-sync/\(controller)/\($0)")) })
+    }
 }
 
 /// `/livez`, `/readyz` and `/healthz` as kube-apiserver answers them: `ok`, or with `?verbose` one

@@ -18,11 +18,7 @@ actor DeploymentController {
     init(deployments: ResourceRegistry<Deployment>, replicaSets: ResourceRegistry<ReplicaSet>, logger: Logger,
          readiness: ReadinessChecks? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         self.deployments = deployments; self.replicaSets = replicaSets; self.logger = logger; self.now = now
-        var reporters: [String: SyncReporter] = [:]
-        if let readiness {
-            for kind in ["deployments", "replicasets"] { reporters[kind] = SyncReporter(readiness, "informer-sync/deployment-controller/\(kind)") }
-        }
-        self.reporters = reporters
+        reporters = SyncReporter.informers(readiness, controller: "deployment-controller", kinds: ["deployments", "replicasets"])
     }
 
     func run() async {

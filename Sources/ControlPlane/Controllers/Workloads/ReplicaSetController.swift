@@ -18,11 +18,7 @@ actor ReplicaSetController {
     init(replicaSets: ResourceRegistry<ReplicaSet>, pods: ResourceRegistry<Pod>, logger: Logger, readiness: ReadinessChecks? = nil,
          now: @escaping @Sendable () -> Date = { Date() }) {
         self.replicaSets = replicaSets; self.pods = pods; self.logger = logger; self.now = now
-        var reporters: [String: SyncReporter] = [:]
-        if let readiness {
-            for kind in ["replicasets", "pods"] { reporters[kind] = SyncReporter(readiness, "informer-sync/replicaset-controller/\(kind)") }
-        }
-        self.reporters = reporters
+        reporters = SyncReporter.informers(readiness, controller: "replicaset-controller", kinds: ["replicasets", "pods"])
     }
 
     func run() async {

@@ -23,11 +23,7 @@ actor Scheduler {
     init(pods: ResourceRegistry<Pod>, nodes: ResourceRegistry<Node>, logger: Logger, readiness: ReadinessChecks? = nil,
          now: @escaping @Sendable () -> Date = { Date() }) {
         self.pods = pods; self.nodes = nodes; self.logger = logger; self.now = now
-        var reporters: [String: SyncReporter] = [:]
-        if let readiness {
-            for kind in ["pods", "nodes"] { reporters[kind] = SyncReporter(readiness, "informer-sync/scheduler/\(kind)") }
-        }
-        self.reporters = reporters
+        reporters = SyncReporter.informers(readiness, controller: "scheduler", kinds: ["pods", "nodes"])
     }
 
     func run() async {
