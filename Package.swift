@@ -111,9 +111,9 @@ let package = Package(
                           linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=bfd", "-Xlinker", "--no-warnings"])]),
 
         // Node agent: the CNI runtime, pod status, probes and restarts (pure), and the agent that runs pods.
-        .target(name: "NodeCore", dependencies: ["KubeAPI", "CNICore"]),
+        .target(name: "NodeCore", dependencies: ["KubeAPI", "CNICore", "DNSCore"]),
         .target(name: "NodeAgent", dependencies: [
-            "NodeCore", "KubeAPI", "KubeClient", "CNICore", "CLinuxExtras", "LinuxSystem", "HTTPServing",
+            "NodeCore", "KubeAPI", "KubeClient", "CNICore", "DNSCore", "CLinuxExtras", "LinuxSystem", "HTTPServing",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
@@ -148,7 +148,7 @@ let package = Package(
                                                         .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "BalancerCoreTests", dependencies: ["BalancerCore", "ProxyCore", "KubeAPI"]),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore", "KubeAPI"]),
-        .testTarget(name: "NodeCoreTests", dependencies: ["NodeCore", "CNICore", "KubeAPI"]),
+        .testTarget(name: "NodeCoreTests", dependencies: ["NodeCore", "CNICore", "KubeAPI", "DNSCore"]),
         // Real kernel and real sockets, each test in its own network namespaces (run as root).
         .testTarget(name: "AdapterTests", dependencies: ["TestSupport", "NFTables", "Netlink", "ProxyCore", "ProxyDaemon", "CNICore", "DNSServer", "DNSCore", "KubeAPI",
                                                     "Balancer", "BalancerCore"]),

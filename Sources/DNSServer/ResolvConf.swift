@@ -1,15 +1,12 @@
+import DNSCore
 import NIOCore
 
 /// Upstream addresses from `resolv.conf` text and `--upstream` flags.
 public enum ResolvConf {
     /// The `nameserver` lines, in order, as port-53 addresses (scoped IPv6 and garbage skipped).
     public static func nameservers(in text: String) -> [SocketAddress] {
-        text.split(whereSeparator: \.isNewline).compactMap { line in
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            // Scoped link-local addresses (fe80::1%eth0) would lose their scope: skipped.
-            guard fields.count >= 2, fields[0] == "nameserver", !fields[1].contains("%") else { return nil }
-            return try? SocketAddress(ipAddress: String(fields[1]), port: 53)
-        }
+        // Scoped link-local addresses (fe80::1%eth0) would lose their scope: skipped.
+        ResolverConfig(parsing: text).nameservers.compactMap { $0.contains("%") ? nil : try? SocketAddress(ipAddress: $0, port: 53) }
     }
 
     /// `1.1.1.1`, `1.1.1.1:5353`, `[::1]:53` or `::1` → a socket address (port 53 by default).

@@ -1,3 +1,4 @@
+import DNSCore
 import CNICore
 import Foundation
 import Glibc
@@ -42,7 +43,7 @@ public actor NodeAgent {
         let context = AgentContext(config: config, client: client, cni: runner, logger: logger,
                                    conflist: { () throws(CNIError) in try Self.loadConflist(confDir) },
                                    hostIPs: facts.addresses, serviceEnvironment: { [weak self] in await self?.serviceEnv ?? [] },
-                                   hostResolv: ResolvConf.Host(parsing: (try? String(contentsOfFile: config.hostResolvConf, encoding: .utf8)) ?? ""))
+                                   hostResolv: ResolverConfig(parsing: (try? String(contentsOfFile: config.hostResolvConf, encoding: .utf8)) ?? ""))
         await checkNetwork(runner)
         try await updateNodeStatus()
         let server = try await startNodeServer()

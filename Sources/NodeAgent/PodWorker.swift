@@ -1,3 +1,4 @@
+import DNSCore
 import CNICore
 import Foundation
 import Glibc
@@ -17,7 +18,7 @@ struct AgentContext: Sendable {
     let conflist: @Sendable () throws(CNIError) -> NetConfList
     let hostIPs: [String]
     let serviceEnvironment: @Sendable () async -> [(String, String)]
-    let hostResolv: ResolvConf.Host
+    let hostResolv: ResolverConfig
 }
 
 /// One pod on this node, from its sandbox to its removal: the network namespace and CNI attachment,

@@ -1,3 +1,4 @@
+import DNSCore
 import Foundation
 import KubeAPI
 import Testing
@@ -88,8 +89,8 @@ struct PodLifecycleTests {
     }
 
     @Test func resolvConfIsTheKubeletsClusterFirst() {
-        let host = ResolvConf.Host(parsing: "# comment\nnameserver 192.168.1.1\nnameserver 8.8.8.8\nsearch corp.example\noptions edns0\n")
-        #expect(host == ResolvConf.Host(nameservers: ["192.168.1.1", "8.8.8.8"], search: ["corp.example"], options: ["edns0"]))
+        let host = ResolverConfig(parsing: "# comment\nnameserver 192.168.1.1\nnameserver 8.8.8.8\nsearch corp.example\noptions edns0\n")
+        #expect(host == ResolverConfig(nameservers: ["192.168.1.1", "8.8.8.8"], search: ["corp.example"], options: ["edns0"]))
         #expect(ResolvConf.clusterFirst(namespace: "demo", clusterDomain: "cluster.local", clusterDNS: ["10.96.0.10"], host: host) == """
         nameserver 10.96.0.10
         search demo.svc.cluster.local svc.cluster.local cluster.local corp.example
