@@ -137,7 +137,7 @@ final class ProcessIO: Sendable {
     }
 
     static func start(_ request: RemoteCommand.Request, _ context: PodWorker.ExecContext) throws(SystemError) -> (ProcessIO, pid_t) {
-        guard let program = ContainerLaunch.resolve(request.command[0], path: pathOf(context.environment),
+        guard let program = ContainerLaunch.resolve(request.command[0], path: ContainerLaunch.path(of: context.environment),
                                                     isExecutable: { access($0, X_OK) == 0 }) else {
             throw SystemError("exec: \"\(request.command[0])\": executable file not found in $PATH", "", errno: ENOENT)
         }
@@ -176,10 +176,6 @@ final class ProcessIO: Sendable {
             mine.forEach(Sys.close)
             throw error
         }
-    }
-
-    private static func pathOf(_ environment: [String]) -> String {
-        environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ContainerLaunch.defaultPath
     }
 
     /// One read (empty at the end of the stream, or when the terminal's other side is gone: EIO).

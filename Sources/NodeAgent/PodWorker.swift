@@ -258,20 +258,15 @@ actor PodWorker {
     private func logPath(_ name: String, _ restart: Int) -> String { "\(podDir)/logs/\(name)/\(restart).log" }
 
     private func startContainer(_ name: String) {
-        guard var run = runs[name], let sandbox, terminating == nil, !finished else { return }
-        let context = ContainerLaunch.Context(podIP: sandbox.podIPs.first ?? "", hostIP: ctx.hostIPs.first ?? "",
-                                              nodeName: ctx.config.nodeName, serviceEnvironment: [])
-        Task {
-            let serviceEnv = await ctx.serviceEnvironment()
-            self.launch(name, context: ContainerLaunch.Context(podIP: context.podIP, hostIP: context.hostIP,
-                                                                      nodeName: context.nodeName, serviceEnvironment: serviceEnv))
-        }
-        run.restartTask = nil
-        runs[name] = run
+        guard runs[name] != nil, sandbox != nil, terminating == nil, !finished else { return }
+        runs[name]?.restartTask = nil
+        Task { self.launch(name, serviceEnvironment: await ctx.serviceEnvironment()) }
     }
 
-    private func launch(_ name: String, context: ContainerLaunch.Context) {
+    private func launch(_ name: String, serviceEnvironment: [(String, String)]) {
         guard var run = runs[name], let sandbox, terminating == nil, !finished else { return }
+        let context = ContainerLaunch.Context(podIP: sandbox.podIPs.first ?? "", hostIP: ctx.hostIPs.first ?? "",
+                                              nodeName: ctx.config.nodeName, serviceEnvironment: serviceEnvironment)
         let spec: ProcessSpec
         switch ContainerLaunch.process(run.spec, pod: pod, context: context, isExecutable: { access($0, X_OK) == 0 }) {
         case .failure(let refusal):

@@ -110,7 +110,7 @@ enum Prober {
     /// Runs the command in the pod; success is exit code 0 within the timeout (killed otherwise).
     static func exec(_ command: [String], timeout: Double, netnsPath: String, resolvConf: String?, hosts: String?,
                      environment: [String]) async -> Bool {
-        guard let program = ContainerLaunch.resolve(command[0], path: ContainerLaunch.defaultPath, isExecutable: { access($0, X_OK) == 0 }) else {
+        guard let program = ContainerLaunch.resolve(command[0], path: ContainerLaunch.path(of: environment), isExecutable: { access($0, X_OK) == 0 }) else {
             return false
         }
         var argv = command

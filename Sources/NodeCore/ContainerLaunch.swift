@@ -126,6 +126,11 @@ public enum ContainerLaunch {
         }
     }
 
+    /// The `PATH` of a `NAME=value` environment (the default when it has none).
+    public static func path(of environment: [String]) -> String {
+        environment.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? defaultPath
+    }
+
     /// A program name resolved through `PATH` (a name with a slash is taken as it is).
     public static func resolve(_ name: String, path: String, isExecutable: (String) -> Bool) -> String? {
         if name.contains("/") { return isExecutable(name) ? name : nil }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import ControlPlane
 
 @Suite(.timeLimit(.minutes(2))) struct StoreWatchTests {
@@ -138,8 +139,30 @@ import Testing
             let consumer = Task { await drain(stream) }
             consumer.cancel()
             _ = await consumer.value
-            #expect(store.watcherCount() == 0)
+            #expect(await waitUntil(within: .seconds(5)) { store.watcherCount() == 0 })
             try await store.put("/x/1")
+        }
+    }
+
+    /// Consumers cancelled while commits yield to their streams: the cancellation and the yield once took the
+    /// store's lock and the consumer task's status lock in opposite orders, and the control plane hung.
+    @Test func cancellingConsumersDuringCommitsDoesNotDeadlock() async throws {
+        try await withStoreDirectory { path in
+            let store = try SQLiteStore(path: path, logger: quietLogger)
+            let writer = Task {
+                var i = 0
+                while !Task.isCancelled { i += 1; _ = try? await store.put("/d/\(i % 50)") }
+            }
+            for _ in 0..<300 {
+                let stream = try await store.watch(prefix: "/d/", afterRevision: await store.currentRevision())
+                let consumer = Task { await drain(stream) }
+                await Task.yield()
+                consumer.cancel()
+                _ = await consumer.value
+            }
+            writer.cancel()
+            _ = await writer.value
+            #expect(await waitUntil(within: .seconds(5)) { store.watcherCount() == 0 })
         }
     }
 

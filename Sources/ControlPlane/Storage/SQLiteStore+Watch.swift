@@ -37,8 +37,12 @@ extension SQLiteStore {
                 s.nextWatcherID += 1
                 s.watchers[id] = StoreState.Watcher(
                     prefix: prefix, after: max(from, events.last?.revision ?? from), continuation: continuation)
+                // Not under the store's lock here: onTermination runs inside the consumer's cancellation, holding
+                // that task's status lock, while a commit yields to the same stream under the store's lock (and
+                // the yield needs the task's status lock): taking the store's lock here deadlocked the two. The
+                // watcher is removed from a task of its own (a commit also drops terminated ones).
                 continuation.onTermination = { [weak self] _ in
-                    self?.state.withLock { _ = $0.watchers.removeValue(forKey: id) }
+                    Task.detached { self?.state.withLock { _ = $0.watchers.removeValue(forKey: id) } }
                 }
                 return .stream(stream)
             }
