@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import LinuxSystem
+import Dispatch
 import TestSupport
 @testable import ControlPlane
 
@@ -144,24 +146,35 @@ import TestSupport
         }
     }
 
-    /// Consumers cancelled while commits yield to their streams: the cancellation and the yield once took the
-    /// store's lock and the consumer task's status lock in opposite orders, and the control plane hung.
-    @Test func cancellingConsumersDuringCommitsDoesNotDeadlock() async throws {
+    /// The deadlock a cancelled `kubectl … --watch` once caused, built step by step: a commit holds the store's
+    /// lock and yields to a watch stream (the yield needs the consumer task's status lock) while the consumer
+    /// is cancelled (the cancel holds that status lock and runs the stream's termination). The termination
+    /// must not wait for the store's lock; when it did, both threads waited for each other for ever.
+    @Test func cancellingAConsumerWhileACommitYieldsDoesNotDeadlock() async throws {
         try await withStoreDirectory { path in
             let store = try SQLiteStore(path: path, logger: quietLogger)
-            let writer = Task {
-                var i = 0
-                while !Task.isCancelled { i += 1; _ = try? await store.put("/d/\(i % 50)") }
+            let written = try await store.put("/d/a")
+            let stream = try await store.watch(prefix: "/d/", afterRevision: written.modRevision)
+            let consumer = Task { await drain(stream) }
+            try await Task.sleep(for: .milliseconds(20))  // by then it waits in next(), where a cancel runs the termination
+            let locked = DispatchSemaphore(value: 0), committed = DispatchSemaphore(value: 0)
+            let event = StoreEvent(kind: .modified, object: written, previous: nil)
+            // The "commit": on a thread of its own, the store's lock held across a pause, then the yield.
+            try OSThread {
+                store.state.withLock { s in
+                    locked.signal()
+                    usleep(100_000)  // the cancel below starts meanwhile (and, in the old code, waited for this lock)
+                    for watcher in s.watchers.values { _ = watcher.continuation.yield(event) }
+                }
+                committed.signal()
+            }.start()
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in DispatchQueue.global().async { locked.wait(); c.resume() } }
+            consumer.cancel()
+            _ = await consumer.value
+            let done = await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+                DispatchQueue.global().async { c.resume(returning: committed.wait(timeout: .now() + 10) == .success) }
             }
-            for _ in 0..<300 {
-                let stream = try await store.watch(prefix: "/d/", afterRevision: await store.currentRevision())
-                let consumer = Task { await drain(stream) }
-                await Task.yield()
-                consumer.cancel()
-                _ = await consumer.value
-            }
-            writer.cancel()
-            _ = await writer.value
+            #expect(done, "the commit finished: no deadlock")
             #expect(await waitUntil(within: .seconds(5)) { store.watcherCount() == 0 })
         }
     }
