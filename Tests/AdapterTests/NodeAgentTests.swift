@@ -331,10 +331,11 @@ import TestSupport
         metadata: {name: orphan}
         spec:
           containers:
-          - {name: app, image: busybox, command: ["sleep", "600", "\(c.processMarker)-orphan"]}
+          - {name: app, image: busybox, command: ["sh", "-c", "sleep 600; :", "\(c.processMarker)-orphan"]}
         """)
         #expect(waitUntilBlocking(within: .seconds(20)) { c.jsonpath(["get", "pod", "orphan"], "{.status.phase}") == "Running" })
         let orphanUID = c.jsonpath(["get", "pod", "orphan"], "{.metadata.uid}")
+        #expect(waitUntilBlocking(within: .seconds(10)) { !c.processes("\(c.processMarker)-orphan").isEmpty }, "the orphan runs")
         let reserved = c.ipamReservations()
         c.killAgent()
         try c.kubectl(["delete", "pod", "orphan", "--grace-period=0", "--force"])
@@ -378,12 +379,14 @@ import TestSupport
                 spec:
                   terminationGracePeriodSeconds: 2
                   containers:
-                  - {name: app, image: busybox, command: ["sleep", "600", "\(c.processMarker)"]}
+                  - {name: app, image: busybox, command: ["sh", "-c", "sleep 600; :", "\(c.processMarker)"]}
                 """
             }.joined(separator: "\n---\n")
             try c.apply(pods)
             let started = waitUntilBlocking(within: .seconds(30)) {
-                c.jsonpath(["get", "pods", "-l", "cycle=yes"], "{.items[*].status.phase}").split(separator: " ").filter { $0 == "Running" }.count == 10
+                // Running containers that have not restarted (a command that exits at once would not count).
+                c.jsonpath(["get", "pods", "-l", "cycle=yes"], "{.items[*].status.containerStatuses[0].ready}{\" \"}{.items[*].status.containerStatuses[0].restartCount}")
+                    == Array(repeating: "true", count: 10).joined(separator: " ") + " " + Array(repeating: "0", count: 10).joined(separator: " ")
             }
             try #require(started, "round \(round): 10 pods running: \(c.log("agent"))")
             let deleted = try c.kubectl(["delete", "pods", "-l", "cycle=yes", "--timeout=30s"])
