@@ -32,6 +32,12 @@ public actor NodeAgent {
     }
 
     public func run() async throws {
+        // Under `ip netns exec` the agent has a private mount namespace: the pods' namespaces it mounts in
+        // /run/netns would be invisible outside it and lost with it.
+        if let own = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/mnt"),
+           let host = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/1/ns/mnt"), own != host {
+            logger.warning("running in a mount namespace of its own (\(own), not the host's \(host)), as under `ip netns exec`: pod namespaces under /run/netns will not be seen outside it and will not survive it; enter the node's network namespace with `nsenter --net=…` instead")
+        }
         try PrivateFiles.makeDirectory(config.podsDir)
         let node = try await register()
         let cidr = try await waitForPodCIDR(node)
@@ -43,7 +49,8 @@ public actor NodeAgent {
         let context = AgentContext(config: config, client: client, cni: runner, logger: logger,
                                    conflist: { () throws(CNIError) in try Self.loadConflist(confDir) },
                                    hostIPs: facts.addresses, serviceEnvironment: { [weak self] in await self?.serviceEnv ?? [] },
-                                   hostResolv: ResolverConfig(parsing: (try? String(contentsOfFile: config.hostResolvConf, encoding: .utf8)) ?? ""))
+                                   hostResolv: ResolverConfig(parsing: (try? String(contentsOfFile: config.hostResolvConf, encoding: .utf8)) ?? ""),
+                                   events: KubeEventRecorder(client: client, component: "kubelet", host: config.nodeName, logger: logger))
         await checkNetwork(runner)
         try await updateNodeStatus()
         let server = try await startNodeServer()

@@ -19,6 +19,7 @@ struct AgentContext: Sendable {
     let hostIPs: [String]
     let serviceEnvironment: @Sendable () async -> [(String, String)]
     let hostResolv: ResolverConfig
+    let events: KubeEventRecorder
 }
 
 /// One pod on this node, from its sandbox to its removal: the network namespace and CNI attachment,
@@ -238,7 +239,7 @@ actor PodWorker {
                 runs[name]?.state.state = .waiting(reason: "ContainerCreating", message: "failed to create the pod sandbox: \(error)")
             }
             markStatusDirty()
-            await recordEvent(type: "Warning", reason: "FailedCreatePodSandBox", message: "Failed to create pod sandbox: \(error)")
+            recordEvent(.warning, "FailedCreatePodSandBox", "Failed to create pod sandbox: \(error)")
             sandboxRetry = Task { [weak self] in
                 try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
                 guard !Task.isCancelled else { return }
@@ -273,6 +274,7 @@ actor PodWorker {
             run.state.state = .waiting(reason: refusal.reason, message: refusal.message)
             runs[name] = run
             logger.warning("container \(name): \(refusal.reason): \(refusal.message)")
+            recordEvent(.warning, "Failed", "Error: \(refusal.message)", container: name)
             markStatusDirty()
             return
         case .success(let s): spec = s
@@ -317,6 +319,7 @@ actor PodWorker {
                 }
             }
             logger.info("started container \(name) (pid \(pid)): \(spec.argv.joined(separator: " "))")
+            recordEvent(.normal, "Started", "Started container \(name)", container: name)
             startProbes(name)
             saveRecord()
             markStatusDirty()
@@ -376,6 +379,7 @@ actor PodWorker {
         run.state.restartCount += 1
         run.state.state = .waiting(reason: "CrashLoopBackOff",
                                    message: "back-off \(Int(delay))s restarting failed container=\(name) pod=\(self.name)_\(namespace)(\(uid))")
+        if delay > 0 { recordEvent(.warning, "BackOff", "Back-off restarting failed container \(name) in pod \(self.name)_\(namespace)(\(uid))", container: name) }
         run.restartTask = Task { [weak self] in
             try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
             guard !Task.isCancelled else { return }
@@ -459,6 +463,10 @@ actor PodWorker {
         }
         runs[name] = run
         if flipped { markStatusDirty() }
+        if !ok {
+            let probe = switch kind { case .readiness: "Readiness"; case .liveness: "Liveness"; case .startup: "Startup" }
+            recordEvent(.warning, "Unhealthy", "\(probe) probe failed", container: name)
+        }
         if tracker.demandsRestart, let pid = run.pid {
             logger.info("container \(name) failed its \(kind) probe \(tracker.timing.failureThreshold) times; restarting it")
             kill(-pid, SIGKILL)
@@ -479,7 +487,10 @@ actor PodWorker {
         for name in order {
             runs[name]?.probeTask?.cancel()
             runs[name]?.restartTask?.cancel()
-            if let pid = runs[name]?.pid { kill(-pid, SIGTERM) }
+            if let pid = runs[name]?.pid {
+                kill(-pid, SIGTERM)
+                if deleteObject { recordEvent(.normal, "Killing", "Stopping container \(name)", container: name) }
+            }
         }
         let deadline = ContinuousClock.now + .seconds(grace)
         while ContinuousClock.now < deadline, order.contains(where: { runs[$0]?.pid != nil }) {
@@ -562,16 +573,14 @@ actor PodWorker {
         }
     }
 
-    private func recordEvent(type: String, reason: String, message: String) async {
-        var event = Event()
-        event.metadata = ObjectMeta(name: "\(name).\(UInt64(Date().timeIntervalSince1970 * 1e6))", namespace: namespace)
-        event.involvedObject = ObjectReference(kind: "Pod", namespace: namespace, name: name, uid: uid)
-        event.involvedObject.apiVersion = "v1"
-        event.reason = reason; event.message = message; event.type = type
-        event.source.component = "kubelet"; event.source.host = ctx.config.nodeName
-        let time = KubeTime.now()
-        event.firstTimestamp = time; event.lastTimestamp = time; event.count = 1
-        _ = try? await ctx.client.create(event, namespace: namespace)
+    /// An Event about the pod (or one of its containers, `fieldPath: spec.containers{name}`), as the kubelet
+    /// records them; repeats are counted by the recorder.
+    private func recordEvent(_ type: EventRecord.Kind, _ reason: String, _ message: String, container: String? = nil) {
+        var reference = EventRecord.reference(to: pod)
+        if let container { reference.fieldPath = "spec.containers{\(container)}" }
+        let record = EventRecord(involvedObject: reference, type: type, reason: reason, message: message)
+        let events = ctx.events
+        Task { await events.record(record) }
     }
 
     // MARK: - Record

@@ -320,6 +320,13 @@ import TestSupport
         #expect(c.jsonpath(["get", "pod", "crash"], "{.status.containerStatuses[0].lastState.terminated.exitCode}") == "3")
         #expect(c.jsonpath(["get", "pod", "crash"], "{.status.containerStatuses[0].state.waiting.reason}") == "CrashLoopBackOff")
         #expect(try c.kubectl(["logs", "crash", "--previous"]).stdout == "attempt\n")
+        // The kubelet's Events, as `kubectl describe pod` shows them.
+        #expect(waitUntilBlocking(within: .seconds(10)) {
+            let reasons = c.jsonpath(["get", "events", "--field-selector", "involvedObject.name=crash"], "{.items[*].reason}")
+            return reasons.contains("Started") && reasons.contains("BackOff")
+        }, "Started and BackOff events")
+        #expect(c.jsonpath(["get", "events", "--field-selector", "involvedObject.name=crash,reason=Started"],
+                           "{.items[0].involvedObject.fieldPath} {.items[0].source.component}") == "spec.containers{app} kubelet")
 
         // The agent dies: the node turns NotReady; a new agent adopts the running pods (same processes, no new ADD).
         let before = c.webProcesses()
