@@ -1,6 +1,7 @@
 import CLinuxExtras
 import Glibc
 import HTTPServing
+import KubeAPI
 import LinuxSystem
 import Logging
 import NIOCore

@@ -108,9 +108,7 @@ actor PodWorker {
     func adopt(_ record: PodRecord) async {
         guard let list = try? ctx.conflist() else { await makeSandbox(); return }
         let attachment = attachmentFor(netns: record.netns)
-        let cachePath = "\(ctx.config.cniResultsDir)/\(CNICacheEntry.fileName(network: list.name, attachment))"
-        guard NetnsFiles.isMounted(record.netns), let data = FileManager.default.contents(atPath: cachePath),
-              let json = try? CNICore.JSONValue(parsing: Array(data)), let entry = try? CNICacheEntry(json: json) else {
+        guard NetnsFiles.isMounted(record.netns), let entry = cachedEntry(list, attachment) else {
             logger.warning("cannot adopt: namespace or CNI cache missing; making the sandbox again")
             await makeSandbox()
             return
@@ -199,6 +197,17 @@ actor PodWorker {
 
     // MARK: - Sandbox
 
+    /// The attachment's result cache file (libcni's `results/<network>-<id>-<ifname>`).
+    private func cachePath(_ list: NetConfList, _ a: CNIAttachment) -> String {
+        "\(ctx.config.cniResultsDir)/\(CNICacheEntry.fileName(network: list.name, a))"
+    }
+
+    private func cachedEntry(_ list: NetConfList, _ a: CNIAttachment) -> CNICacheEntry? {
+        guard let data = FileManager.default.contents(atPath: cachePath(list, a)),
+              let json = try? CNICore.JSONValue(parsing: Array(data)) else { return nil }
+        return try? CNICacheEntry(json: json)
+    }
+
     private func attachmentFor(netns: String) -> CNIAttachment {
         CNIAttachment(containerID: uid, netns: netns, podNamespace: namespace, podName: name, podUID: uid)
     }
@@ -215,7 +224,7 @@ actor PodWorker {
             let result = try await ctx.cni.add(list, attachment, runtimeConfig: runtimeConfig)
             let entry = CNICacheEntry(attachment: attachment, networkName: list.name, result: result, capabilityArgs: runtimeConfig)
             try PrivateFiles.makeDirectory(ctx.config.cniResultsDir)
-            try PrivateFiles.write(entry.json.serialized(), to: "\(ctx.config.cniResultsDir)/\(CNICacheEntry.fileName(network: list.name, attachment))")
+            try PrivateFiles.write(entry.json.serialized(), to: cachePath(list, attachment))
             let parsed = try CNIResult(json: result)
             let ips = parsed.ips.map { $0.address.address.description }
             let nameservers = ctx.config.clusterDNS.isEmpty ? parsed.dns.nameservers : ctx.config.clusterDNS
@@ -525,15 +534,11 @@ actor PodWorker {
     private func releaseSandbox() async {
         guard let list = try? ctx.conflist() else { return }
         let attachment = sandbox?.attachment ?? attachmentFor(netns: ctx.config.netnsPath(uid))
-        let cachePath = "\(ctx.config.cniResultsDir)/\(CNICacheEntry.fileName(network: list.name, attachment))"
-        var cached = sandbox?.result
-        if cached == nil, let data = FileManager.default.contents(atPath: cachePath), let json = try? CNICore.JSONValue(parsing: Array(data)) {
-            cached = (try? CNICacheEntry(json: json))?.result
-        }
+        let cached = sandbox?.result ?? cachedEntry(list, attachment)?.result
         do {
             try await ctx.cni.del(list, attachment, cachedResult: cached)
             try NetnsFiles.remove(attachment.netns)
-            _ = unlink(cachePath)
+            _ = unlink(cachePath(list, attachment))
             sandbox = nil
         } catch {
             logger.error("failed to tear down the sandbox: \(error)")

@@ -18,8 +18,6 @@ struct ExecProxy: WebSocketHandler {
     let token: String
     let logger: Logger
 
-    static let protocols = ["v5.channel.k8s.io", "v4.channel.k8s.io"]
-
     /// `/api/v1/namespaces/{ns}/pods/{name}/exec` → (ns, name, query).
     static func target(_ uri: String) -> (String, String, String)? {
         let p = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
@@ -29,9 +27,7 @@ struct ExecProxy: WebSocketHandler {
     }
 
     static func chosenProtocol(_ head: HTTPRequestHead) -> String? {
-        let offered = head.headers[canonicalForm: "Sec-WebSocket-Protocol"].flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingCharacters(in: .whitespaces) }
-        return protocols.first { offered.contains($0) }
+        RemoteCommand.negotiate(head.headers[canonicalForm: "Sec-WebSocket-Protocol"].map(String.init))
     }
 
     func accept(_ head: HTTPRequestHead) -> HTTPHeaders? {
@@ -86,27 +82,18 @@ struct ExecProxy: WebSocketHandler {
     }
 
     private func connect(namespace: String, name: String, query: String, protocol chosen: String) async throws -> NIOAsyncChannel<WebSocketFrame, WebSocketFrame> {
-        let pod = try await pods.get(namespace: namespace, name: name)
-        let request = RemoteCommandQuery(query)
-        let container = request.container ?? pod.spec.containers.first?.name ?? ""
-        guard pod.spec.containers.contains(where: { $0.name == container }) else {
-            throw Status.badRequest("container \(container) is not valid for pod \(name)")
-        }
-        guard let nodeName = pod.spec.nodeName, !nodeName.isEmpty else { throw Status.badRequest("pod \(name) does not have a host assigned") }
-        let node = try await nodes.get(namespace: nil, name: nodeName)
-        guard let address = node.status.addresses?.first(where: { $0.type == .internalIP })?.address else {
-            throw Status.badRequest("node \(nodeName) has no InternalIP address")
-        }
-        let port = Int(node.status.unknownFields.values["daemonEndpoints"]?["kubeletEndpoint"]?["Port"]?.intValue ?? 10250)
+        let request = RemoteCommand.Request(query: query)
+        let target = try await NodeTarget.resolve(pods: pods, nodes: nodes, namespace: namespace, name: name, container: request.container)
+        let (address, port, container, nodeName) = (target.address, target.port, target.container, target.node)
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .none  // node certificates are self-signed; upstream's default does not verify them
         let context = try NIOSSLContext(configuration: tls)
         var headers = HTTPHeaders()
-        headers.add(name: "Host", value: address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)")
+        headers.add(name: "Host", value: "\(target.host):\(port)")
         headers.add(name: "Authorization", value: "Bearer \(token)")
         headers.add(name: "Sec-WebSocket-Protocol", value: chosen)
         headers.add(name: "Content-Length", value: "0")
-        let path = "/exec/\(namespace)/\(name)/\(container)" + (request.passOn.isEmpty ? "" : "?" + request.passOn)
+        let path = "/exec/\(namespace)/\(name)/\(container)" + (request.query.isEmpty ? "" : "?" + request.query)
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
         let negotiated = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
@@ -145,26 +132,6 @@ struct ExecProxy: WebSocketHandler {
         var code = ByteBuffer()
         code.write(webSocketErrorCode: .normalClosure)
         return WebSocketFrame(fin: true, opcode: .connectionClose, data: code)
-    }
-}
-
-/// The parts of an exec query the API server reads (`container`) and passes on (the command and streams).
-struct RemoteCommandQuery {
-    var container: String?
-    var passOn: String
-
-    init(_ query: String) {
-        var kept: [Substring] = []
-        for item in query.split(separator: "&") {
-            let key = item.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
-            if key == "container" {
-                let value = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).dropFirst().first.map(String.init) ?? ""
-                container = value.removingPercentEncoding ?? value
-            } else if ["command", "stdin", "stdout", "stderr", "tty"].contains(key) {
-                kept.append(item)
-            }
-        }
-        passOn = kept.joined(separator: "&")
     }
 }
 

@@ -162,30 +162,13 @@ enum LogSubresource {
         let entry = APIResource(name: "pods/log", singularName: "", namespaced: true, kind: "Pod", verbs: ["get"])
         let handler: @Sendable (ResourceRequest) async throws -> HTTPResponse = { request in
             guard request.method == .GET, let name = request.name, let namespace = request.namespace else { throw Status.methodNotAllowed() }
-            let pod = try await pods.get(namespace: namespace, name: name)
-            let names = pod.spec.containers.map(\.name)
-            let container: String
-            if let asked = request.http.query["container"], !asked.isEmpty {
-                guard names.contains(asked) else { throw Status.badRequest("container \(asked) is not valid for pod \(name)") }
-                container = asked
-            } else if names.count == 1 {
-                container = names[0]
-            } else {
-                throw Status.badRequest("a container name must be specified for pod \(name), choose one of: [\(names.joined(separator: " "))]")
-            }
-            guard let nodeName = pod.spec.nodeName, !nodeName.isEmpty else {
-                throw Status.badRequest("pod \(name) does not have a host assigned")
-            }
-            let node = try await nodes.get(namespace: nil, name: nodeName)
-            guard let address = node.status.addresses?.first(where: { $0.type == .internalIP })?.address else {
-                throw Status.badRequest("node \(nodeName) has no InternalIP address")
-            }
-            let port = node.status.unknownFields.values["daemonEndpoints"]?["kubeletEndpoint"]?["Port"]?.intValue ?? 10250
+            let target = try await NodeTarget.resolve(pods: pods, nodes: nodes, namespace: namespace, name: name,
+                                                      container: request.http.query["container"])
+            let (host, port, container) = (target.host, target.port, target.container)
             var query: [String] = []
             for key in ["follow", "previous", "tailLines", "limitBytes", "sinceSeconds", "timestamps"] {
                 if let v = request.http.query[key], !v.isEmpty { query.append("\(key)=\(percentEncodeQuery(v))") }
             }
-            let host = address.contains(":") ? "[\(address)]" : address
             var outgoing = HTTPClientRequest(url: "https://\(host):\(port)/containerLogs/\(namespace)/\(name)/\(container)"
                                              + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
             outgoing.headers.add(name: "Authorization", value: "Bearer \(token)")
@@ -200,7 +183,7 @@ enum LogSubresource {
             guard response.status == .ok else {
                 var body = try await response.body.collect(upTo: 64 * 1024)
                 let message = (body.readString(length: body.readableBytes) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-                throw Status.badRequest(message.isEmpty ? "node \(nodeName) answered \(response.status.code)" : message)
+                throw Status.badRequest(message.isEmpty ? "node \(target.node) answered \(response.status.code)" : message)
             }
             let body = response.body
             let stream = AsyncThrowingStream<ByteBuffer, Error> { continuation in
@@ -221,5 +204,38 @@ enum LogSubresource {
 
     static func percentEncodeQuery(_ s: String) -> String {
         s.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? s
+    }
+}
+
+/// Where a pod's container is served by its node's agent, found as upstream's API server finds the kubelet
+/// for logs and exec: the container named (or the only one), the pod's node, its InternalIP and
+/// `daemonEndpoints.kubeletEndpoint.Port` (10250 when unset).
+struct NodeTarget {
+    var node: String, container: String
+    var address: String
+    var port: Int
+    /// The address as a URL or Host header has it (IPv6 in brackets).
+    var host: String { address.contains(":") ? "[\(address)]" : address }
+
+    static func resolve(pods: ResourceRegistry<Pod>, nodes: ResourceRegistry<Node>, namespace: String, name: String,
+                        container asked: String?) async throws -> NodeTarget {
+        let pod = try await pods.get(namespace: namespace, name: name)
+        let names = pod.spec.containers.map(\.name)
+        let container: String
+        if let asked, !asked.isEmpty {
+            guard names.contains(asked) else { throw Status.badRequest("container \(asked) is not valid for pod \(name)") }
+            container = asked
+        } else if names.count == 1 {
+            container = names[0]
+        } else {
+            throw Status.badRequest("a container name must be specified for pod \(name), choose one of: [\(names.joined(separator: " "))]")
+        }
+        guard let nodeName = pod.spec.nodeName, !nodeName.isEmpty else { throw Status.badRequest("pod \(name) does not have a host assigned") }
+        let node = try await nodes.get(namespace: nil, name: nodeName)
+        guard let address = node.status.addresses?.first(where: { $0.type == .internalIP })?.address else {
+            throw Status.badRequest("node \(nodeName) has no InternalIP address")
+        }
+        let port = Int(node.status.unknownFields.values["daemonEndpoints"]?["kubeletEndpoint"]?["Port"]?.intValue ?? 10250)
+        return NodeTarget(node: nodeName, container: container, address: address, port: port)
     }
 }
