@@ -131,9 +131,17 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
 
+        // `kproxy up`: a multi-node cluster in network namespaces (plan pure; network, supervisor, forwarder).
+        .target(name: "ClusterUp", dependencies: [
+            "NodeAgent", "Netlink", "ProxyDaemon", "KubeAPI", "KubeClient", "LinuxSystem",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         .executableTarget(name: "kproxy", dependencies: [
             "KubeAPI", "KubeClient", "ControlPlane", "ProxyCore", "NFTables", "ProxyDaemon",
-            "Netlink", "CNICore", "DNSCore", "DNSServer", "BalancerCore", "Balancer", "LinuxSystem", "NodeAgent",
+            "Netlink", "CNICore", "DNSCore", "DNSServer", "BalancerCore", "Balancer", "LinuxSystem", "NodeAgent", "ClusterUp",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

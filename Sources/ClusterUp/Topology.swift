@@ -1,0 +1,111 @@
+import Glibc
+import LinuxSystem
+import Netlink
+import NodeAgent
+
+/// The cluster's network, made and removed through netlink: a namespace per member, all on one bridge in a
+/// namespace of its own (the segment). Nothing is created in the caller's namespace and nothing in the
+/// cluster has a route out of it.
+public enum Topology {
+    /// Creates every namespace and link of `plan` and configures addresses and routes. Blocking (netlink).
+    public static func create(_ plan: UpPlan) async throws(UpError) {
+        for ns in plan.namespaces {
+            let path = NetnsFiles.path(ns)
+            if NetnsFiles.isMounted(path) { throw .failed("network namespace \(ns) already exists (another `kproxy up` with this state dir? run `kproxy down`)") }
+            do throws(SystemError) { try await NetnsFiles.create(path) } catch { throw .failed("\(error)") }
+        }
+        do throws(NetlinkError) {
+            try NetworkNamespace.run(path: NetnsFiles.path(plan.segmentNetns)) { () throws(NetlinkError) in
+                let nl = try NetlinkSocket()
+                try nl.setUp(name: "lo")
+                let bridge = try nl.ensureBridge(name: plan.segmentBridge, mtu: nil)
+                for member in plan.members {
+                    let fd = try NetworkNamespace.open(path: NetnsFiles.path(member.netns))
+                    defer { Sys.close(fd) }
+                    try nl.addVeth(hostName: member.segmentPort, peerName: plan.memberInterface, peerNamespaceFD: fd, mtu: nil, master: bridge.index)
+                }
+            }
+            for member in plan.members {
+                let isNode = plan.nodes.contains(member)
+                try NetworkNamespace.run(path: NetnsFiles.path(member.netns)) { () throws(NetlinkError) in
+                    let nl = try NetlinkSocket()
+                    try nl.setUp(name: "lo")
+                    try nl.setUp(name: plan.memberInterface)
+                    guard let link = try nl.link(named: plan.memberInterface) else { throw NetlinkError(code: ENODEV, operation: "get link", object: plan.memberInterface) }
+                    try nl.addAddress("\(member.address)/\(plan.segmentPrefix)", index: link.index)
+                    if isNode {
+                        // Locally sent packets to Service addresses need a route before nftables DNATs them
+                        // (a real node has its default route); the segment leads nowhere else.
+                        try nl.addRoute(dst: plan.serviceCIDR, gateway: nil, index: link.index)
+                        try NetworkNamespace.writeSysctl("net/ipv4/ip_forward", "1")
+                    }
+                }
+            }
+        } catch {
+            throw .failed("network set-up: \(error)")
+        }
+    }
+
+    /// The network namespaces of the pods the nodes' agents recorded (`kproxy-<uid>`, one per pod dir).
+    public static func podNamespaces(_ plan: UpPlan) -> [String] {
+        plan.nodes.flatMap { node -> [String] in
+            let dir = "\(plan.nodeDir(node.role))/root/pods"
+            return Files.list(dir).map { "kproxy-" + $0 }
+        }
+    }
+
+    /// Kills every process left in the cluster's namespaces (pods, and what they forked) and removes the
+    /// namespaces: the links, bridges, addresses, routes and nftables tables inside go with them.
+    /// Returns what could not be removed.
+    public static func remove(_ plan: UpPlan, extraNamespaces: [String] = []) -> [String] {
+        let names = extraNamespaces + podNamespaces(plan) + plan.namespaces
+        let paths = names.map(NetnsFiles.path).filter(NetnsFiles.isMounted)
+        var problems: [String] = []
+        for attempt in 0..<50 {
+            let inside = Processes.inNamespaces(paths)
+            if inside.isEmpty { break }
+            for pid in inside { kill(pid, SIGKILL) }
+            if attempt == 49 { problems.append("processes still running in the cluster's namespaces: \(inside.sorted())") }
+            usleep(40_000)
+        }
+        for path in paths {
+            do throws(SystemError) { try NetnsFiles.remove(path) } catch { problems.append("\(error)") }
+        }
+        return problems
+    }
+}
+
+/// Small /proc and directory helpers.
+enum Files {
+    static func list(_ dir: String) -> [String] {
+        guard let d = opendir(dir) else { return [] }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let entry = readdir(d) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if name != "." && name != ".." { out.append(name) }
+        }
+        return out.sorted()
+    }
+}
+
+public enum Processes {
+    /// Pids whose network namespace is one of the namespace files at `paths`.
+    public static func inNamespaces(_ paths: [String]) -> [pid_t] {
+        var wanted = Set<UInt64>()
+        for path in paths {
+            var st = stat()
+            if stat(path, &st) == 0 { wanted.insert(UInt64(st.st_ino)) }
+        }
+        guard !wanted.isEmpty else { return [] }
+        let me = getpid()
+        return Files.list("/proc").compactMap { entry -> pid_t? in
+            guard let pid = pid_t(entry), pid != me else { return nil }
+            var st = stat()
+            guard stat("/proc/\(pid)/ns/net", &st) == 0, wanted.contains(UInt64(st.st_ino)) else { return nil }
+            return pid
+        }
+    }
+
+    public static func isAlive(_ pid: pid_t) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
+}
