@@ -74,6 +74,7 @@ struct ProxyCommand: AsyncParsableCommand {
 
         let target = try NFTablesTarget()
         let userspace: BalancerTarget?
+        Self.setBridgeNetfilter(mode != "userspace", logger)
         if mode == "userspace" {
             Self.enableListenerMigration(logger)
             var config = BalancerConfig(threads: userspaceThreads ?? ProcessInfo.processInfo.activeProcessorCount,
@@ -131,6 +132,29 @@ extension ProxyCommand {
         let path = "/proc/sys/net/ipv4/tcp_migrate_req"
         do { try "1\n".write(toFile: path, atomically: false, encoding: .utf8) } catch {
             logger.warning("could not set \(path) to 1 (\(error)); a restart may reset connections still queued")
+        }
+    }
+}
+
+extension ProxyCommand {
+    /// `net.bridge.bridge-nf-call-iptables`/`ip6tables` (per network namespace, present when the kernel has
+    /// br_netfilter). The nftables mode needs it on: a reply between two pods on one bridge is switched at layer
+    /// 2 and must still meet conntrack to be un-DNATed. The userspace mode needs it off: with it on, a pod's
+    /// packet to a Service runs the IP prerouting hooks inside the bridge, and the socket `tproxy` assigns there
+    /// is dropped when the packet then enters IP input (`ip_rcv` orphans any socket not prefetched by BPF), so
+    /// the SYN finds no listener. Its rules use no conntrack, so nothing needs bridged packets to be seen.
+    static func setBridgeNetfilter(_ on: Bool, _ logger: Logger) {
+        for family in ["iptables", "ip6tables"] {
+            let path = "/proc/sys/net/bridge/bridge-nf-call-\(family)"
+            guard let current = try? String(contentsOfFile: path, encoding: .utf8) else { continue }  // no br_netfilter
+            let want = on ? "1" : "0"
+            guard current.trimmingCharacters(in: .whitespacesAndNewlines) != want else { continue }
+            do {
+                try "\(want)\n".write(toFile: path, atomically: false, encoding: .utf8)
+                logger.info("set net.bridge.bridge-nf-call-\(family) to \(want) for this proxy mode")
+            } catch {
+                logger.warning("could not set \(path) to \(want): \(error); Service traffic from pods on a bridge may fail")
+            }
         }
     }
 }

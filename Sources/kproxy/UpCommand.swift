@@ -65,8 +65,9 @@ struct UpCommand: AsyncParsableCommand {
             } else {
                 while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
             }
-            say("removing the cluster")
-            await cluster.tearDown()
+            let keepLogs = failed.withLock { $0 }
+            say("removing the cluster" + (keepLogs ? " (logs kept in \(cluster.plan.stateDir)/logs)" : ""))
+            await cluster.tearDown(keepLogs: keepLogs)
             say("removed")
         }
         if failed.withLock({ $0 }) { throw ExitCode.failure }
