@@ -7,7 +7,7 @@ struct KProxy: AsyncParsableCommand {
         commandName: "kproxy",
         abstract: "Kubernetes networking data plane: control plane, service proxy, CNI and cluster DNS.",
         version: "0.1.0",
-        subcommands: [ControlPlaneCommand.self, ProxyCommand.self, DNSCommand.self, NodeCommand.self, UpCommand.self, DownCommand.self, BenchCommand.self]
+        subcommands: [ControlPlaneCommand.self, ProxyCommand.self, DNSCommand.self, NodeCommand.self, UpCommand.self, DownCommand.self, BenchCommand.self, TrafficCommand.self]
     )
 }
 

@@ -1,0 +1,209 @@
+import ArgumentParser
+import DNSCore
+import Foundation
+import Glibc
+import LinuxSystem
+
+/// `kproxy traffic`: a steady client for end-to-end tests, run in a pod or a namespace. Each request is a new
+/// connection (HTTP GET, `Connection: close`) or a new DNS query over UDP, sent on a fixed schedule, so every
+/// one exercises the data plane's choice of endpoint. One JSON line per second on stdout:
+/// `{"t":UNIX,"ok":N,"fail":N,"error":"…"}`, and on SIGTERM/SIGINT (or after `--duration`) a summary line
+/// `{"summary":true,"ok":N,"fail":N,"first_fail":UNIX,"last_fail":UNIX}`.
+struct TrafficCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "traffic",
+        abstract: "Send a steady stream of requests (HTTP over new TCP connections, or DNS over UDP) and report successes and failures per second."
+    )
+
+    @Option(help: "HTTP target, http://HOST[:PORT][/PATH]; HOST a name (resolved once, through the resolver) or an address.") var url: String?
+    @Option(help: "DNS mode: the name to query (type A) from the first nameserver of /etc/resolv.conf, or --server.") var dns: String?
+    @Option(help: "DNS server address (DNS mode).") var server: String?
+    @Option(help: "Requests per second.") var rate = 50.0
+    @Option(help: "Per-request timeout in seconds.") var timeout = 1.0
+    @Option(help: "Stop after this many seconds (0: until SIGTERM).") var duration = 0.0
+
+    func validate() throws {
+        guard (url == nil) != (dns == nil) else { throw ValidationError("give exactly one of --url and --dns") }
+        guard rate > 0, rate <= 10_000, timeout > 0 else { throw ValidationError("--rate must be in (0, 10000] and --timeout positive") }
+    }
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        var stop = sigset_t()
+        sigemptyset(&stop); sigaddset(&stop, SIGTERM); sigaddset(&stop, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &stop, nil)  // polled with sigtimedwait between requests
+        let request: () -> String?   // nil: success; else the error
+        if let url {
+            let target = try HTTPTarget(url)
+            request = { target.get(timeout: timeout) }
+        } else {
+            let nameserver = server ?? ResolverConfig(parsing: (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? "").nameservers.first
+            guard let nameserver, let name = dns.flatMap(DNSName.init) else { throw ValidationError("no DNS server (resolv.conf empty) or invalid name") }
+            request = { DNSProbe.query(name, server: nameserver, timeout: timeout) }
+        }
+        var ok = 0, fail = 0, totalOK = 0, totalFail = 0
+        var firstFail = 0.0, lastFail = 0.0, lastError = ""
+        let start = Self.now()
+        var second = floor(start)
+        var sent = 0
+        func flush(_ t: Double) {
+            Self.emit(#"{"t":\#(Int(t)),"ok":\#(ok),"fail":\#(fail),"error":"\#(lastError.jsonEscaped)"}"#)
+            ok = 0; fail = 0; lastError = ""
+        }
+        while duration == 0 || Self.now() - start < duration {
+            // The schedule is fixed: request n at start + n/rate; a slow request delays the next ones only.
+            let due = start + Double(sent) / rate
+            let wait = due - Self.now()
+            if wait > 0 {
+                var ts = timespec(tv_sec: Int(wait), tv_nsec: Int((wait - floor(wait)) * 1e9))
+                if sigtimedwait(&stop, nil, &ts) > 0 { break }
+            } else {
+                var zero = timespec(tv_sec: 0, tv_nsec: 0)
+                if sigtimedwait(&stop, nil, &zero) > 0 { break }
+            }
+            sent += 1
+            let t = Self.now()
+            if let error = request() {
+                fail += 1; totalFail += 1; lastError = error
+                if firstFail == 0 { firstFail = t }
+                lastFail = t
+            } else {
+                ok += 1; totalOK += 1
+            }
+            if floor(Self.now()) > second { flush(second); second = floor(Self.now()) }
+        }
+        flush(second)
+        Self.emit(#"{"summary":true,"ok":\#(totalOK),"fail":\#(totalFail),"first_fail":\#(Int(firstFail)),"last_fail":\#(Int(lastFail))}"#)
+    }
+
+    /// A whole line in one write (unbuffered: a log reader sees each second as it ends).
+    static func emit(_ line: String) { _ = Sys.writeAll(1, Array((line + "\n").utf8)) }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+/// One HTTP GET over a fresh connection; success is a 2xx status line.
+struct HTTPTarget {
+    var address: sockaddr_storage
+    var length: socklen_t
+    var request: [UInt8]
+
+    init(_ url: String) throws {
+        guard url.hasPrefix("http://") else { throw ValidationError("--url must start with http://") }
+        let rest = url.dropFirst(7)
+        let hostPort = rest.prefix { $0 != "/" }
+        let path = rest.dropFirst(hostPort.count)
+        var host = String(hostPort), port = "80"
+        if let colon = hostPort.lastIndex(of: ":"), !hostPort.hasSuffix("]") { host = String(hostPort[..<colon]); port = String(hostPort[hostPort.index(after: colon)...]) }
+        host = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        var hints = addrinfo(); hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        // The name is resolved once (retried for a while: the DNS may not be up yet); requests then use the address.
+        var rc: Int32 = -1
+        for _ in 0..<50 {
+            rc = getaddrinfo(host, port, &hints, &result)
+            if rc == 0 { break }
+            usleep(200_000)
+        }
+        guard rc == 0, let info = result, let addr = info.pointee.ai_addr else { throw ValidationError("cannot resolve \(host): \(String(cString: gai_strerror(rc)))") }
+        defer { freeaddrinfo(result) }
+        address = sockaddr_storage()
+        length = info.pointee.ai_addrlen
+        withUnsafeMutableBytes(of: &address) { dst in dst.copyMemory(from: UnsafeRawBufferPointer(start: addr, count: Int(info.pointee.ai_addrlen))) }
+        request = Array("GET \(path.isEmpty ? "/" : path) HTTP/1.1\r\nHost: \(hostPort)\r\nUser-Agent: kproxy-traffic\r\nConnection: close\r\n\r\n".utf8)
+    }
+
+    func get(timeout: Double) -> String? {
+        let deadline = TrafficCommand.now() + timeout
+        let fd = socket(Int32(address.ss_family), Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return "socket: \(String(cString: strerror(errno)))" }
+        defer { Sys.close(fd) }
+        var addr = address
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) } }
+        if rc != 0 && errno != EINPROGRESS { return "connect: \(String(cString: strerror(errno)))" }
+        guard Self.wait(fd, Int16(POLLOUT), deadline) else { return "connect: timed out" }
+        let e = Sys.socketError(fd)
+        if e != 0 { return "connect: \(String(cString: strerror(e)))" }
+        var sent = 0
+        while sent < request.count {
+            let r = request.withUnsafeBytes { Sys.write(fd, $0.baseAddress! + sent, request.count - sent) }
+            switch r {
+            case .moved(let n): sent += n
+            case .wouldBlock: guard Self.wait(fd, Int16(POLLOUT), deadline) else { return "send: timed out" }
+            case .failed(let e): return "send: \(String(cString: strerror(e)))"
+            }
+        }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let r = buffer.withUnsafeMutableBytes { Sys.read(fd, $0.baseAddress!, $0.count) }
+            switch r {
+            case .moved(0):
+                let head = String(decoding: response.prefix(16), as: UTF8.self)
+                return head.hasPrefix("HTTP/1.") && head.dropFirst(9).hasPrefix("2") ? nil : "bad response: \(head.isEmpty ? "empty" : head)"
+            case .moved(let n): response += buffer[0..<n]
+            case .wouldBlock: guard Self.wait(fd, Int16(POLLIN), deadline) else { return "read: timed out" }
+            case .failed(let e): return "read: \(String(cString: strerror(e)))"
+            }
+        }
+    }
+
+    static func wait(_ fd: Int32, _ events: Int16, _ deadline: Double) -> Bool {
+        while true {
+            let left = deadline - TrafficCommand.now()
+            guard left > 0 else { return false }
+            var p = pollfd(fd: fd, events: events, revents: 0)
+            let n = poll(&p, 1, Int32(left * 1000) + 1)
+            if n > 0 { return true }
+            if n < 0 && errno != EINTR { return false }
+        }
+    }
+}
+
+/// One DNS query (A, recursion desired) over UDP from a fresh socket; success is NOERROR with an answer.
+enum DNSProbe {
+    static func query(_ name: DNSName, server: String, timeout: Double) -> String? {
+        var message = DNSMessage(questions: [DNSQuestion(name: name, type: .a)])
+        message.header.id = UInt16.random(in: 1...UInt16.max)
+        message.header.recursionDesired = true
+        let packet = message.encode(maxSize: 512)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET); addr.sin_port = in_port_t(UInt16(53).bigEndian)
+        guard inet_pton(AF_INET, server, &addr.sin_addr) == 1 else { return "bad server address \(server)" }
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return "socket: \(String(cString: strerror(errno)))" }
+        defer { Sys.close(fd) }
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard rc == 0 else { return "connect: \(String(cString: strerror(errno)))" }
+        guard packet.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == packet.count else { return "send: \(String(cString: strerror(errno)))" }
+        let deadline = TrafficCommand.now() + timeout
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while HTTPTarget.wait(fd, Int16(POLLIN), deadline) {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n < 0 { if errno == EAGAIN || errno == EINTR { continue }; return "recv: \(String(cString: strerror(errno)))" }
+            guard let reply = try? DNSMessage.decode(Array(buffer[0..<n])), reply.header.id == message.header.id else { continue }
+            if reply.rcode != .noError { return "rcode \(reply.rcode)" }
+            return reply.answers.isEmpty ? "no answer" : nil
+        }
+        return "timed out"
+    }
+}
+
+extension String {
+    var jsonEscaped: String {
+        var out = ""
+        for c in unicodeScalars {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where c.value < 0x20: out += String(format: "\\u%04x", c.value)
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+}
