@@ -22,3 +22,8 @@ echo "==> running in-process tests"
 swift test --skip-build --skip "$kernel"
 echo "==> running kernel (network namespace) and subprocess tests"
 swift test --skip-build --filter "$kernel"
+# The end-to-end suite: a two-node `kproxy up` cluster in network namespaces, features, churn and faults.
+for mode in nftables userspace; do
+  echo "==> end-to-end suite, proxy mode $mode (hack/e2e.sh)"
+  E2E_REPORT="/tmp/kproxy-e2e-$mode.md" bash hack/e2e.sh --proxy-mode "$mode"
+done

@@ -38,6 +38,7 @@ public final class ClusterUp: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let forwarder: Mutex<Forwarder?>
     private let background: Mutex<[Task<Void, Never>]>
+    private let stopping = Atomic<Bool>(false)
 
     private init(plan: UpPlan, logger: Logger) {
         self.plan = plan; self.logger = logger
@@ -114,6 +115,7 @@ public final class ClusterUp: Sendable {
             let nodes = try await client.list(Node.self).items
             return nodes.count == plan.nodes.count && nodes.allSatisfy(\.isReady)
         }
+        startRepairs()
         step("nodes Ready: \(plan.nodes.map { "\($0.role) (\($0.address), proxy mode \(plan.proxyMode.rawValue))" }.joined(separator: ", "))")
 
         try await createDNS(client: client, kproxy: options.kproxyBinary)
@@ -122,6 +124,19 @@ public final class ClusterUp: Sendable {
             return (d.status.availableReplicas ?? 0) >= (d.spec.replicas ?? 1)
         }
         step("cluster DNS: kproxy dns ×\(dnsReplicas) in kube-system behind kube-dns (\(plan.clusterDNS))")
+    }
+
+    /// Every second, on a thread of its own (netlink blocks): the nodes' configuration the kernel drops when
+    /// a link goes down is put back once it is up again.
+    private func startRepairs() {
+        let thread = OSThread { [self] in
+            while !stopping.load(ordering: .relaxed) {
+                usleep(1_000_000)
+                if stopping.load(ordering: .relaxed) { break }
+                for line in Topology.repairNodes(plan) { logger.notice("network repaired: \(line)") }
+            }
+        }
+        do throws(SystemError) { try thread.start() } catch { logger.error("cannot start the network repair thread: \(error)") }
     }
 
     private var dnsReplicas: Int { min(2, plan.nodes.count) }
@@ -192,9 +207,11 @@ public final class ClusterUp: Sendable {
                         "dnsPolicy": "Default",
                         "containers": [[
                             "name": "dns", "image": "kproxy",
-                            "command": [kproxy, "dns", "--kubeconfig", plan.podKubeconfig, "--listen", "0.0.0.0:53", "--resolv-conf", "/dev/null"],
+                            "command": [kproxy, "dns", "--kubeconfig", plan.podKubeconfig, "--listen", "0.0.0.0:53", "--resolv-conf", "/dev/null",
+                                        "--metrics-bind-address", "0.0.0.0:9153"],
                             "ports": [["name": "dns", "containerPort": 53, "protocol": "UDP"], ["name": "dns-tcp", "containerPort": 53, "protocol": "TCP"]],
-                            "readinessProbe": ["tcpSocket": ["port": 53], "periodSeconds": 1],
+                            // Ready once its index has synced (CoreDNS's ready plugin), so a restarted pod serves no SERVFAIL.
+                            "readinessProbe": ["httpGet": ["path": "/ready", "port": 9153], "periodSeconds": 1],
                         ] as [String: Any]],
                     ] as [String: Any],
                 ] as [String: Any],
@@ -218,6 +235,7 @@ public final class ClusterUp: Sendable {
     /// Stops the daemons and the forwarder, kills what is left in the cluster's namespaces and removes them
     /// and the state dir (the logs too unless `keepLogs`).
     public func tearDown(keepLogs: Bool = false) async {
+        stopping.store(true, ordering: .relaxed)
         for task in background.withLock({ $0 }) { task.cancel() }
         await supervisor.stop(grace: .seconds(3))
         if let f = forwarder.withLock({ $0 }) { await f.close() }

@@ -46,6 +46,30 @@ public enum Topology {
         }
     }
 
+    /// Puts back what the kernel removes from a node when its link goes down (the Service route), as a host's
+    /// network manager re-applies its configuration when the link returns. Blocking (netlink); returns what
+    /// it re-added.
+    public static func repairNodes(_ plan: UpPlan) -> [String] {
+        var repaired: [String] = []
+        for node in plan.nodes {
+            do throws(NetlinkError) {
+                let added = try NetworkNamespace.run(path: NetnsFiles.path(node.netns)) { () throws(NetlinkError) -> Bool in
+                    let nl = try NetlinkSocket()
+                    guard let link = try nl.link(named: plan.memberInterface), link.isUp else { return false }
+                    do throws(NetlinkError) { try nl.addRoute(dst: plan.serviceCIDR, gateway: nil, index: link.index) } catch {
+                        if error.isExists { return false }
+                        throw error
+                    }
+                    return true
+                }
+                if added { repaired.append("\(node.role): route \(plan.serviceCIDR) dev \(plan.memberInterface)") }
+            } catch {
+                repaired.append("\(node.role): \(error)")
+            }
+        }
+        return repaired
+    }
+
     /// The network namespaces of the pods the nodes' agents recorded (`kproxy-<uid>`, one per pod dir).
     public static func podNamespaces(_ plan: UpPlan) -> [String] {
         plan.nodes.flatMap { node -> [String] in

@@ -15,10 +15,14 @@ public struct NodeRouteSync: Sendable {
     private let namespacePath: String?
     private let logger: Logger
 
+    private let resyncInterval: Duration
+
     /// `namespacePath` names a network namespace to program (`/var/run/netns/NAME`); nil means the
-    /// daemon's own.
-    public init(client: KubeClient, nodeName: String, namespacePath: String? = nil, logger: Logger) {
-        self.client = client; self.nodeName = nodeName; self.namespacePath = namespacePath; self.logger = logger
+    /// daemon's own. Besides after Node changes, the routes are checked every `resyncInterval`: the kernel
+    /// deletes a link's routes when it goes down, and nothing else puts them back when it comes up.
+    public init(client: KubeClient, nodeName: String, namespacePath: String? = nil, resyncInterval: Duration = .seconds(5), logger: Logger) {
+        self.client = client; self.nodeName = nodeName; self.namespacePath = namespacePath
+        self.resyncInterval = resyncInterval; self.logger = logger
     }
 
     /// Watches all Nodes and applies the route diff after each batch of changes, until cancelled.
@@ -30,6 +34,12 @@ public struct NodeRouteSync: Sendable {
             group.addTask {
                 for await _ in nodes.events { trigger.continuation.yield() }
                 trigger.continuation.finish()
+            }
+            group.addTask { [resyncInterval] in
+                while !Task.isCancelled {
+                    do { try await Task.sleep(for: resyncInterval) } catch { return }
+                    trigger.continuation.yield()
+                }
             }
             group.addTask {
                 do { try await nodes.waitForSync() } catch { return }

@@ -21,9 +21,11 @@ struct TrafficCommand: ParsableCommand {
     @Option(help: "Requests per second.") var rate = 50.0
     @Option(help: "Per-request timeout in seconds.") var timeout = 1.0
     @Option(help: "Stop after this many seconds (0: until SIGTERM).") var duration = 0.0
+    @Option(help: "First-success mode: comma-separated http:// URLs, taken in order; each is tried every --interval until it answers, then its first success is printed as {\"target\":…,\"first_ok\":UNIX}.") var firstOk: String?
+    @Option(help: "First-success mode: seconds between attempts.") var interval = 0.002
 
     func validate() throws {
-        guard (url == nil) != (dns == nil) else { throw ValidationError("give exactly one of --url and --dns") }
+        guard [url, dns, firstOk].compactMap({ $0 }).count == 1 else { throw ValidationError("give exactly one of --url, --dns and --first-ok") }
         guard rate > 0, rate <= 10_000, timeout > 0 else { throw ValidationError("--rate must be in (0, 10000] and --timeout positive") }
     }
 
@@ -32,6 +34,18 @@ struct TrafficCommand: ParsableCommand {
         var stop = sigset_t()
         sigemptyset(&stop); sigaddset(&stop, SIGTERM); sigaddset(&stop, SIGINT)
         pthread_sigmask(SIG_BLOCK, &stop, nil)  // polled with sigtimedwait between requests
+        if let firstOk {
+            // Network programming latency: how soon after a Service appears its address answers.
+            for target in firstOk.split(separator: ",").map(String.init) {
+                let http = try HTTPTarget(target)
+                while http.get(timeout: timeout) != nil {
+                    var ts = timespec(tv_sec: 0, tv_nsec: Int(interval * 1e9))
+                    if sigtimedwait(&stop, nil, &ts) > 0 { return }
+                }
+                Self.emit(#"{"target":"\#(target)","first_ok":\#(String(format: "%.6f", Self.now()))}"#)
+            }
+            return
+        }
         let request: () -> String?   // nil: success; else the error
         if let url {
             let target = try HTTPTarget(url)

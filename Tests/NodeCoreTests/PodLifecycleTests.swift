@@ -57,13 +57,13 @@ struct PodLifecycleTests {
         #expect(ContainerRestart.shouldRestart(policy: policy, exitCode: exitCode) == restarts)
     }
 
-    @Test func backOffDoublesToFiveMinutesAndResetsAfterTenMinutesOfRunning() {
+    @Test func firstRestartIsImmediateThenBackOffDoublesToFiveMinutesAndResetsAfterTenMinutesOfRunning() {
         var backoff = 0.0, delays: [Double] = []
         for _ in 0..<7 {
             let (d, b) = ContainerRestart.delay(previous: backoff, ranFor: 1)
             delays.append(d); backoff = b
         }
-        #expect(delays == [10, 20, 40, 80, 160, 300, 300])
+        #expect(delays == [0, 10, 20, 40, 80, 160, 300])
         #expect(ContainerRestart.delay(previous: backoff, ranFor: 600) == (0, 0))
     }
 
