@@ -156,6 +156,7 @@ let package = Package(
                                                         .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "BalancerCoreTests", dependencies: ["BalancerCore", "ProxyCore", "KubeAPI"]),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore", "KubeAPI"]),
+        .testTarget(name: "ClusterUpTests", dependencies: ["ClusterUp"]),
         .testTarget(name: "NodeCoreTests", dependencies: ["NodeCore", "CNICore", "KubeAPI", "DNSCore"]),
         // Real kernel and real sockets, each test in its own network namespaces (run as root).
         .testTarget(name: "AdapterTests", dependencies: ["TestSupport", "NFTables", "Netlink", "ProxyCore", "ProxyDaemon", "CNICore", "DNSServer", "DNSCore", "KubeAPI",

@@ -292,6 +292,10 @@ check "DNS headless web-headless: the pod addresses ($headless)"
 cname=$(dig_a ext.e2e.svc.cluster.local CNAME)
 [ "$cname" = "web.e2e.svc.cluster.local." ] || fail "DNS ExternalName: '$cname'"
 check "DNS ExternalName ext → CNAME $cname"
+[ "$(in_pod client-a cat /var/run/secrets/kubernetes.io/serviceaccount/namespace)" = e2e ] &&
+  in_pod client-a sh -c 'test -s /var/run/secrets/kubernetes.io/serviceaccount/token && test -n "$KUBERNETES_SERVICE_HOST"' ||
+  fail "pods have no in-cluster config (service-account files, KUBERNETES_SERVICE_HOST)"
+check "in-cluster config in pods: KUBERNETES_SERVICE_HOST and the service-account files (the DNS pods use it)"
 say "- Service features: $checks checks passed"
 
 # ---------------------------------------------------------------------------------------------------------

@@ -126,8 +126,9 @@ static inline int kp_become_subreaper(void) { return prctl(KP_PR_SET_CHILD_SUBRE
 struct kp_spawn_failure { int step; int error; };
 
 /// Starts `argv` as a child: with `netns_fd` >= 0 inside that network namespace; with `resolv_conf` (and
-/// `hosts`), in a private mount namespace where that file is bind-mounted on /etc/resolv.conf (and
-/// /etc/hosts), as a runtime mounts the kubelet's files into a container; with `hostname`, in its
+/// `hosts`, and the directory `secrets`), in a private mount namespace where that file is bind-mounted on
+/// /etc/resolv.conf (and /etc/hosts, and the directory on /var/run/secrets/kubernetes.io/serviceaccount),
+/// as a runtime mounts the kubelet's files into a container; with `hostname`, in its
 /// own UTS namespace under that name; in a new session (its own process group, so signals reach all it
 /// forks); in `workdir`; stdin/stdout/stderr from the given descriptors (-1: /dev/null); all signals
 /// default and unblocked; no descriptor of the agent's but those three survives the exec. Forking in a threaded process allows only async-signal-safe calls in the child:
@@ -135,7 +136,7 @@ struct kp_spawn_failure { int step; int error; };
 /// `*step` to the step that failed (0 fork, 1 setns, 2 unshare mount ns, 3 mount private, 4 bind resolv.conf,
 /// 5 uts, 6 chdir, 7 dup2, 8 execve).
 static inline pid_t kp_spawn(const char *path, char *const argv[], char *const envp[], int netns_fd, const char *resolv_conf,
-                             const char *hosts, const char *hostname, const char *workdir, int in_fd, int out_fd, int err_fd,
+                             const char *hosts, const char *secrets, const char *hostname, const char *workdir, int in_fd, int out_fd, int err_fd,
                              int controlling_tty, int *step) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) { *step = 0; return -errno; }
@@ -152,6 +153,7 @@ static inline pid_t kp_spawn(const char *path, char *const argv[], char *const e
             if (mount("none", "/", (const char *)0, MS_REC | MS_PRIVATE, (const char *)0) != 0) { f.step = 3; goto fail; }
             if (mount(resolv_conf, "/etc/resolv.conf", "none", MS_BIND, (const char *)0) != 0) { f.step = 4; goto fail; }
             if (hosts && mount(hosts, "/etc/hosts", "none", MS_BIND, (const char *)0) != 0) { f.step = 4; goto fail; }
+            if (secrets && mount(secrets, "/var/run/secrets/kubernetes.io/serviceaccount", "none", MS_BIND, (const char *)0) != 0) { f.step = 4; goto fail; }
         }
         if (hostname) {
             if (unshare(KP_CLONE_NEWUTS) != 0 || sethostname(hostname, strlen(hostname)) != 0) { f.step = 5; goto fail; }

@@ -101,7 +101,6 @@ public final class ClusterUp: Sendable {
         try writeRecord(hostPort: fwd.port)
         try writeKubeconfig(admin, server: "https://127.0.0.1:\(fwd.port)", to: plan.kubeconfig)
         try writeKubeconfig(admin, server: plan.nodeServer, to: plan.nodeKubeconfig)
-        try writeKubeconfig(admin, server: UpPlan.podServer, to: plan.podKubeconfig)
         let client = try KubeClient(config: ClientConfig.load(kubeconfig: plan.kubeconfig), logger: logger)
         defer { Task { try? await client.shutdown() } }
         try await poll("control plane ready", timeout: .seconds(20)) { _ = try await client.get(Namespace.self, name: "kube-system"); return true }
@@ -207,7 +206,8 @@ public final class ClusterUp: Sendable {
                         "dnsPolicy": "Default",
                         "containers": [[
                             "name": "dns", "image": "kproxy",
-                            "command": [kproxy, "dns", "--kubeconfig", plan.podKubeconfig, "--listen", "0.0.0.0:53", "--resolv-conf", "/dev/null",
+                            // In-cluster config: KUBERNETES_SERVICE_HOST/PORT and the service-account token the agent mounts.
+                            "command": [kproxy, "dns", "--listen", "0.0.0.0:53", "--resolv-conf", "/dev/null",
                                         "--metrics-bind-address", "0.0.0.0:9153"],
                             "ports": [["name": "dns", "containerPort": 53, "protocol": "UDP"], ["name": "dns-tcp", "containerPort": 53, "protocol": "TCP"]],
                             // Ready once its index has synced (CoreDNS's ready plugin), so a restarted pod serves no SERVFAIL.

@@ -65,7 +65,6 @@ public struct UpPlan: Sendable, Equatable, Codable {
     // Files under the state dir.
     public var kubeconfig: String { "\(stateDir)/kubeconfig" }             // the host's: the forwarder on loopback
     public var nodeKubeconfig: String { "\(stateDir)/node-kubeconfig" }    // nodes: the control plane on the segment
-    public var podKubeconfig: String { "\(stateDir)/pod-kubeconfig" }      // pods: the kubernetes Service
     public var controlPlaneDataDir: String { "\(stateDir)/controlplane" }
     public var generatedKubeconfig: String { "\(stateDir)/controlplane/admin.kubeconfig" }
     public var stateFile: String { "\(stateDir)/up.json" }
@@ -98,7 +97,6 @@ public struct UpPlan: Sendable, Equatable, Codable {
 
     /// The API server as each party reaches it.
     public var nodeServer: String { "https://\(controlPlane.address):\(apiPort)" }
-    public static let podServer = "https://10.96.0.1:443"
 }
 
 public enum UpError: Error, Sendable, CustomStringConvertible, Equatable {

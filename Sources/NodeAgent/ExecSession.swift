@@ -144,9 +144,8 @@ final class ProcessIO: Sendable {
         }
         var argv = request.command
         argv[0] = program
-        var options = Spawn.Options(netnsPath: context.netns, resolvConf: context.resolvConf, hostname: context.hostname,
+        var options = Spawn.Options(netnsPath: context.netns, files: context.files, hostname: context.hostname,
                                     workingDir: context.workingDir)
-        options.hosts = context.hosts
         var owned: [Int32] = []  // the child's ends, closed here once it has them
         defer { owned.forEach(Sys.close) }
         if request.tty {

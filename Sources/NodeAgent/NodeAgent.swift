@@ -50,7 +50,8 @@ public actor NodeAgent {
                                    conflist: { () throws(CNIError) in try Self.loadConflist(confDir) },
                                    hostIPs: facts.addresses, serviceEnvironment: { [weak self] in await self?.serviceEnv ?? [] },
                                    hostResolv: ResolverConfig(parsing: (try? String(contentsOfFile: config.hostResolvConf, encoding: .utf8)) ?? ""),
-                                   events: KubeEventRecorder(client: client, component: "kubelet", host: config.nodeName, logger: logger))
+                                   events: KubeEventRecorder(client: client, component: "kubelet", host: config.nodeName, logger: logger),
+                                   serviceAccount: serviceAccountFiles())
         await checkNetwork(runner)
         try await updateNodeStatus()
         let server = try await startNodeServer()
@@ -189,12 +190,33 @@ public actor NodeAgent {
         serviceEnv = ContainerLaunch.kubernetesServiceEnvironment(clusterIP: ip, port: port)
     }
 
-    private func startNodeServer() async throws -> HTTPServer {
-        let token: String? = switch client.config.auth {
+    /// The bearer token of the agent's kubeconfig (also what the node API accepts).
+    private var bearerToken: String? {
+        switch client.config.auth {
         case .bearerToken(let t): t
         case .bearerTokenFile(let path): (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
         default: nil
         }
+    }
+
+    /// What pods get as their service account (token and CA), and its mount point on the host: pods share the
+    /// host's file system, so the empty directory a bind mount needs is made there once (under /run, gone at boot).
+    private func serviceAccountFiles() -> ServiceAccountFiles? {
+        guard let token = bearerToken, let ca = client.config.tls.caPEM else {
+            logger.warning("no bearer token or CA in the kubeconfig: pods get no service-account token (in-cluster clients cannot start)")
+            return nil
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: PodFiles.serviceAccountMountPoint, withIntermediateDirectories: true)
+        } catch {
+            logger.warning("cannot create \(PodFiles.serviceAccountMountPoint) (\(error)): pods get no service-account token")
+            return nil
+        }
+        return ServiceAccountFiles(token: token, caPEM: ca)
+    }
+
+    private func startNodeServer() async throws -> HTTPServer {
+        let token = bearerToken
         if token == nil { logger.warning("the kubeconfig has no bearer token: the node API refuses every request") }
         try PrivateFiles.makeDirectory(config.rootDir + "/pki")
         let addresses = (facts.addresses + ["127.0.0.1"]).compactMap { KubeAPI.IPAddress($0) }

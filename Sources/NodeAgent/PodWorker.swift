@@ -20,6 +20,14 @@ struct AgentContext: Sendable {
     let serviceEnvironment: @Sendable () async -> [(String, String)]
     let hostResolv: ResolverConfig
     let events: KubeEventRecorder
+    /// The credentials projected into pods (nil: the agent has no bearer token or CA to give).
+    let serviceAccount: ServiceAccountFiles?
+}
+
+/// A pod's service-account token and the API server's CA.
+struct ServiceAccountFiles: Sendable {
+    var token: String
+    var caPEM: Data
 }
 
 /// One pod on this node, from its sandbox to its removal: the network namespace and CNI attachment,
@@ -36,8 +44,7 @@ actor PodWorker {
         var network: String
         var result: CNICore.JSONValue
         var podIPs: [String]
-        var resolvConf: String
-        var hosts: String
+        var files: PodFiles
     }
     private var sandbox: Sandbox?
 
@@ -118,8 +125,7 @@ actor PodWorker {
         } catch {
             logger.warning("CNI CHECK failed (\(error)); the attachment is kept, as containerd does")
         }
-        sandbox = Sandbox(attachment: attachment, network: list.name, result: entry.result, podIPs: record.podIPs,
-                          resolvConf: podDir + "/resolv.conf", hosts: podDir + "/hosts")
+        sandbox = Sandbox(attachment: attachment, network: list.name, result: entry.result, podIPs: record.podIPs, files: podFiles)
         let now = Date()
         for name in order {
             guard var run = runs[name] else { continue }
@@ -181,13 +187,13 @@ actor PodWorker {
 
     /// What a command run in a container (exec) needs: the container's namespaces, files and environment.
     struct ExecContext: Sendable {
-        var netns: String, resolvConf: String, hosts: String, hostname: String
+        var netns: String, files: PodFiles, hostname: String
         var environment: [String], workingDir: String
     }
 
     func execContext(container: String) -> ExecContext? {
         guard let run = runs[container], run.pid != nil, let sandbox else { return nil }
-        return ExecContext(netns: sandbox.attachment.netns, resolvConf: sandbox.resolvConf, hosts: sandbox.hosts,
+        return ExecContext(netns: sandbox.attachment.netns, files: sandbox.files,
                            hostname: pod.spec.hostname ?? name, environment: run.environment,
                            workingDir: run.spec.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/")
     }
@@ -235,7 +241,8 @@ actor PodWorker {
             let hostsPath = podDir + "/hosts"
             try writeFile(hostsPath, EtcHosts.render(podIPs: ips, hostname: pod.spec.hostname ?? name, subdomain: pod.spec.subdomain,
                                                      namespace: namespace, clusterDomain: ctx.config.clusterDomain))
-            sandbox = Sandbox(attachment: attachment, network: list.name, result: result, podIPs: ips, resolvConf: resolvPath, hosts: hostsPath)
+            try writeServiceAccount()
+            sandbox = Sandbox(attachment: attachment, network: list.name, result: result, podIPs: ips, files: podFiles)
             sandboxFailures = 0
             logger.info("sandbox ready: \(ips.joined(separator: ", ")) in \(netns)")
             saveRecord()
@@ -255,6 +262,29 @@ actor PodWorker {
                 await self?.makeSandbox()
             }
         }
+    }
+
+    /// The pod's resolv.conf, hosts and (unless `automountServiceAccountToken: false`) service-account
+    /// directory, under the pod's dir.
+    private var podFiles: PodFiles {
+        PodFiles(resolvConf: podDir + "/resolv.conf", hosts: podDir + "/hosts",
+                 serviceAccount: mountsServiceAccount && ctx.serviceAccount != nil ? podDir + "/serviceaccount" : nil)
+    }
+
+    private var mountsServiceAccount: Bool {
+        pod.spec.unknownFields.values["automountServiceAccountToken"]?.boolValue != false
+    }
+
+    /// What in-cluster clients read (client-go's rest.InClusterConfig): the token, the CA that signs the API
+    /// server's certificate and the pod's namespace. The control plane has one credential, so the token is
+    /// the agent's own, as a cluster with a single service-account token would project it.
+    private func writeServiceAccount() throws {
+        guard mountsServiceAccount, let account = ctx.serviceAccount else { return }
+        let dir = podDir + "/serviceaccount"
+        try PrivateFiles.makeDirectory(dir)
+        try PrivateFiles.write(Array(account.token.utf8), to: dir + "/token")
+        try PrivateFiles.write(Array(account.caPEM), to: dir + "/ca.crt")
+        try PrivateFiles.write(Array(namespace.utf8), to: dir + "/namespace")
     }
 
     private func writeFile(_ path: String, _ text: String) throws {
@@ -300,9 +330,8 @@ actor PodWorker {
             return
         }
         defer { Sys.close(fd) }
-        var options = Spawn.Options(netnsPath: sandbox.attachment.netns, resolvConf: sandbox.resolvConf,
+        var options = Spawn.Options(netnsPath: sandbox.attachment.netns, files: sandbox.files,
                                     hostname: pod.spec.hostname ?? pod.metadata.name, workingDir: spec.workingDir)
-        options.hosts = sandbox.hosts
         options.stdout = fd; options.stderr = fd
         do {
             let pid = try Spawn.start(spec.argv, environment: spec.environment, options)
@@ -424,7 +453,7 @@ actor PodWorker {
         if trackers[.startup] == nil { run.state.started = true }
         if trackers[.readiness] == nil { run.state.ready = run.state.started }
         let generation = run.generation
-        let netns = sandbox.attachment.netns, resolv = sandbox.resolvConf, hosts = sandbox.hosts, env = run.environment
+        let netns = sandbox.attachment.netns, files = sandbox.files, env = run.environment
         let actions = trackers.mapValues(\.1)
         run.probeTask = Task { [weak self] in
             let begin = ContinuousClock.now
@@ -439,7 +468,7 @@ actor PodWorker {
                     if kind == .startup ? startupDone : !startupDone { continue }
                     guard tracker.isDue(elapsed: elapsed, lastRun: lastRun[kind]) else { continue }
                     lastRun[kind] = elapsed
-                    let ok = await Prober.run(action, timeout: tracker.timing.timeout, netnsPath: netns, resolvConf: resolv, hosts: hosts,
+                    let ok = await Prober.run(action, timeout: tracker.timing.timeout, netnsPath: netns, files: files,
                                               environment: env)
                     await self.probed(name, generation, kind, ok)
                 }

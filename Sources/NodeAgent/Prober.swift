@@ -7,7 +7,7 @@ import NodeCore
 /// exec inside the pod (its network namespace and resolv.conf). Each returns success or failure within
 /// its timeout; nothing here throws.
 enum Prober {
-    static func run(_ action: ProbeAction, timeout: Double, netnsPath: String, resolvConf: String?, hosts: String?,
+    static func run(_ action: ProbeAction, timeout: Double, netnsPath: String, files: PodFiles?,
                     environment: [String]) async -> Bool {
         switch action {
         case .tcp(let host, let port):
@@ -20,7 +20,7 @@ enum Prober {
             if https { return false }  // no TLS client in the agent: an HTTPS probe fails, as its log line says
             return await Blocking.run { httpGet(host, port, path, headers, timeout: timeout) }
         case .exec(let command):
-            return await exec(command, timeout: timeout, netnsPath: netnsPath, resolvConf: resolvConf, hosts: hosts, environment: environment)
+            return await exec(command, timeout: timeout, netnsPath: netnsPath, files: files, environment: environment)
         }
     }
 
@@ -108,15 +108,14 @@ enum Prober {
     }
 
     /// Runs the command in the pod; success is exit code 0 within the timeout (killed otherwise).
-    static func exec(_ command: [String], timeout: Double, netnsPath: String, resolvConf: String?, hosts: String?,
+    static func exec(_ command: [String], timeout: Double, netnsPath: String, files: PodFiles?,
                      environment: [String]) async -> Bool {
         guard let program = ContainerLaunch.resolve(command[0], path: ContainerLaunch.path(of: environment), isExecutable: { access($0, X_OK) == 0 }) else {
             return false
         }
         var argv = command
         argv[0] = program
-        var options = Spawn.Options(netnsPath: netnsPath, resolvConf: resolvConf)
-        options.hosts = hosts
+        let options = Spawn.Options(netnsPath: netnsPath, files: files)
         guard let pid = try? Spawn.start(argv, environment: environment, options) else { return false }
         return await withTaskGroup(of: Bool?.self) { group in
             group.addTask { await Reaper.shared.wait(pid).reported == 0 }

@@ -5,23 +5,35 @@ import LinuxSystem
 /// Starting processes for pods and plugins (`kp_spawn`): the namespaces, mounts, session and
 /// descriptors a child needs are set between fork and exec, so nothing here depends on the agent
 /// being single-threaded.
+/// The files the kubelet has the runtime mount into every container of a pod, bind-mounted in a private
+/// mount namespace: resolv.conf, /etc/hosts and the service-account directory (token, ca.crt, namespace).
+public struct PodFiles: Sendable, Equatable {
+    public var resolvConf: String
+    public var hosts: String?
+    /// Mounted on `PodFiles.serviceAccountMountPoint`; nil when the pod does not mount its token.
+    public var serviceAccount: String?
+    public static let serviceAccountMountPoint = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+    public init(resolvConf: String, hosts: String? = nil, serviceAccount: String? = nil) {
+        self.resolvConf = resolvConf; self.hosts = hosts; self.serviceAccount = serviceAccount
+    }
+}
+
 public enum Spawn {
     public struct Options: Sendable {
         public var netnsPath: String?
-        public var resolvConf: String?
-        /// Bind-mounted on /etc/hosts (only with `resolvConf`, in the same private mount namespace).
-        public var hosts: String?
+        public var files: PodFiles?
         public var hostname: String?
         public var workingDir: String?
         public var stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1
         /// stdin is a terminal that becomes the process's controlling terminal.
         public var controllingTerminal = false
-        public init(netnsPath: String? = nil, resolvConf: String? = nil, hostname: String? = nil, workingDir: String? = nil) {
-            self.netnsPath = netnsPath; self.resolvConf = resolvConf; self.hostname = hostname; self.workingDir = workingDir
+        public init(netnsPath: String? = nil, files: PodFiles? = nil, hostname: String? = nil, workingDir: String? = nil) {
+            self.netnsPath = netnsPath; self.files = files; self.hostname = hostname; self.workingDir = workingDir
         }
     }
 
-    static let steps = ["fork", "setns", "unshare mount namespace", "make / private", "bind-mount resolv.conf",
+    static let steps = ["fork", "setns", "unshare mount namespace", "make / private", "bind-mount the pod's files",
                         "set hostname", "chdir", "dup2", "execve"]
 
     /// Starts `argv` (argv[0] an absolute path); the caller registers the pid with `Reaper`.
@@ -36,12 +48,14 @@ public enum Spawn {
         let cEnv: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
         defer { for p in cArgs + cEnv { free(p) } }
         var step: Int32 = 0
-        let pid = withOptionalCString(options.resolvConf) { resolv in
-            withOptionalCString(options.hosts) { hosts in
-                withOptionalCString(options.hostname) { host in
-                    withOptionalCString(options.workingDir) { dir in
-                        kp_spawn(argv[0], cArgs, cEnv, netfd, resolv, hosts, host, dir, options.stdin, options.stdout, options.stderr,
-                                 options.controllingTerminal ? 1 : 0, &step)
+        let pid = withOptionalCString(options.files?.resolvConf) { resolv in
+            withOptionalCString(options.files?.hosts) { hosts in
+                withOptionalCString(options.files?.serviceAccount) { secrets in
+                    withOptionalCString(options.hostname) { host in
+                        withOptionalCString(options.workingDir) { dir in
+                            kp_spawn(argv[0], cArgs, cEnv, netfd, resolv, hosts, secrets, host, dir, options.stdin, options.stdout, options.stderr,
+                                     options.controllingTerminal ? 1 : 0, &step)
+                        }
                     }
                 }
             }

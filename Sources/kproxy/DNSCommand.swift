@@ -13,7 +13,7 @@ struct DNSCommand: AsyncParsableCommand {
         abstract: "Serve cluster DNS (Kubernetes DNS spec 1.1.0) over UDP and TCP, forwarding other names upstream."
     )
 
-    @Option(help: "kubeconfig of the cluster to watch.") var kubeconfig: String
+    @Option(help: "kubeconfig of the cluster to watch (default: $KUBECONFIG, else the in-cluster service account when run in a pod).") var kubeconfig: String?
     @Option(help: "Address and port to serve DNS on (UDP and TCP).") var listen = "0.0.0.0:53"
     @Option(help: "Cluster domain.") var zone = "cluster.local"
     @Option(help: "Upstream resolver for names outside the zone (repeatable; HOST or HOST:PORT).") var upstream: [String] = []
