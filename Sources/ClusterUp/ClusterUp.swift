@@ -22,6 +22,7 @@ public final class ClusterUp: Sendable {
         public var cniBinary: String
         /// The host loopback port of the API forwarder (taken when free, else any free port).
         public var hostPort = 6443
+        public var network = UpPlan.Network.hostGateway
         public init(kproxyBinary: String, cniBinary: String) { self.kproxyBinary = kproxyBinary; self.cniBinary = cniBinary }
     }
 
@@ -50,7 +51,7 @@ public final class ClusterUp: Sendable {
     /// Builds the cluster and returns once every node is Ready and the cluster DNS serves. `progress` gets a
     /// line per step. On failure everything made so far is removed before the error is thrown.
     public static func up(_ options: Options, runID: String, logger: Logger, progress: @escaping @Sendable (String) -> Void) async throws -> ClusterUp {
-        let plan = try UpPlan(runID: runID, stateDir: options.stateDir, nodes: options.nodes, proxyMode: options.proxyMode)
+        let plan = try UpPlan(runID: runID, stateDir: options.stateDir, nodes: options.nodes, proxyMode: options.proxyMode, network: options.network)
         try claimStateDir(plan)
         let cluster = ClusterUp(plan: plan, logger: logger)
         do {
@@ -90,7 +91,9 @@ public final class ClusterUp: Sendable {
         }
         try writeRecord(hostPort: nil)
         try await Topology.create(plan)
-        step("network: namespaces \(plan.namespaces.joined(separator: ", ")); segment 192.168.50.0/24 on bridge \(plan.segmentBridge) in \(plan.segmentNetns)")
+        step("network: namespaces \(plan.namespaces.joined(separator: ", ")); " + (plan.network == .vxlan
+            ? "a subnet per member routed by \(plan.segmentNetns), pods across nodes through VXLAN"
+            : "segment 192.168.50.0/24 on bridge \(plan.segmentBridge) in \(plan.segmentNetns), pods across nodes by host-gw routes"))
         for node in plan.nodes { try installCNI(node: node.role, options: options) }
 
         let processes = plan.processes(kproxy: options.kproxyBinary)
@@ -108,7 +111,8 @@ public final class ClusterUp: Sendable {
 
         for process in processes.dropFirst() { try supervisor.keep(process) }
         // The control plane is no node: it reaches pods (answers to their API calls) by host-gw routes too.
-        let routes = NodeRouteSync(client: client, nodeName: "", namespacePath: "/run/netns/\(plan.controlPlane.netns)", logger: logger)
+        let routes = NodeRouteSync(client: client, nodeName: "", namespacePath: "/run/netns/\(plan.controlPlane.netns)",
+                                   mode: plan.network == .vxlan ? .vxlan : .hostGateway, logger: logger)
         background.withLock { $0.append(Task { await routes.run() }) }
         try await poll("every node Ready", timeout: .seconds(30)) {
             let nodes = try await client.list(Node.self).items

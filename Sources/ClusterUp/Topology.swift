@@ -18,12 +18,17 @@ public enum Topology {
             try NetworkNamespace.run(path: NetnsFiles.path(plan.segmentNetns)) { () throws(NetlinkError) in
                 let nl = try NetlinkSocket()
                 try nl.setUp(name: "lo")
-                let bridge = try nl.ensureBridge(name: plan.segmentBridge, mtu: nil)
+                // One segment: a bridge. Routed: no bridge; this namespace routes between the members' subnets.
+                let bridge = plan.network == .hostGateway ? try nl.ensureBridge(name: plan.segmentBridge, mtu: nil) : nil
                 for member in plan.members {
                     let fd = try NetworkNamespace.open(path: NetnsFiles.path(member.netns))
                     defer { Sys.close(fd) }
-                    try nl.addVeth(hostName: member.segmentPort, peerName: plan.memberInterface, peerNamespaceFD: fd, mtu: nil, master: bridge.index)
+                    try nl.addVeth(hostName: member.segmentPort, peerName: plan.memberInterface, peerNamespaceFD: fd, mtu: nil, master: bridge?.index)
+                    if let gateway = member.gateway, let port = try nl.link(named: member.segmentPort) {
+                        try nl.addAddress("\(gateway)/\(plan.segmentPrefix)", index: port.index)
+                    }
                 }
+                if bridge == nil { try NetworkNamespace.writeSysctl("net/ipv4/ip_forward", "1") }
             }
             for member in plan.members {
                 let isNode = plan.nodes.contains(member)
@@ -33,12 +38,8 @@ public enum Topology {
                     try nl.setUp(name: plan.memberInterface)
                     guard let link = try nl.link(named: plan.memberInterface) else { throw NetlinkError(code: ENODEV, operation: "get link", object: plan.memberInterface) }
                     try nl.addAddress("\(member.address)/\(plan.segmentPrefix)", index: link.index)
-                    if isNode {
-                        // Locally sent packets to Service addresses need a route before nftables DNATs them
-                        // (a real node has its default route); the segment leads nowhere else.
-                        try nl.addRoute(dst: plan.serviceCIDR, gateway: nil, index: link.index)
-                        try NetworkNamespace.writeSysctl("net/ipv4/ip_forward", "1")
-                    }
+                    for route in plan.routes(of: member) { try nl.addRoute(dst: route.dst, gateway: route.gateway, index: link.index) }
+                    if isNode { try NetworkNamespace.writeSysctl("net/ipv4/ip_forward", "1") }
                 }
             }
         } catch {
@@ -53,16 +54,20 @@ public enum Topology {
         var repaired: [String] = []
         for node in plan.nodes {
             do throws(NetlinkError) {
-                let added = try NetworkNamespace.run(path: NetnsFiles.path(node.netns)) { () throws(NetlinkError) -> Bool in
+                let added = try NetworkNamespace.run(path: NetnsFiles.path(node.netns)) { () throws(NetlinkError) -> [String] in
                     let nl = try NetlinkSocket()
-                    guard let link = try nl.link(named: plan.memberInterface), link.isUp else { return false }
-                    do throws(NetlinkError) { try nl.addRoute(dst: plan.serviceCIDR, gateway: nil, index: link.index) } catch {
-                        if error.isExists { return false }
-                        throw error
+                    guard let link = try nl.link(named: plan.memberInterface), link.isUp else { return [] }
+                    var added: [String] = []
+                    for route in plan.routes(of: node) {
+                        do throws(NetlinkError) { try nl.addRoute(dst: route.dst, gateway: route.gateway, index: link.index) } catch {
+                            if error.isExists { continue }
+                            throw error
+                        }
+                        added.append("route \(route.dst) via \(route.gateway ?? plan.memberInterface)")
                     }
-                    return true
+                    return added
                 }
-                if added { repaired.append("\(node.role): route \(plan.serviceCIDR) dev \(plan.memberInterface)") }
+                repaired += added.map { "\(node.role): \($0)" }
             } catch {
                 repaired.append("\(node.role): \(error)")
             }

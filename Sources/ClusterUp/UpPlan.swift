@@ -4,6 +4,9 @@
 /// may use the same ones.
 public struct UpPlan: Sendable, Equatable, Codable {
     public enum ProxyMode: String, Sendable, Codable, CaseIterable { case nftables, userspace }
+    /// How the members are joined and pods reach each other across nodes: one bridged segment with host-gw
+    /// routes, or a subnet per member behind a router (no shared layer 2) with a VXLAN overlay for pods.
+    public enum Network: String, Sendable, Codable, CaseIterable { case hostGateway = "host-gw", vxlan }
 
     /// One namespace attached to the segment: its name, its address there, and the name of its end of the
     /// veth inside the segment's namespace.
@@ -11,7 +14,9 @@ public struct UpPlan: Sendable, Equatable, Codable {
         public var role: String          // "controlplane", "node-a", "external"
         public var netns: String
         public var address: String       // on the segment, without prefix length
-        public var segmentPort: String   // the veth end on the segment's bridge
+        public var segmentPort: String   // the veth end on the segment's bridge (or router)
+        /// Routed network only: the router's address on this member's subnet (its default gateway).
+        public var gateway: String?
     }
 
     /// A long-running process and the namespace it runs in; restarted by the supervisor when it ends.
@@ -26,6 +31,7 @@ public struct UpPlan: Sendable, Equatable, Codable {
     public var runID: String
     public var stateDir: String
     public var proxyMode: ProxyMode
+    public var network: Network
     public var segmentNetns: String
     public var segmentBridge = "seg0"
     public var segmentPrefix = 24
@@ -40,7 +46,7 @@ public struct UpPlan: Sendable, Equatable, Codable {
 
     public static let nodeNames = (0..<26).map { "node-" + String(UnicodeScalar(UInt8(97 + $0))) }
 
-    public init(runID: String, stateDir: String, nodes count: Int, proxyMode: ProxyMode) throws(UpError) {
+    public init(runID: String, stateDir: String, nodes count: Int, proxyMode: ProxyMode, network: Network = .hostGateway) throws(UpError) {
         guard (1...UpPlan.nodeNames.count).contains(count) else { throw .usage("--nodes must be between 1 and \(UpPlan.nodeNames.count)") }
         guard !runID.isEmpty, runID.utf8.allSatisfy({ (48...57).contains($0) || (97...122).contains($0) }), runID.utf8.count <= 8 else {
             throw .usage("run id must be 1-8 characters of [0-9a-z]")
@@ -49,13 +55,19 @@ public struct UpPlan: Sendable, Equatable, Codable {
         self.runID = runID
         self.stateDir = stateDir.count > 1 && stateDir.hasSuffix("/") ? String(stateDir.dropLast()) : stateDir
         self.proxyMode = proxyMode
+        self.network = network
         let prefix = "kpup-\(runID)"
         segmentNetns = "\(prefix)-seg"
-        controlPlane = Member(role: "controlplane", netns: "\(prefix)-cp", address: "192.168.50.2", segmentPort: "cp")
-        nodes = UpPlan.nodeNames.prefix(count).enumerated().map { i, name in
-            Member(role: name, netns: "\(prefix)-\(name)", address: "192.168.50.\(11 + i)", segmentPort: name)
+        // One segment: 192.168.50.0/24 for all. Routed: a /24 per member (the control plane's 192.168.50.0,
+        // node i's 192.168.(51+i).0, the external client's 192.168.49.0), the router at .1 of each.
+        let routed = network == .vxlan
+        func member(_ role: String, _ port: String, subnet: Int, host: Int) -> Member {
+            Member(role: role, netns: "\(prefix)-\(port)", address: "192.168.\(routed ? subnet : 50).\(host)",
+                   segmentPort: port, gateway: routed ? "192.168.\(subnet).1" : nil)
         }
-        external = Member(role: "external", netns: "\(prefix)-ext", address: "192.168.50.100", segmentPort: "ext")
+        controlPlane = member("controlplane", "cp", subnet: 50, host: 2)
+        nodes = UpPlan.nodeNames.prefix(count).enumerated().map { i, name in member(name, name, subnet: 51 + i, host: 11 + i) }
+        external = member("external", "ext", subnet: 49, host: 100)
     }
 
     /// Every namespace of the cluster, the segment last (its bridge outlives the members' links).
@@ -89,10 +101,18 @@ public struct UpPlan: Sendable, Equatable, Codable {
             ], log: logFile("\(node.role)/node"), pidFile: pidFile("\(node.role)/node")))
             out.append(Process(name: "\(node.role)/proxy", netns: node.netns, argv: [
                 kproxy, "proxy", "--kubeconfig", nodeKubeconfig, "--node", node.role, "--mode", proxyMode.rawValue,
-                "--cluster-cidr", clusterCIDR, "--service-cidr", serviceCIDR, "--node-routes",
+                "--cluster-cidr", clusterCIDR, "--service-cidr", serviceCIDR, "--node-routes", "--node-routes-mode", network.rawValue,
             ], log: logFile("\(node.role)/proxy"), pidFile: pidFile("\(node.role)/proxy")))
         }
         return out
+    }
+
+    /// A member's routes besides its subnet: routed, the default route via the router; on one segment, a
+    /// node's route for the Service range (locally sent packets to a Service address need one before
+    /// nftables DNATs them, as a real node's default route gives). Nothing leads out of the cluster.
+    public func routes(of member: Member) -> [(dst: String, gateway: String?)] {
+        if let gateway = member.gateway { return [("0.0.0.0/0", gateway)] }
+        return nodes.contains(member) ? [(serviceCIDR, nil)] : []
     }
 
     /// The API server as each party reaches it.

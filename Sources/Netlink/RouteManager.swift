@@ -8,12 +8,15 @@ import Glibc
 public struct GatewayRoute: Hashable, Sendable, CustomStringConvertible {
     public var destination: String
     public var gateway: String
+    /// Out of this link with the gateway taken as on-link (`onlink`), as an overlay's routes are: the
+    /// gateway is the peer's address behind the tunnel, not on any subnet of ours. Nil: the kernel picks.
+    public var onlinkIndex: Int32?
 
-    public init(destination: String, gateway: String) {
-        self.destination = destination; self.gateway = gateway
+    public init(destination: String, gateway: String, onlinkIndex: Int32? = nil) {
+        self.destination = destination; self.gateway = gateway; self.onlinkIndex = onlinkIndex
     }
 
-    public var description: String { "\(destination) via \(gateway)" }
+    public var description: String { "\(destination) via \(gateway)" + (onlinkIndex.map { " dev #\($0) onlink" } ?? "") }
 }
 
 /// Lists, adds, replaces and deletes main-table gateway routes that carry one route protocol
@@ -48,7 +51,8 @@ public final class RouteManager {
                   let gw = rtnl_route_nh_get_gateway(nh) else { continue }
             var destination = Self.text(dst)
             if !destination.contains("/") { destination += "/\(nl_addr_get_prefixlen(dst))" }
-            out.append(GatewayRoute(destination: destination, gateway: Self.text(gw)))
+            let onlink = rtnl_route_nh_get_flags(nh) & UInt32(RTNH_F_ONLINK) != 0 ? rtnl_route_nh_get_ifindex(nh) : nil
+            out.append(GatewayRoute(destination: destination, gateway: Self.text(gw), onlinkIndex: onlink))
         }
         return out
     }
@@ -97,6 +101,10 @@ public final class RouteManager {
         rtnl_route_set_scope(r, UInt8(RT_SCOPE_UNIVERSE.rawValue))
         rtnl_route_set_type(r, UInt8(RTN_UNICAST))
         rtnl_route_nh_set_gateway(nh, gw)
+        if let index = route.onlinkIndex {
+            rtnl_route_nh_set_ifindex(nh, index)
+            rtnl_route_nh_set_flags(nh, UInt32(RTNH_F_ONLINK))
+        }
         rtnl_route_add_nexthop(r, nh)
         try NetlinkError.check(body(r), operation, route.description)
     }

@@ -92,3 +92,44 @@ public enum HostGatewayRoutes {
         return plan
     }
 }
+
+/// Pod routing through a VXLAN tunnel (like flannel's `vxlan` backend), for nodes that share no layer 2:
+/// each node's tunnel device holds the network address of its IPv4 pod CIDR (`10.244.1.0/32`), and every
+/// other Node's IPv4 pod CIDRs are routed via that peer's network address, on-link through the tunnel. The
+/// device learns peers' MACs from what it receives and floods the rest (ARP) to every peer's InternalIP.
+/// IPv6 pod CIDRs are not carried. Pure: Nodes in, routes and peers out.
+public enum VXLANOverlay {
+    public static let device = "kproxy.vxlan"
+    public static let vni: UInt32 = 1
+    /// IANA's VXLAN port.
+    public static let port: UInt16 = 4789
+    /// Outer IPv4 + UDP + VXLAN headers and the inner Ethernet header: the tunnel's MTU is the link's minus this.
+    public static let overhead = 50
+
+    /// The tunnel device's address on a node with these pod CIDRs (nil: none is IPv4).
+    public static func localAddress(podCIDRs: [CIDR]) -> CIDR? {
+        podCIDRs.first { $0.family == .ipv4 }.flatMap { CIDR(address: $0.network, prefixLength: 32) }
+    }
+
+    /// For each other Node, each IPv4 pod CIDR via its network address (the peer's tunnel address); as
+    /// `HostGatewayRoutes.desired`, the first Node by name wins a CIDR two claim.
+    public static func desired(nodes: [Node], localNodeName: String) -> [NodeRoute] {
+        var byDestination: [CIDR: NodeRoute] = [:]
+        for node in nodes.sorted(by: { $0.name < $1.name }) where node.name != localNodeName && internalIPv4(node) != nil {
+            for cidr in HostGatewayRoutes.podCIDRs(of: node) where cidr.family == .ipv4 && byDestination[cidr] == nil {
+                byDestination[cidr] = NodeRoute(destination: cidr, gateway: cidr.network)
+            }
+        }
+        return byDestination.values.sorted()
+    }
+
+    /// The other Nodes' first InternalIPv4 each: where the tunnel floods, sorted and without duplicates.
+    public static func floodList(nodes: [Node], localNodeName: String) -> [IPAddress] {
+        Array(Set(nodes.filter { $0.name != localNodeName }.compactMap(internalIPv4))).sorted()
+    }
+
+    /// A Node's first InternalIP of family IPv4: the tunnel's endpoint on that node.
+    public static func internalIPv4(_ node: Node) -> IPAddress? {
+        (node.status.addresses ?? []).filter { $0.type == .internalIP }.compactMap { IPAddress($0.address) }.first { $0.family == .ipv4 }
+    }
+}

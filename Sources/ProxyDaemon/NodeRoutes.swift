@@ -10,18 +10,24 @@ import ProxyCore
 /// only routes of ours are ever changed. Changes are coalesced; errors are logged and retried with
 /// a doubling delay.
 public struct NodeRouteSync: Sendable {
+    /// How other nodes' pods are reached: their InternalIP as gateway on a shared segment (host-gw), or
+    /// through a VXLAN tunnel when the nodes share no layer 2.
+    public enum Mode: String, Sendable, CaseIterable { case hostGateway = "host-gw", vxlan }
+
     private let client: KubeClient
     private let nodeName: String
     private let namespacePath: String?
     private let logger: Logger
 
     private let resyncInterval: Duration
+    private let mode: Mode
 
     /// `namespacePath` names a network namespace to program (`/var/run/netns/NAME`); nil means the
     /// daemon's own. Besides after Node changes, the routes are checked every `resyncInterval`: the kernel
     /// deletes a link's routes when it goes down, and nothing else puts them back when it comes up.
-    public init(client: KubeClient, nodeName: String, namespacePath: String? = nil, resyncInterval: Duration = .seconds(5), logger: Logger) {
-        self.client = client; self.nodeName = nodeName; self.namespacePath = namespacePath
+    public init(client: KubeClient, nodeName: String, namespacePath: String? = nil, mode: Mode = .hostGateway,
+                resyncInterval: Duration = .seconds(5), logger: Logger) {
+        self.client = client; self.nodeName = nodeName; self.namespacePath = namespacePath; self.mode = mode
         self.resyncInterval = resyncInterval; self.logger = logger
     }
 
@@ -47,7 +53,7 @@ public struct NodeRouteSync: Sendable {
                 for await _ in trigger.stream {
                     let snapshot = Array(nodes.snapshot().values)
                     do {
-                        let plan = try await Self.applyOnThread(nodes: snapshot, localNodeName: nodeName, namespacePath: namespacePath)
+                        let plan = try await Self.applyOnThread(nodes: snapshot, localNodeName: nodeName, namespacePath: namespacePath, mode: mode)
                         retryDelay = .seconds(1)
                         if !plan.isEmpty {
                             logger.info("node routes: +\(plan.add.count) ~\(plan.replace.count) -\(plan.delete.count)")
@@ -65,10 +71,12 @@ public struct NodeRouteSync: Sendable {
     }
 
     /// `apply` on a thread of its own: netlink calls block, and the cooperative pool must not wait on them.
-    static func applyOnThread(nodes: [Node], localNodeName: String, namespacePath: String?) async throws(NodeRouteError) -> NodeRoutePlan {
+    static func applyOnThread(nodes: [Node], localNodeName: String, namespacePath: String?, mode: Mode) async throws(NodeRouteError) -> NodeRoutePlan {
         let result: Result<NodeRoutePlan, NodeRouteError> = await withCheckedContinuation { done in
             let thread = Thread {
-                done.resume(returning: Result { () throws(NodeRouteError) in try apply(nodes: nodes, localNodeName: localNodeName, namespacePath: namespacePath) })
+                done.resume(returning: Result { () throws(NodeRouteError) in
+                    try apply(nodes: nodes, localNodeName: localNodeName, namespacePath: namespacePath, mode: mode)
+                })
             }
             thread.name = "kproxy-node-routes"
             thread.start()
@@ -80,14 +88,19 @@ public struct NodeRouteSync: Sendable {
     /// netlink). Every change is attempted; failures are thrown together after the rest ran.
     /// With `namespacePath`, the work runs on a dedicated thread inside that namespace.
     @discardableResult
-    public static func apply(nodes: [Node], localNodeName: String, namespacePath: String? = nil) throws(NodeRouteError) -> NodeRoutePlan {
-        let desired = HostGatewayRoutes.desired(nodes: nodes, localNodeName: localNodeName)
+    public static func apply(nodes: [Node], localNodeName: String, namespacePath: String? = nil, mode: Mode = .hostGateway) throws(NodeRouteError) -> NodeRoutePlan {
+        let work = { () throws(NetlinkError) -> (plan: NodeRoutePlan, failures: [NetlinkError]) in
+            switch mode {
+            case .hostGateway: try applyHere(HostGatewayRoutes.desired(nodes: nodes, localNodeName: localNodeName), onlinkIndex: nil)
+            case .vxlan: try applyVXLAN(nodes: nodes, localNodeName: localNodeName)
+            }
+        }
         let outcome: (plan: NodeRoutePlan, failures: [NetlinkError])
         do throws(NetlinkError) {
             if let namespacePath {
-                outcome = try NetworkNamespace.run(path: namespacePath) { () throws(NetlinkError) in try applyHere(desired) }
+                outcome = try NetworkNamespace.run(path: namespacePath) { () throws(NetlinkError) in try work() }
             } else {
-                outcome = try applyHere(desired)
+                outcome = try work()
             }
         } catch {
             throw NodeRouteError(plan: nil, failures: [error])
@@ -96,8 +109,31 @@ public struct NodeRouteSync: Sendable {
         return outcome.plan
     }
 
+    /// The tunnel device (made when missing, kept when present: a restart must not cut pod traffic), its
+    /// address, its flood list and the routes through it, in the calling thread's namespace.
+    private static func applyVXLAN(nodes: [Node], localNodeName: String) throws(NetlinkError) -> (plan: NodeRoutePlan, failures: [NetlinkError]) {
+        let local = nodes.first { $0.name == localNodeName }
+        let nl = try NetlinkSocket()
+        let device = try nl.ensureVXLAN(VXLANSettings(name: VXLANOverlay.device, vni: VXLANOverlay.vni, port: VXLANOverlay.port,
+                                                       local: local.flatMap(VXLANOverlay.internalIPv4)?.description, mtu: nil))
+        var failures: [NetlinkError] = []
+        if let local, let address = VXLANOverlay.localAddress(podCIDRs: HostGatewayRoutes.podCIDRs(of: local)) {
+            do throws(NetlinkError) { try nl.addAddress(address.description, index: device.index, allowExisting: true) } catch { failures.append(error) }
+        }
+        let wanted = Set(VXLANOverlay.floodList(nodes: nodes, localNodeName: localNodeName).map(\.description))
+        let present = Set(try nl.floodList(index: device.index))
+        for remote in wanted.subtracting(present).sorted() {
+            do throws(NetlinkError) { try nl.addFlood(index: device.index, remote: remote) } catch { failures.append(error) }
+        }
+        for remote in present.subtracting(wanted).sorted() {
+            do throws(NetlinkError) { try nl.deleteFlood(index: device.index, remote: remote) } catch { failures.append(error) }
+        }
+        let routes = try applyHere(VXLANOverlay.desired(nodes: nodes, localNodeName: localNodeName), onlinkIndex: device.index)
+        return (routes.plan, failures + routes.failures)
+    }
+
     /// Applies the plan from our installed routes to `desired` in the calling thread's namespace.
-    private static func applyHere(_ desired: [NodeRoute]) throws(NetlinkError) -> (plan: NodeRoutePlan, failures: [NetlinkError]) {
+    private static func applyHere(_ desired: [NodeRoute], onlinkIndex: Int32?) throws(NetlinkError) -> (plan: NodeRoutePlan, failures: [NetlinkError]) {
         let manager = try RouteManager(routeProtocol: HostGatewayRoutes.routeProtocol)
         let installed = try manager.routes().compactMap(nodeRoute)
         let plan = HostGatewayRoutes.plan(desired: desired, installed: installed)
@@ -106,13 +142,13 @@ public struct NodeRouteSync: Sendable {
             do throws(NetlinkError) { try change() } catch { failures.append(error) }
         }
         for route in plan.delete { attempt { () throws(NetlinkError) in try manager.delete(gatewayRoute(route)) } }
-        for route in plan.replace { attempt { () throws(NetlinkError) in try manager.replace(gatewayRoute(route)) } }
-        for route in plan.add { attempt { () throws(NetlinkError) in try manager.add(gatewayRoute(route)) } }
+        for route in plan.replace { attempt { () throws(NetlinkError) in try manager.replace(gatewayRoute(route, onlinkIndex)) } }
+        for route in plan.add { attempt { () throws(NetlinkError) in try manager.add(gatewayRoute(route, onlinkIndex)) } }
         return (plan, failures)
     }
 
-    static func gatewayRoute(_ route: NodeRoute) -> GatewayRoute {
-        GatewayRoute(destination: route.destination.description, gateway: route.gateway.description)
+    static func gatewayRoute(_ route: NodeRoute, _ onlinkIndex: Int32? = nil) -> GatewayRoute {
+        GatewayRoute(destination: route.destination.description, gateway: route.gateway.description, onlinkIndex: onlinkIndex)
     }
 
     static func nodeRoute(_ route: GatewayRoute) -> NodeRoute? {

@@ -20,6 +20,8 @@ public struct ProxyRunnerConfig: Sendable {
     /// Keep host-gw routes to the other Nodes' pod CIDRs (`--node-routes`); off unless asked for, since
     /// it changes the node's routing table.
     public var nodeRoutes = false
+    /// How those routes reach the other nodes (`--node-routes-mode`).
+    public var nodeRoutesMode = NodeRouteSync.Mode.hostGateway
     public init(nodeName: String) { self.nodeName = nodeName }
 }
 
@@ -65,7 +67,8 @@ public final class ProxyRunner: Sendable {
             group.addTask { await slices.run() }
             group.addTask { await nodes.run() }
             if config.nodeRoutes {
-                group.addTask { await NodeRouteSync(client: self.client, nodeName: self.config.nodeName, logger: self.logger).run() }
+                group.addTask { await NodeRouteSync(client: self.client, nodeName: self.config.nodeName, mode: self.config.nodeRoutesMode,
+                                                         logger: self.logger).run() }
             }
             for server in servers { group.addTask { await server.run() } }
             group.addTask {

@@ -36,6 +36,8 @@ struct ProxyCommand: AsyncParsableCommand {
     @Flag(help: "Masquerade all traffic sent to ClusterIPs.") var masqueradeAll = false
     @Flag(help: "Keep host-gw routes in this node's routing table: each other Node's pod CIDRs via its InternalIP (routes of protocol 75 only; off by default).")
     var nodeRoutes = false
+    @Option(help: "With --node-routes: host-gw (the other Nodes' InternalIPs as gateways, on one segment) or vxlan (a VXLAN tunnel, device kproxy.vxlan, UDP 4789, for nodes that share no layer 2).")
+    var nodeRoutesMode = "host-gw"
     @Option(help: "Address for /metrics (empty disables).") var metricsBindAddress = "127.0.0.1:10249"
     @Option(help: "Address for /healthz and /livez (empty disables).") var healthzBindAddress = "127.0.0.1:10256"
     @Option(help: "Minimum time between syncs (Go duration, e.g. 1s).") var minSyncPeriod = "0s"
@@ -67,6 +69,10 @@ struct ProxyCommand: AsyncParsableCommand {
         proxy.masqueradeAll = masqueradeAll
         var runner = ProxyRunnerConfig(nodeName: nodeName)
         runner.nodeRoutes = nodeRoutes
+        guard let routesMode = NodeRouteSync.Mode(rawValue: nodeRoutesMode) else {
+            throw ValidationError("--node-routes-mode must be host-gw or vxlan, not \(nodeRoutesMode)")
+        }
+        runner.nodeRoutesMode = routesMode
         runner.minSyncPeriod = try GoDuration.parse(minSyncPeriod)
         runner.syncPeriod = try GoDuration.parse(syncPeriod)
         runner.metricsAddress = metricsBindAddress.isEmpty ? nil : try HostPort.parse(metricsBindAddress)

@@ -19,6 +19,8 @@ struct UpCommand: AsyncParsableCommand {
 
     @Option(help: "Number of nodes (node-a, node-b, …).") var nodes = 2
     @Option(help: "Proxy mode of every node: nftables or userspace.") var proxyMode: UpPlan.ProxyMode = .nftables
+    @Option(help: "host-gw (all members on one bridged segment, host-gw pod routes) or vxlan (a subnet per member behind a router, no shared layer 2; pods across nodes through a VXLAN tunnel).")
+    var network: UpPlan.Network = .hostGateway
     @Option(help: "Directory for the cluster's state: kubeconfig, logs, pid files, the control plane's data.") var stateDir = "/var/lib/kproxy/up"
     @Option(help: "The kproxy-cni binary installed into each node's CNI bin dir (default: next to kproxy).") var cniPlugin: String?
     @Option(help: "Host loopback port for kubectl (taken when free, else any free port).") var apiPort = 6443
@@ -37,7 +39,7 @@ struct UpCommand: AsyncParsableCommand {
         let cni = cniPlugin ?? (URL(fileURLWithPath: kproxy).deletingLastPathComponent().path + "/kproxy-cni")
         guard FileManager.default.isExecutableFile(atPath: cni) else { throw ValidationError("no kproxy-cni at \(cni) (build it, or pass --cni-plugin)") }
         var options = ClusterUp.Options(kproxyBinary: kproxy, cniBinary: cni)
-        options.nodes = nodes; options.proxyMode = proxyMode; options.stateDir = stateDir; options.hostPort = apiPort
+        options.nodes = nodes; options.proxyMode = proxyMode; options.network = network; options.stateDir = stateDir; options.hostPort = apiPort
         let runID = String(format: "%04x", UInt32.random(in: 0...0xffff))
         let say: @Sendable (String) -> Void = { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
         let start = ContinuousClock.now
@@ -96,3 +98,4 @@ struct DownCommand: AsyncParsableCommand {
 }
 
 extension UpPlan.ProxyMode: ExpressibleByArgument {}
+extension UpPlan.Network: ExpressibleByArgument {}

@@ -1,0 +1,114 @@
+import CNetlink
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A VXLAN tunnel device for pod traffic between nodes that share no layer 2 (as flannel's vxlan backend):
+/// the device learns where each peer's MAC is from the packets it receives, and floods what it does not
+/// know yet (ARP for a peer's gateway address) to every peer on its flood list, which is the list of
+/// all-zero-MAC forwarding entries (`bridge fdb append 00:00:00:00:00:00 dev … dst PEER`).
+public struct VXLANSettings: Sendable, Equatable {
+    public var name: String
+    public var vni: UInt32
+    /// UDP destination port (4789, IANA's).
+    public var port: UInt16
+    /// This node's address the tunnel is sent from (nil: the kernel picks by route).
+    public var local: String?
+    /// Nil: the kernel's default for a tunnel without a lower device (1500 − 50).
+    public var mtu: Int?
+    public init(name: String, vni: UInt32, port: UInt16, local: String?, mtu: Int?) {
+        self.name = name; self.vni = vni; self.port = port; self.local = local; self.mtu = mtu
+    }
+}
+
+extension NetlinkSocket {
+    /// Creates the device unless a link of that name exists (kept: its traffic keeps flowing across a
+    /// restart of whoever manages it), then sets it up.
+    @discardableResult
+    public func ensureVXLAN(_ s: VXLANSettings) throws(NetlinkError) -> LinkInfo {
+        if try link(named: s.name) == nil {
+            guard let link = rtnl_link_vxlan_alloc() else { throw NetlinkError(code: -NLE_NOMEM, operation: "alloc vxlan", object: s.name) }
+            defer { rtnl_link_put(link) }
+            rtnl_link_set_name(link, s.name)
+            if let mtu = s.mtu { rtnl_link_set_mtu(link, UInt32(mtu)) }
+            try NetlinkError.check(rtnl_link_vxlan_set_id(link, s.vni), "set vxlan id", s.name)
+            if let text = s.local {
+                let local = try Self.parse(text)
+                defer { nl_addr_put(local) }
+                try NetlinkError.check(rtnl_link_vxlan_set_local(link, local), "set vxlan local", s.name)
+            }
+            try NetlinkError.check(rtnl_link_vxlan_set_port(link, UInt32(s.port)), "set vxlan port", s.name)
+            try NetlinkError.check(rtnl_link_vxlan_set_learning(link, 1), "set vxlan learning", s.name)
+            let rc = rtnl_link_add(sock, link, kp_nlm_f_create_excl())
+            if rc < 0, rc != -NLE_EXIST { throw NetlinkError(code: rc, operation: "create vxlan", object: s.name) }
+        }
+        try setUp(name: s.name)
+        guard let info = try link(named: s.name) else { throw NetlinkError.notFound("get link", s.name) }
+        return info
+    }
+
+    /// The remote addresses on link `index`'s flood list.
+    public func floodList(index: Int32) throws(NetlinkError) -> [String] {
+        var cache: OpaquePointer?
+        try NetlinkError.check(rtnl_neigh_alloc_cache(sock, &cache), "list fdb", "#\(index)")
+        guard let cache else { return [] }
+        defer { nl_cache_free(cache) }
+        var out: [String] = []
+        var obj = nl_cache_get_first(cache)
+        while let o = obj {
+            obj = nl_cache_get_next(o)
+            guard rtnl_neigh_get_family(o) == AF_BRIDGE, rtnl_neigh_get_ifindex(o) == index,
+                  let ll = rtnl_neigh_get_lladdr(o), Self.isZeroMAC(ll), let dst = rtnl_neigh_get_dst(o) else { continue }
+            var buf = [CChar](repeating: 0, count: 64)
+            let text = buf.withUnsafeMutableBufferPointer { p in nl_addr2str(dst, p.baseAddress, p.count).map { String(cString: $0) } ?? "" }
+            out.append(text)
+        }
+        return out
+    }
+
+    /// Adds `remote` to link `index`'s flood list (present already: no change).
+    public func addFlood(index: Int32, remote: String) throws(NetlinkError) {
+        try floodEntry(index: index, remote: remote, operation: "add fdb") { n in rtnl_neigh_add(sock, n, NLM_F_CREATE | NLM_F_APPEND) }
+    }
+
+    /// Removes `remote` from link `index`'s flood list; false when it was not on it.
+    @discardableResult
+    public func deleteFlood(index: Int32, remote: String) throws(NetlinkError) -> Bool {
+        do throws(NetlinkError) {
+            try floodEntry(index: index, remote: remote, operation: "delete fdb") { n in rtnl_neigh_delete(sock, n, 0) }
+            return true
+        } catch {
+            if error.isNotFound || error.code == -NLE_OBJ_NOTFOUND || error.code == -ENOENT { return false }
+            throw error
+        }
+    }
+
+    private func floodEntry(index: Int32, remote: String, operation: String, _ body: (OpaquePointer) -> Int32) throws(NetlinkError) {
+        guard let neigh = rtnl_neigh_alloc() else { throw NetlinkError(code: -NLE_NOMEM, operation: "alloc fdb entry", object: remote) }
+        defer { rtnl_neigh_put(neigh) }
+        let dst = try Self.parse(remote)
+        defer { nl_addr_put(dst) }
+        var zero = [UInt8](repeating: 0, count: 6)
+        guard let ll = zero.withUnsafeMutableBytes({ nl_addr_build(AF_LLC, $0.baseAddress, 6) }) else {
+            throw NetlinkError(code: -NLE_NOMEM, operation: "alloc lladdr", object: remote)
+        }
+        defer { nl_addr_put(ll) }
+        rtnl_neigh_set_ifindex(neigh, index)
+        // libnl takes the entry's family from its first address and refuses another one later: the remote
+        // (IPv4) first, then the family the kernel files forwarding entries under.
+        try NetlinkError.check(rtnl_neigh_set_dst(neigh, dst), "set fdb dst", remote)
+        rtnl_neigh_set_family(neigh, AF_BRIDGE)
+        rtnl_neigh_set_lladdr(neigh, ll)
+        rtnl_neigh_set_state(neigh, Int32(NUD_PERMANENT))
+        rtnl_neigh_set_flags(neigh, UInt32(NTF_SELF))
+        let rc = body(neigh)
+        if rc == -NLE_EXIST && operation == "add fdb" { return }
+        try NetlinkError.check(rc, operation, "\(remote) on #\(index)")
+    }
+
+    private static func isZeroMAC(_ addr: OpaquePointer) -> Bool {
+        guard nl_addr_get_len(addr) == 6, let raw = nl_addr_get_binary_addr(addr) else { return false }
+        let bytes = raw.assumingMemoryBound(to: UInt8.self)
+        return (0..<6).allSatisfy { bytes[$0] == 0 }
+    }
+}
