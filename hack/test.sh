@@ -22,6 +22,9 @@ echo "==> running in-process tests"
 swift test --skip-build --skip "$kernel"
 echo "==> running kernel (network namespace) and subprocess tests"
 swift test --skip-build --filter "$kernel"
+# kproxy up without a shared segment: a subnet per member behind a router, pods across nodes through VXLAN.
+echo "==> kproxy up --network vxlan --demo"
+"$KPROXY_BIN" up --network vxlan --demo --state-dir "/tmp/kproxy-up-vxlan-$$" --api-port 0
 # The end-to-end suite: a two-node `kproxy up` cluster in network namespaces, features, churn and faults.
 for mode in nftables userspace; do
   echo "==> end-to-end suite, proxy mode $mode (hack/e2e.sh)"

@@ -49,10 +49,14 @@ extension NetlinkSocket {
 
     /// The remote addresses on link `index`'s flood list.
     public func floodList(index: Int32) throws(NetlinkError) -> [String] {
-        var cache: OpaquePointer?
-        try NetlinkError.check(rtnl_neigh_alloc_cache(sock, &cache), "list fdb", "#\(index)")
-        guard let cache else { return [] }
+        // Forwarding entries are dumped only for a request of family AF_BRIDGE (an AF_UNSPEC neighbour dump
+        // has the ARP and ND tables alone): the cache's first argument is that family.
+        var made: OpaquePointer?
+        try NetlinkError.check(nl_cache_alloc_name("route/neigh", &made), "list fdb", "#\(index)")
+        guard let cache = made else { return [] }
         defer { nl_cache_free(cache) }
+        nl_cache_set_arg1(cache, AF_BRIDGE)
+        try NetlinkError.check(nl_cache_refill(sock, cache), "list fdb", "#\(index)")
         var out: [String] = []
         var obj = nl_cache_get_first(cache)
         while let o = obj {

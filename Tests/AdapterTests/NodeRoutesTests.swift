@@ -79,6 +79,55 @@ struct NodeRoutesTests {
         #expect(all.contains { $0.hasPrefix("192.0.2.0/24 dev \(here) proto kernel") })
     }
 
+    @Test func vxlanDeviceFloodListAndRoutesFollowNodes() throws {
+        let node = try TestNetns("vxnode")
+        defer { node.destroy() }
+        let peerNode = try TestNetns("vxpeer")
+        defer { peerNode.destroy() }
+        let suffix = NetnsSupport.uniqueSuffix(5)
+        let here = "kpx\(suffix)", there = "kpy\(suffix)"
+        try node.exec(["ip", "link", "add", here, "type", "veth", "peer", "name", there, "netns", peerNode.name])
+        try node.exec(["ip", "addr", "add", "192.0.2.1/24", "dev", here])
+        try node.exec(["ip", "link", "set", here, "up"])
+        let path = "/var/run/netns/\(node.name)"
+        let me = peer("me", ["10.244.0.0/24"], ["192.0.2.1"])
+        let dev = VXLANOverlay.device
+        func fdb() throws -> [String] {
+            try node.exec(["bridge", "fdb", "show", "dev", dev]).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { $0.hasPrefix("00:00:00:00:00:00") }
+        }
+        func index() throws -> String { try node.exec(["cat", "/sys/class/net/\(dev)/ifindex"]).trimmingCharacters(in: .whitespacesAndNewlines) }
+
+        var nodes = [me, peer("b", ["10.244.1.0/24", "fd00:244:1::/64"], ["192.0.2.2"]), peer("c", ["10.244.2.0/24"], ["192.0.2.3"])]
+        var plan = try NodeRouteSync.apply(nodes: nodes, localNodeName: "me", namespacePath: path, mode: .vxlan)
+        #expect(plan.add.map(\.description) == ["10.244.1.0/24 via 10.244.1.0", "10.244.2.0/24 via 10.244.2.0"])
+        let details = try node.exec(["ip", "-d", "link", "show", dev])
+        #expect(details.contains("vxlan id 1") && details.contains("local 192.0.2.1") && details.contains("dstport 4789"))
+        #expect(details.contains("state UP") || details.contains(",UP"))
+        #expect(try node.exec(["ip", "-4", "addr", "show", "dev", dev]).contains("inet 10.244.0.0/32"))
+        #expect(try fdb().sorted() == ["00:00:00:00:00:00 dst 192.0.2.2 self permanent", "00:00:00:00:00:00 dst 192.0.2.3 self permanent"])
+        let ours = try routes(node, proto: "75")
+        #expect(ours.contains { $0.hasPrefix("10.244.1.0/24 via 10.244.1.0 dev \(dev)") && $0.contains("onlink") })
+        #expect(ours.contains { $0.hasPrefix("10.244.2.0/24 via 10.244.2.0 dev \(dev)") && $0.contains("onlink") })
+        #expect(ours.count == 2)  // IPv6 pod CIDRs are not carried
+        let device = try index()
+
+        // In step: nothing changes, and the device is the same one (a restart must not cut pod traffic).
+        plan = try NodeRouteSync.apply(nodes: nodes, localNodeName: "me", namespacePath: path, mode: .vxlan)
+        #expect(plan.isEmpty)
+        #expect(try fdb().count == 2)
+        #expect(try index() == device)
+
+        // c leaves: its flood entry and route go; b's stay.
+        nodes.removeLast()
+        plan = try NodeRouteSync.apply(nodes: nodes, localNodeName: "me", namespacePath: path, mode: .vxlan)
+        #expect(plan.delete.map(\.description) == ["10.244.2.0/24 via 10.244.2.0"])
+        let left = try fdb()
+        #expect(left == ["00:00:00:00:00:00 dst 192.0.2.2 self permanent"])
+        #expect(try routes(node, proto: "75").count == 1)
+        #expect(try index() == device)
+    }
+
     @Test func routeManagerListsOnlyItsProtocol() throws {
         let node = try TestNetns("node")
         defer { node.destroy() }

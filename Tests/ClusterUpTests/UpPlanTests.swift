@@ -33,6 +33,18 @@ import Testing
         #expect(proxy.contains("--node-routes"))
     }
 
+    @Test func theRoutedNetworkGivesEachMemberItsSubnetAndADefaultRouteViaTheRouter() throws {
+        let plan = try UpPlan(runID: "r1", stateDir: "/s", nodes: 2, proxyMode: .nftables, network: .vxlan)
+        #expect(plan.members.map(\.address) == ["192.168.50.2", "192.168.51.11", "192.168.52.12", "192.168.49.100"])
+        #expect(plan.members.map(\.gateway) == ["192.168.50.1", "192.168.51.1", "192.168.52.1", "192.168.49.1"])
+        #expect(plan.routes(of: plan.nodes[1]).map(\.dst) == ["0.0.0.0/0"])
+        let proxy = plan.processes(kproxy: "/k")[2].argv
+        #expect(value(proxy, "--node-routes-mode") == "vxlan")
+        let shared = try UpPlan(runID: "r1", stateDir: "/s", nodes: 2, proxyMode: .nftables)
+        #expect(shared.routes(of: shared.nodes[0]).map(\.dst) == ["10.96.0.0/12"] && shared.routes(of: shared.controlPlane).isEmpty)
+        #expect(shared.members.allSatisfy { $0.gateway == nil })
+    }
+
     @Test(arguments: [(0, "ab"), (27, "ab"), (2, ""), (2, "AB"), (2, "abcdefghi")])
     func badSettingsAreRefused(nodes: Int, runID: String) {
         #expect(throws: UpError.self) { try UpPlan(runID: runID, stateDir: "/s", nodes: nodes, proxyMode: .nftables) }

@@ -91,3 +91,27 @@ func hostGatewayPlan(_ c: PlanCase) throws {
     #expect(plan.delete.map(\.description) == c.delete)
     #expect(plan.isEmpty == (c.add.isEmpty && c.replace.isEmpty && c.delete.isEmpty))
 }
+
+@Suite struct VXLANOverlayTests {
+    @Test func peersAreRoutedThroughTheirPodCIDRsNetworkAddressAndFlooded() throws {
+        let nodes = [
+            node("self", cidr: "10.244.0.0/24", [(.internalIP, "192.168.51.11")]),
+            node("b", cidrs: ["10.244.1.0/24", "fd00:10:244:1::/64"], [(.internalIP, "fd00::2"), (.internalIP, "192.168.52.12")]),
+            node("c", cidr: "10.244.2.0/24", [(.internalIP, "192.168.53.13")]),
+            node("no-ip", cidr: "10.244.3.0/24", [(.externalIP, "203.0.113.4")]),
+            node("dup", cidr: "10.244.2.0/24", [(.internalIP, "192.168.54.14")]),
+        ]
+        let routes = VXLANOverlay.desired(nodes: nodes, localNodeName: "self")
+        #expect(routes == [try route("10.244.1.0/24 via 10.244.1.0"), try route("10.244.2.0/24 via 10.244.2.0")])
+        #expect(VXLANOverlay.floodList(nodes: nodes, localNodeName: "self").map(\.description) == ["192.168.52.12", "192.168.53.13", "192.168.54.14"])
+        #expect(VXLANOverlay.localAddress(podCIDRs: HostGatewayRoutes.podCIDRs(of: nodes[0]))?.description == "10.244.0.0/32")
+        #expect(VXLANOverlay.localAddress(podCIDRs: [try #require(CIDR("fd00::/64"))]) == nil)
+    }
+
+    @Test func aMemberThatIsNoNodeGetsEveryNodeAsPeer() {
+        let nodes = [node("a", cidr: "10.244.0.0/24", [(.internalIP, "192.168.51.11")]),
+                     node("b", cidr: "10.244.1.0/24", [(.internalIP, "192.168.52.12")])]
+        #expect(VXLANOverlay.desired(nodes: nodes, localNodeName: "").count == 2)
+        #expect(VXLANOverlay.floodList(nodes: nodes, localNodeName: "").count == 2)
+    }
+}
