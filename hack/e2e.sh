@@ -64,6 +64,7 @@ trap 'exit 130' INT TERM
 say "# kproxy e2e, proxy mode $mode ($(date -u +%FT%TZ))"
 
 # ---------------------------------------------------------------------------------------------------------
+netns_before=$(ls /run/netns 2>/dev/null | sort)
 step "kproxy up --nodes 2 --proxy-mode $mode --state-dir $state"
 start=$(date +%s.%N)
 "$bin" up --nodes 2 --proxy-mode "$mode" --state-dir "$state" --api-port 0 >"$work/up.log" 2>&1 &
@@ -434,6 +435,9 @@ up_pid=""
 left_ns=$(ip netns list | grep -c "kpup-$run_id" || test $? -eq 1)
 left_pods=$(present | wc -l)
 left_procs=$(pgrep -f "$state" | wc -l || test $? -eq 1)
+# Any namespace file this run made and left (also one an agent was still creating when it was stopped).
+left_files=$(comm -13 <(echo "$netns_before") <(ls /run/netns 2>/dev/null | sort) | grep -c . || test $? -eq 1)
+left_pods=$((left_pods + left_files))
 [ "$left_ns" -eq 0 ] && [ "$left_pods" -eq 0 ] && [ "$left_procs" -eq 0 ] && [ ! -e "$state" ] ||
   fail "after kproxy down: $left_ns cluster namespaces, $left_pods pod namespaces, $left_procs processes, state dir $( [ -e "$state" ] && echo present || echo gone)"
 say "- leaks: veths, IPAM addresses, pod namespaces and the agents' pod records matched the $total running pods; after shutdown 0 namespaces, 0 processes, no state dir"

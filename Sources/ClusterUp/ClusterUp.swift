@@ -238,14 +238,18 @@ public final class ClusterUp: Sendable {
 
     /// Stops the daemons and the forwarder, kills what is left in the cluster's namespaces and removes them
     /// and the state dir (the logs too unless `keepLogs`).
-    public func tearDown(keepLogs: Bool = false) async {
+    /// Returns what could not be removed.
+    @discardableResult
+    public func tearDown(keepLogs: Bool = false) async -> [String] {
         stopping.store(true, ordering: .relaxed)
         for task in background.withLock({ $0 }) { task.cancel() }
         await supervisor.stop(grace: .seconds(3))
         if let f = forwarder.withLock({ $0 }) { await f.close() }
         try? await group.shutdownGracefully()
-        for problem in Topology.remove(plan) { logger.error("down: \(problem)") }
+        let problems = Topology.remove(plan)
+        for problem in problems { logger.error("down: \(problem)") }
         ClusterUp.removeState(plan, keepLogs: keepLogs)
+        return problems
     }
 
     static func removeState(_ plan: UpPlan, keepLogs: Bool) {

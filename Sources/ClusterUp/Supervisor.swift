@@ -13,7 +13,13 @@ public final class Supervisor: Sendable {
     public struct Event: Sendable { public var process: String; public var pid: pid_t; public var exit: Reaper.Exit? }
 
     private struct Running { var pid: pid_t; var startedAt: ContinuousClock.Instant }
-    private struct State { var running: [String: Running] = [:]; var stopping = false; var restarts: [String: Int] = [:] }
+    private struct State {
+        var running: [String: Running] = [:]
+        var stopping = false
+        var restarts: [String: Int] = [:]
+        /// Who waits for the last daemon to end (`stop`).
+        var allEnded: [CheckedContinuation<Void, Never>] = []
+    }
     private let state = Mutex(State())
     private let logger: Logger
     private let environment: [String]
@@ -43,7 +49,13 @@ public final class Supervisor: Sendable {
         do throws(SystemError) { pid = try Spawn.start(process.argv, environment: environment, options) } catch {
             throw .failed("start \(process.name): \(error)")
         }
-        state.withLock { $0.running[process.name] = Running(pid: pid, startedAt: .now) }
+        // A restart that raced with `stop` must not outlive it.
+        let stopped = state.withLock { s -> Bool in
+            if s.stopping { return true }
+            s.running[process.name] = Running(pid: pid, startedAt: .now)
+            return false
+        }
+        if stopped { kill(pid, SIGKILL) }
         do throws(SystemError) { try PrivateFiles.write("\(pid)\n", to: process.pidFile) } catch {
             logger.warning("\(process.name): cannot write \(process.pidFile): \(error)")
         }
@@ -52,12 +64,15 @@ public final class Supervisor: Sendable {
 
     private func watch(_ process: UpPlan.Process, pid: pid_t, delay: Duration) {
         Reaper.shared.watch(pid) { [self] exit in
-            let (stopping, ranLong) = state.withLock { s -> (Bool, Bool) in
+            let (stopping, ranLong, waiters) = state.withLock { s -> (Bool, Bool, [CheckedContinuation<Void, Never>]) in
                 let long = s.running[process.name].map { $0.startedAt.duration(to: .now) > .seconds(30) } ?? false
                 if s.running[process.name]?.pid == pid { s.running[process.name] = nil }
                 if !s.stopping { s.restarts[process.name, default: 0] += 1 }
-                return (s.stopping, long)
+                var done: [CheckedContinuation<Void, Never>] = []
+                if s.stopping && s.running.isEmpty { swap(&done, &s.allEnded) }
+                return (s.stopping, long, done)
             }
+            waiters.forEach { $0.resume() }
             guard !stopping else { return }
             let wait = ranLong ? Duration.seconds(1) : delay
             let how = exit.signal.map { "was killed by signal \($0)" } ?? "exited with code \(exit.code)"
@@ -86,10 +101,19 @@ public final class Supervisor: Sendable {
     public func stop(grace: Duration = .seconds(5)) async {
         let pids = state.withLock { s -> [pid_t] in s.stopping = true; return s.running.values.map(\.pid) }
         for pid in pids { kill(pid, SIGTERM) }
-        let deadline = ContinuousClock.now + grace
-        while ContinuousClock.now < deadline, state.withLock({ !$0.running.isEmpty }) {
-            try? await Task.sleep(for: .milliseconds(50))
+        let killer = Task { [self] in
+            try await Task.sleep(for: grace)
+            for pid in state.withLock({ $0.running.values.map(\.pid) }) { kill(pid, SIGKILL) }
         }
-        for pid in state.withLock({ $0.running.values.map(\.pid) }) { kill(pid, SIGKILL) }
+        // Resumed by the exit of the last daemon (the reaper's callback), SIGTERM'd or, after `grace`, SIGKILL'd.
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let ended = state.withLock { s -> Bool in
+                if s.running.isEmpty { return true }
+                s.allEnded.append(done)
+                return false
+            }
+            if ended { done.resume() }
+        }
+        killer.cancel()
     }
 }

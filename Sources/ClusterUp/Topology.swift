@@ -88,7 +88,10 @@ public enum Topology {
     /// Returns what could not be removed.
     public static func remove(_ plan: UpPlan, extraNamespaces: [String] = []) -> [String] {
         let names = extraNamespaces + podNamespaces(plan) + plan.namespaces
-        let paths = names.map(NetnsFiles.path).filter(NetnsFiles.isMounted)
+        // A namespace file an agent was creating when it was stopped is still empty (not mounted): no
+        // process can be in it, but the file must go too.
+        let existing = names.map(NetnsFiles.path).filter { access($0, F_OK) == 0 }
+        let paths = existing.filter(NetnsFiles.isMounted)
         var problems: [String] = []
         for attempt in 0..<50 {
             let inside = Processes.inNamespaces(paths)
@@ -97,9 +100,10 @@ public enum Topology {
             if attempt == 49 { problems.append("processes still running in the cluster's namespaces: \(inside.sorted())") }
             usleep(40_000)
         }
-        for path in paths {
+        for path in existing {
             do throws(SystemError) { try NetnsFiles.remove(path) } catch { problems.append("\(error)") }
         }
+        problems += existing.filter { access($0, F_OK) == 0 }.map { "\($0) still exists" }
         return problems
     }
 }

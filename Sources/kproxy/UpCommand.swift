@@ -69,8 +69,8 @@ struct UpCommand: AsyncParsableCommand {
             }
             let keepLogs = failed.withLock { $0 }
             say("removing the cluster" + (keepLogs ? " (logs kept in \(cluster.plan.stateDir)/logs)" : ""))
-            await cluster.tearDown(keepLogs: keepLogs)
-            say("removed")
+            let left = await cluster.tearDown(keepLogs: keepLogs)
+            if left.isEmpty { say("removed") } else { say("left behind: \(left.joined(separator: "; "))"); failed.withLock { $0 = true } }
         }
         if failed.withLock({ $0 }) { throw ExitCode.failure }
     }
