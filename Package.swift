@@ -159,8 +159,10 @@ let package = Package(
         .testTarget(name: "ClusterUpTests", dependencies: ["ClusterUp"]),
         .testTarget(name: "NodeCoreTests", dependencies: ["NodeCore", "CNICore", "KubeAPI", "DNSCore"]),
         // Real kernel and real sockets, each test in its own network namespaces (run as root).
-        .testTarget(name: "AdapterTests", dependencies: ["TestSupport", "NFTables", "Netlink", "ProxyCore", "ProxyDaemon", "CNICore", "DNSServer", "DNSCore", "KubeAPI",
-                                                    "Balancer", "BalancerCore"]),
+        .testTarget(name: "AdapterTests", dependencies: ["TestSupport", "ClusterUp", "NFTables", "Netlink", "ProxyCore", "ProxyDaemon", "CNICore", "DNSServer", "DNSCore", "KubeAPI",
+                                                    "Balancer", "BalancerCore",
+                                                    .product(name: "Logging", package: "swift-log"),
+                                                    .product(name: "NIOPosix", package: "swift-nio")]),
         // The DNS server and forwarder on loopback addresses against a dnsmasq child: no namespaces, and it
         // needs the cooperative pool, so it runs with the in-process tests, not beside blocking kernel tests.
         .testTarget(name: "DNSServerTests", dependencies: ["TestSupport", "DNSServer", "DNSCore", "KubeAPI", "CLinuxExtras", "KubeClient", "ControlPlane",

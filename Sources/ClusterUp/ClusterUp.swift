@@ -9,6 +9,7 @@ import NIOPosix
 import NodeAgent
 import ProxyDaemon
 import Synchronization
+import Dispatch
 
 /// `kproxy up`: the cluster of `UpPlan` brought up on this machine, kept running (daemons restarted when
 /// they die) and removed again. What is on disk (`up.json`) is enough for `kproxy down` from another
@@ -41,8 +42,17 @@ public final class ClusterUp: Sendable {
     private let background: Mutex<[Task<Void, Never>]>
     private let stopping = Atomic<Bool>(false)
 
-    private init(plan: UpPlan, logger: Logger) {
-        self.plan = plan; self.logger = logger
+    /// The state dir's lock (held while the cluster runs; `kproxy down` and a second `kproxy up` test it).
+    private let lock: Int32
+    /// The API client of this process (the control plane's route sync), shut down at teardown.
+    private let client = Mutex<KubeClient?>(nil)
+    /// Whether the network was begun: a start that failed before must not remove namespaces it did not make.
+    private let networkBegun = Atomic<Bool>(false)
+    private let repairsDone = DispatchSemaphore(value: 0)
+    private let repairsStarted = Atomic<Bool>(false)
+
+    private init(plan: UpPlan, logger: Logger, lock: Int32) {
+        self.plan = plan; self.logger = logger; self.lock = lock
         supervisor = Supervisor(logger: logger)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         forwarder = Mutex(nil); background = Mutex([])
@@ -52,8 +62,8 @@ public final class ClusterUp: Sendable {
     /// line per step. On failure everything made so far is removed before the error is thrown.
     public static func up(_ options: Options, runID: String, logger: Logger, progress: @escaping @Sendable (String) -> Void) async throws -> ClusterUp {
         let plan = try UpPlan(runID: runID, stateDir: options.stateDir, nodes: options.nodes, proxyMode: options.proxyMode, network: options.network)
-        try claimStateDir(plan)
-        let cluster = ClusterUp(plan: plan, logger: logger)
+        let lock = try StateDir.claim(plan)
+        let cluster = ClusterUp(plan: plan, logger: logger, lock: lock)
         do {
             try await cluster.bringUp(options, progress: progress)
             return cluster
@@ -61,20 +71,6 @@ public final class ClusterUp: Sendable {
             progress("start failed: \(error); removing what was made (logs were in \(plan.stateDir)/logs)")
             await cluster.tearDown(keepLogs: true)
             throw error
-        }
-    }
-
-    /// Refuses a state dir of a cluster that still runs; removes the remains of one whose `kproxy up` died.
-    static func claimStateDir(_ plan: UpPlan) throws {
-        if let data = FileManager.default.contents(atPath: plan.stateFile), let old = try? JSONDecoder().decode(Record.self, from: data) {
-            if Processes.isAlive(old.supervisorPid) && old.supervisorPid != getpid() {
-                throw UpError.failed("a cluster already runs with state dir \(plan.stateDir) (kproxy up pid \(old.supervisorPid)); stop it with `kproxy down --state-dir \(plan.stateDir)`")
-            }
-            _ = Topology.remove(old.plan)
-        }
-        try? FileManager.default.removeItem(atPath: plan.stateDir)
-        for dir in [plan.stateDir, "\(plan.stateDir)/logs", "\(plan.stateDir)/run"] + plan.nodes.map({ plan.nodeDir($0.role) }) {
-            do throws(SystemError) { try PrivateFiles.makeDirectory(dir) } catch { throw UpError.failed("\(error)") }
         }
     }
 
@@ -90,6 +86,8 @@ public final class ClusterUp: Sendable {
             progress(String(format: "[%5.1fs] ", Double(s.seconds) + Double(s.attoseconds) / 1e18) + text)
         }
         try writeRecord(hostPort: nil)
+        try Topology.checkFree(plan)
+        networkBegun.store(true, ordering: .relaxed)
         try await Topology.create(plan)
         step("network: namespaces \(plan.namespaces.joined(separator: ", ")); " + (plan.network == .vxlan
             ? "a subnet per member routed by \(plan.segmentNetns), pods across nodes through VXLAN"
@@ -105,7 +103,7 @@ public final class ClusterUp: Sendable {
         try writeKubeconfig(admin, server: "https://127.0.0.1:\(fwd.port)", to: plan.kubeconfig)
         try writeKubeconfig(admin, server: plan.nodeServer, to: plan.nodeKubeconfig)
         let client = try KubeClient(config: ClientConfig.load(kubeconfig: plan.kubeconfig), logger: logger)
-        defer { Task { try? await client.shutdown() } }
+        self.client.withLock { $0 = client }  // the route sync below keeps using it: shut down at teardown
         try await poll("control plane ready", timeout: .seconds(20)) { _ = try await client.get(Namespace.self, name: "kube-system"); return true }
         step("control plane ready: \(plan.nodeServer) in \(plan.controlPlane.netns); host kubectl through 127.0.0.1:\(fwd.port)")
 
@@ -133,13 +131,22 @@ public final class ClusterUp: Sendable {
     /// a link goes down is put back once it is up again.
     private func startRepairs() {
         let thread = OSThread { [self] in
+            var lastError = ""
             while !stopping.load(ordering: .relaxed) {
                 usleep(1_000_000)
                 if stopping.load(ordering: .relaxed) { break }
-                for line in Topology.repairNodes(plan) { logger.notice("network repaired: \(line)") }
+                let (repaired, errors) = Topology.repairNodes(plan)
+                for line in repaired { logger.notice("network repaired: \(line)") }
+                let error = errors.joined(separator: "; ")
+                if error != lastError && !error.isEmpty { logger.warning("network repair: \(error)") }  // once per distinct failure
+                lastError = error
             }
+            repairsDone.signal()
         }
-        do throws(SystemError) { try thread.start() } catch { logger.error("cannot start the network repair thread: \(error)") }
+        do throws(SystemError) {
+            try thread.start()
+            repairsStarted.store(true, ordering: .relaxed)
+        } catch { logger.error("cannot start the network repair thread: \(error)") }
     }
 
     private var dnsReplicas: Int { min(2, plan.nodes.count) }
@@ -242,22 +249,19 @@ public final class ClusterUp: Sendable {
     @discardableResult
     public func tearDown(keepLogs: Bool = false) async -> [String] {
         stopping.store(true, ordering: .relaxed)
-        for task in background.withLock({ $0 }) { task.cancel() }
+        let tasks = background.withLock { $0 }
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
+        if let client = client.withLock({ $0 }) { try? await client.shutdown() }
         await supervisor.stop(grace: .seconds(3))
         if let f = forwarder.withLock({ $0 }) { await f.close() }
         try? await group.shutdownGracefully()
-        let problems = Topology.remove(plan)
+        if repairsStarted.load(ordering: .relaxed) { await Blocking.wait(repairsDone) }  // its pass ends before the namespaces go
+        let problems = networkBegun.load(ordering: .relaxed) ? await Blocking.removeNetwork(plan) : []
         for problem in problems { logger.error("down: \(problem)") }
-        ClusterUp.removeState(plan, keepLogs: keepLogs)
+        StateDir.remove(plan.stateDir, keepLogs: keepLogs)
+        Sys.close(lock)
         return problems
-    }
-
-    static func removeState(_ plan: UpPlan, keepLogs: Bool) {
-        let fm = FileManager.default
-        guard keepLogs else { try? fm.removeItem(atPath: plan.stateDir); return }
-        for entry in (try? fm.contentsOfDirectory(atPath: plan.stateDir)) ?? [] where entry != "logs" {
-            try? fm.removeItem(atPath: "\(plan.stateDir)/\(entry)")
-        }
     }
 
     /// `kproxy down`: asks the `kproxy up` of `stateDir` to stop (SIGTERM) and waits for it; then removes
@@ -268,15 +272,28 @@ public final class ClusterUp: Sendable {
             throw UpError.failed("no cluster recorded in \(stateDir) (no up.json)")
         }
         let record = try JSONDecoder().decode(Record.self, from: data)
-        if Processes.isAlive(record.supervisorPid), record.supervisorPid != getpid() {
+        // Only the holder of the state dir's lock is signalled: a pid alone may belong to anyone by now.
+        if StateDir.isHeld(stateDir) {
             progress("stopping kproxy up (pid \(record.supervisorPid))")
             kill(record.supervisorPid, SIGTERM)
             let deadline = ContinuousClock.now + .seconds(30)
-            while Processes.isAlive(record.supervisorPid), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            while StateDir.isHeld(stateDir), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         }
-        let problems = Topology.remove(record.plan)
-        removeState(record.plan, keepLogs: false)
+        let problems = await Blocking.removeNetwork(record.plan)
+        StateDir.remove(stateDir, keepLogs: false)
         progress(problems.isEmpty ? "removed: namespaces \(record.plan.namespaces.joined(separator: ", ")) and \(stateDir)" : "left behind: \(problems)")
         return problems
+    }
+}
+
+extension Blocking {
+    /// `Topology.remove` off the cooperative pool (it kills, waits and unmounts).
+    static func removeNetwork(_ plan: UpPlan) async -> [String] {
+        await run { () -> [String] in Topology.remove(plan) }
+    }
+
+    /// Waits for `semaphore` off the cooperative pool.
+    static func wait(_ semaphore: DispatchSemaphore) async {
+        await run { semaphore.wait() }
     }
 }

@@ -70,13 +70,18 @@ public final class Forwarder: Sendable {
 }
 
 /// The two ends of one forwarded connection: what one side reads the other writes; reading pauses while
-/// the other side cannot take more (back-pressure); an end of input is passed on as a half-close.
+/// the other side cannot take more (back-pressure); an end of input is passed on as a half-close, and a
+/// side's close closes the other only after what was queued for it is written.
+/// `@unchecked Sendable`: both handlers of a pair live on one event loop and touch each other only there.
 final class Splice: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
     private var partner: Splice?
     private var context: ChannelHandlerContext?
     private var pendingRead = false
+    private var inputClosed = false
+    /// How long queued bytes may wait for a peer that does not read once the other side is gone.
+    static let lingerTimeout = TimeAmount.seconds(30)
 
     static func pair() -> (Splice, Splice) {
         let a = Splice(), b = Splice()
@@ -107,7 +112,10 @@ final class Splice: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? ChannelEvent, case .inputClosed = event { partner?.halfClose() }
+        if let event = event as? ChannelEvent, case .inputClosed = event {
+            inputClosed = true
+            partner?.halfClose()
+        }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -126,6 +134,20 @@ final class Splice: ChannelInboundHandler, @unchecked Sendable {
         pendingRead = false
         context.read()
     }
-    private func halfClose() { context?.close(mode: .output, promise: nil) }
-    private func closeOut() { context?.close(promise: nil) }
+    /// The other side sent FIN: once everything queued here is written, this side's output ends too (a
+    /// full close when its input has ended already, which NIO would otherwise turn it into, dropping writes).
+    private func halfClose() { afterQueuedWrites(fullClose: false) }
+
+    /// The other side is gone: close once everything queued here is written (or after `lingerTimeout`).
+    private func closeOut() { afterQueuedWrites(fullClose: true) }
+
+    private func afterQueuedWrites(fullClose: Bool) {
+        guard let context else { return }
+        let linger = context.eventLoop.scheduleTask(in: Self.lingerTimeout) { [self] in self.context?.close(promise: nil) }
+        // Writes complete in order: an empty one completes after all that were queued before it.
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { [self] _ in
+            linger.cancel()
+            self.context?.close(mode: fullClose || self.inputClosed ? .all : .output, promise: nil)
+        }
+    }
 }

@@ -7,13 +7,23 @@ import NodeAgent
 /// namespace of its own (the segment). Nothing is created in the caller's namespace and nothing in the
 /// cluster has a route out of it.
 public enum Topology {
-    /// Creates every namespace and link of `plan` and configures addresses and routes. Blocking (netlink).
+    /// Throws when a namespace of `plan` exists already (another cluster's: nothing of it may be touched).
+    public static func checkFree(_ plan: UpPlan) throws(UpError) {
+        if let taken = plan.namespaces.first(where: { access(NetnsFiles.path($0), F_OK) == 0 }) {
+            throw .failed("network namespace \(taken) exists already (another cluster with run id \(plan.runID)?)")
+        }
+    }
+
+    /// Creates every namespace and link of `plan` and configures addresses and routes (netlink, off the
+    /// cooperative pool).
     public static func create(_ plan: UpPlan) async throws(UpError) {
         for ns in plan.namespaces {
-            let path = NetnsFiles.path(ns)
-            if NetnsFiles.isMounted(path) { throw .failed("network namespace \(ns) already exists (another `kproxy up` with this state dir? run `kproxy down`)") }
-            do throws(SystemError) { try await NetnsFiles.create(path) } catch { throw .failed("\(error)") }
+            do throws(SystemError) { try await NetnsFiles.create(NetnsFiles.path(ns)) } catch { throw .failed("\(error)") }
         }
+        try await Blocking.run { () throws(UpError) in try configure(plan) }
+    }
+
+    private static func configure(_ plan: UpPlan) throws(UpError) {
         do throws(NetlinkError) {
             try NetworkNamespace.run(path: NetnsFiles.path(plan.segmentNetns)) { () throws(NetlinkError) in
                 let nl = try NetlinkSocket()
@@ -47,11 +57,11 @@ public enum Topology {
         }
     }
 
-    /// Puts back what the kernel removes from a node when its link goes down (the Service route), as a host's
+    /// Puts back what the kernel removes from a node when its link goes down (its routes), as a host's
     /// network manager re-applies its configuration when the link returns. Blocking (netlink); returns what
-    /// it re-added.
-    public static func repairNodes(_ plan: UpPlan) -> [String] {
-        var repaired: [String] = []
+    /// it re-added and what failed.
+    public static func repairNodes(_ plan: UpPlan) -> (repaired: [String], errors: [String]) {
+        var repaired: [String] = [], errors: [String] = []
         for node in plan.nodes {
             do throws(NetlinkError) {
                 let added = try NetworkNamespace.run(path: NetnsFiles.path(node.netns)) { () throws(NetlinkError) -> [String] in
@@ -69,10 +79,10 @@ public enum Topology {
                 }
                 repaired += added.map { "\(node.role): \($0)" }
             } catch {
-                repaired.append("\(node.role): \(error)")
+                errors.append("\(node.role): \(error)")
             }
         }
-        return repaired
+        return (repaired, errors)
     }
 
     /// The network namespaces of the pods the nodes' agents recorded (`kproxy-<uid>`, one per pod dir).

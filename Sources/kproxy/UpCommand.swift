@@ -40,7 +40,14 @@ struct UpCommand: AsyncParsableCommand {
         guard FileManager.default.isExecutableFile(atPath: cni) else { throw ValidationError("no kproxy-cni at \(cni) (build it, or pass --cni-plugin)") }
         var options = ClusterUp.Options(kproxyBinary: kproxy, cniBinary: cni)
         options.nodes = nodes; options.proxyMode = proxyMode; options.network = network; options.stateDir = stateDir; options.hostPort = apiPort
-        let runID = String(format: "%04x", UInt32.random(in: 0...0xffff))
+        // A run id whose namespace names are all free (another cluster may run with another state dir).
+        var candidate = ""
+        for _ in 0..<32 {
+            candidate = String(format: "%06x", UInt32.random(in: 0...0xffffff))
+            if (try? UpPlan(runID: candidate, stateDir: stateDir, nodes: nodes, proxyMode: proxyMode, network: network))
+                .map({ $0.namespaces.allSatisfy { access("/run/netns/\($0)", F_OK) != 0 } }) ?? false { break }
+        }
+        let runID = candidate
         let say: @Sendable (String) -> Void = { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
         let start = ContinuousClock.now
         let (settings, log) = (options, logger)
