@@ -73,7 +73,10 @@ EOF
     t_ack=$(now)
     first=""
     for _ in $(seq 200); do
-      first=$(kc logs prober | jq -r --arg t "http://$ip/" 'select(.target == $t) | .first_ok')
+      # A failed `kubectl logs` (a transient API error) counts as not yet answered.
+      if logs=$(kc logs prober); then
+        first=$(jq -r --arg t "http://$ip/" 'select(.target == $t) | .first_ok' <<<"$logs")
+      fi
       [ -n "$first" ] && break
       sleep 0.05
     done
@@ -84,11 +87,11 @@ EOF
   done
   echo
   python3 - "$csv" "$mode" "$services" >>"$table" <<'EOF'
-import csv, sys
+import csv, math, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
-def pct(values, p):
+def pct(values, p):  # nearest rank: the smallest value with at least p% of the values at or below it
     v = sorted(values)
-    return v[min(len(v) - 1, max(0, int(round(p / 100 * len(v) + 0.5)) - 1))]
+    return v[max(0, math.ceil(p / 100 * len(v)) - 1)]
 a = [float(r["latency_ms"]) for r in rows]; s = [float(r["latency_from_start_ms"]) for r in rows]
 print(f"| {sys.argv[2]} | {sys.argv[3]} | {pct(a, 50):.0f} ms | {pct(a, 99):.0f} ms | {max(a):.0f} ms | {pct(s, 50):.0f} ms | {pct(s, 99):.0f} ms |")
 EOF

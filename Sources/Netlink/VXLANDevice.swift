@@ -14,7 +14,7 @@ public struct VXLANSettings: Sendable, Equatable {
     public var port: UInt16
     /// This node's address the tunnel is sent from (nil: the kernel picks by route).
     public var local: String?
-    /// Nil: the kernel's default for a tunnel without a lower device (1500 − 50).
+    /// Nil: the kernel's default (1500, too big over a 1500-byte underlay: give the underlay's minus 50).
     public var mtu: Int?
     public init(name: String, vni: UInt32, port: UInt16, local: String?, mtu: Int?) {
         self.name = name; self.vni = vni; self.port = port; self.local = local; self.mtu = mtu

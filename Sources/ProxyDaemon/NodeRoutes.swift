@@ -59,10 +59,11 @@ public struct NodeRouteSync: Sendable {
                             logger.info("node routes: +\(plan.add.count) ~\(plan.replace.count) -\(plan.delete.count)")
                         }
                     } catch {
-                        // Retry with a doubling delay (at most a minute) even when no Node changes.
+                        // Retry with a doubling delay, at most the resync interval (the periodic check must
+                        // still come every interval: after a link returns, the routes are back within it).
                         logger.error("node routes (retrying in \(retryDelay)): \(error)")
                         try? await Task.sleep(for: retryDelay)
-                        retryDelay = min(retryDelay * 2, .seconds(60))
+                        retryDelay = min(retryDelay * 2, resyncInterval)
                         trigger.continuation.yield()
                     }
                 }
@@ -114,8 +115,17 @@ public struct NodeRouteSync: Sendable {
     private static func applyVXLAN(nodes: [Node], localNodeName: String) throws(NetlinkError) -> (plan: NodeRoutePlan, failures: [NetlinkError]) {
         let local = nodes.first { $0.name == localNodeName }
         let nl = try NetlinkSocket()
+        let localIP = local.flatMap(VXLANOverlay.internalIPv4)?.description
+        // The tunnel's MTU: the underlay's (the link holding the local address; else a 1500-byte one) minus
+        // the encapsulation, so inner packets never exceed the underlay.
+        var underlay = 1500
+        if let localIP {
+            for link in try nl.links() where try nl.addresses(index: link.index).contains(where: { $0.hasPrefix(localIP + "/") }) {
+                underlay = link.mtu
+            }
+        }
         let device = try nl.ensureVXLAN(VXLANSettings(name: VXLANOverlay.device, vni: VXLANOverlay.vni, port: VXLANOverlay.port,
-                                                       local: local.flatMap(VXLANOverlay.internalIPv4)?.description, mtu: nil))
+                                                       local: localIP, mtu: underlay - VXLANOverlay.overhead))
         var failures: [NetlinkError] = []
         if let local, let address = VXLANOverlay.localAddress(podCIDRs: HostGatewayRoutes.podCIDRs(of: local)) {
             do throws(NetlinkError) { try nl.addAddress(address.description, index: device.index, allowExisting: true) } catch { failures.append(error) }

@@ -1,8 +1,10 @@
 import ArgumentParser
+import Dispatch
 import DNSCore
 import Foundation
 import Glibc
 import LinuxSystem
+import Synchronization
 
 /// `kproxy traffic`: a steady client for end-to-end tests, run in a pod or a namespace. Each request is a new
 /// connection (HTTP GET, `Connection: close`) or a new DNS query over UDP, sent on a fixed schedule, so every
@@ -20,6 +22,7 @@ struct TrafficCommand: ParsableCommand {
     @Option(help: "DNS server address (DNS mode).") var server: String?
     @Option(help: "Requests per second.") var rate = 50.0
     @Option(help: "Per-request timeout in seconds.") var timeout = 1.0
+    @Option(help: "Requests in flight at most (workers sharing the schedule).") var concurrency = 4
     @Option(help: "Stop after this many seconds (0: until SIGTERM).") var duration = 0.0
     @Option(help: "First-success mode: comma-separated http:// URLs, taken in order; each is tried every --interval until it answers, then its first success is printed as {\"target\":…,\"first_ok\":UNIX}.") var firstOk: String?
     @Option(help: "First-success mode: seconds between attempts.") var interval = 0.002
@@ -27,6 +30,7 @@ struct TrafficCommand: ParsableCommand {
     func validate() throws {
         guard [url, dns, firstOk].compactMap({ $0 }).count == 1 else { throw ValidationError("give exactly one of --url, --dns and --first-ok") }
         guard rate > 0, rate <= 10_000, timeout > 0 else { throw ValidationError("--rate must be in (0, 10000] and --timeout positive") }
+        guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be in 1...64") }
     }
 
     func run() throws {
@@ -39,14 +43,14 @@ struct TrafficCommand: ParsableCommand {
             for target in firstOk.split(separator: ",").map(String.init) {
                 let http = try HTTPTarget(target)
                 while http.get(timeout: timeout) != nil {
-                    var ts = timespec(tv_sec: 0, tv_nsec: Int(interval * 1e9))
+                    var ts = timespec(tv_sec: Int(interval), tv_nsec: Int((interval - floor(interval)) * 1e9))
                     if sigtimedwait(&stop, nil, &ts) > 0 { return }
                 }
                 Self.emit(#"{"target":"\#(target)","first_ok":\#(String(format: "%.6f", Self.now()))}"#)
             }
             return
         }
-        let request: () -> String?   // nil: success; else the error
+        let request: @Sendable () -> String?   // nil: success; else the error
         if let url {
             let target = try HTTPTarget(url)
             request = { target.get(timeout: timeout) }
@@ -55,39 +59,39 @@ struct TrafficCommand: ParsableCommand {
             guard let nameserver, let name = dns.flatMap(DNSName.init) else { throw ValidationError("no DNS server (resolv.conf empty) or invalid name") }
             request = { DNSProbe.query(name, server: nameserver, timeout: timeout) }
         }
-        var ok = 0, fail = 0, totalOK = 0, totalFail = 0
-        var firstFail = 0.0, lastFail = 0.0, lastError = ""
+        let tally = Tally()
         let start = Self.now()
+        // Workers share the schedule (request n at start + n/rate, taken in turn), so the rate holds while
+        // single requests are slow; slots missed while every worker waited on a timeout are skipped, not sent
+        // in a burst afterwards, so an outage shows as failures at the rate it lasted.
+        for _ in 0..<concurrency {
+            try OSThread {
+                while !tally.stopped.load(ordering: .relaxed) {
+                    let due = start + Double(tally.nextSlot(now: Self.now(), start: start, rate: rate)) / rate
+                    let wait = due - Self.now()
+                    if wait > 0 { usleep(UInt32(min(wait, 1) * 1e6)) }
+                    if tally.stopped.load(ordering: .relaxed) { break }
+                    let error = request()
+                    tally.record(at: Self.now(), error: error)  // counted in the second it ended
+                }
+                tally.workerDone()
+            }.start()
+        }
         var second = floor(start)
-        var sent = 0
-        func flush(_ t: Double) {
-            Self.emit(#"{"t":\#(Int(t)),"ok":\#(ok),"fail":\#(fail),"error":"\#(lastError.jsonEscaped)"}"#)
-            ok = 0; fail = 0; lastError = ""
-        }
         while duration == 0 || Self.now() - start < duration {
-            // The schedule is fixed: request n at start + n/rate; a slow request delays the next ones only.
-            let due = start + Double(sent) / rate
-            let wait = due - Self.now()
-            if wait > 0 {
-                var ts = timespec(tv_sec: Int(wait), tv_nsec: Int((wait - floor(wait)) * 1e9))
-                if sigtimedwait(&stop, nil, &ts) > 0 { break }
-            } else {
-                var zero = timespec(tv_sec: 0, tv_nsec: 0)
-                if sigtimedwait(&stop, nil, &zero) > 0 { break }
+            // A second's line is written just after it ends (50 ms: records of requests that ended in it land).
+            let untilNext = second + 1.05 - Self.now()
+            var ts = timespec(tv_sec: 0, tv_nsec: Int(max(0.001, min(untilNext, 0.999)) * 1e9))
+            if sigtimedwait(&stop, nil, &ts) > 0 { break }
+            if Self.now() >= second + 1.05 {
+                Self.emit(tally.line(second: Int(second)))
+                second += 1
             }
-            sent += 1
-            let t = Self.now()
-            if let error = request() {
-                fail += 1; totalFail += 1; lastError = error
-                if firstFail == 0 { firstFail = t }
-                lastFail = t
-            } else {
-                ok += 1; totalOK += 1
-            }
-            if floor(Self.now()) > second { flush(second); second = floor(Self.now()) }
         }
-        flush(second)
-        Self.emit(#"{"summary":true,"ok":\#(totalOK),"fail":\#(totalFail),"first_fail":\#(Int(firstFail)),"last_fail":\#(Int(lastFail))}"#)
+        tally.stopped.store(true, ordering: .relaxed)
+        tally.waitForWorkers(concurrency)
+        while second <= floor(Self.now()) { Self.emit(tally.line(second: Int(second))); second += 1 }
+        Self.emit(tally.summary())
     }
 
     /// A whole line in one write (unbuffered: a log reader sees each second as it ends).
@@ -98,6 +102,61 @@ struct TrafficCommand: ParsableCommand {
         clock_gettime(CLOCK_REALTIME, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
+}
+
+/// What the workers did, per second of the wall clock, and the shared schedule.
+final class Tally: Sendable {
+    private struct Second { var ok = 0, fail = 0, error = "" }
+    private struct State {
+        var seconds: [Int: Second] = [:]
+        var slot = 0
+        var ok = 0, fail = 0, firstFail = 0.0, lastFail = 0.0
+        var done = 0
+    }
+    private let state = Mutex(State())
+    let stopped = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// The next slot to send in (skipping those already more than one slot in the past).
+    func nextSlot(now: Double, start: Double, rate: Double) -> Int {
+        state.withLock { s in
+            let current = Int((now - start) * rate)
+            if current - s.slot > 1 { s.slot = current - 1 }
+            defer { s.slot += 1 }
+            return s.slot
+        }
+    }
+
+    func record(at t: Double, error: String?) {
+        state.withLock { s in
+            let key = Int(t)
+            if let error {
+                s.seconds[key, default: Second()].fail += 1
+                s.seconds[key, default: Second()].error = error
+                s.fail += 1
+                if s.firstFail == 0 { s.firstFail = t }
+                s.lastFail = t
+            } else {
+                s.seconds[key, default: Second()].ok += 1
+                s.ok += 1
+            }
+        }
+    }
+
+    /// The line for `second` (requests that ended in it), removed from the tally.
+    func line(second: Int) -> String {
+        let c = state.withLock { $0.seconds.removeValue(forKey: second) } ?? Second()
+        return #"{"t":\#(second),"ok":\#(c.ok),"fail":\#(c.fail),"error":"\#(c.error.jsonEscaped)"}"#
+    }
+
+    func summary() -> String {
+        state.withLock { s in
+            #"{"summary":true,"ok":\#(s.ok),"fail":\#(s.fail),"first_fail":\#(Int(s.firstFail)),"last_fail":\#(Int(s.lastFail))}"#
+        }
+    }
+
+    func workerDone() { finished.signal() }
+    func waitForWorkers(_ count: Int) { for _ in 0..<count { finished.wait() } }
 }
 
 /// One HTTP GET over a fresh connection; success is a 2xx status line.
