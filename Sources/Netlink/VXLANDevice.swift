@@ -22,10 +22,12 @@ public struct VXLANSettings: Sendable, Equatable {
 }
 
 extension NetlinkSocket {
-    /// Creates the device unless a link of that name exists (kept: its traffic keeps flowing across a
-    /// restart of whoever manages it), then sets it up.
+    /// Creates the device unless one with these settings exists (kept: its traffic keeps flowing across a
+    /// restart of whoever manages it); a link of that name with other settings (not VXLAN, another VNI,
+    /// port or local address) is replaced. Sets the MTU and brings it up.
     @discardableResult
     public func ensureVXLAN(_ s: VXLANSettings) throws(NetlinkError) -> LinkInfo {
+        if try link(named: s.name) != nil, try !vxlanMatches(s) { try deleteLink(name: s.name) }
         if try link(named: s.name) == nil {
             guard let link = rtnl_link_vxlan_alloc() else { throw NetlinkError(code: -NLE_NOMEM, operation: "alloc vxlan", object: s.name) }
             defer { rtnl_link_put(link) }
@@ -42,9 +44,39 @@ extension NetlinkSocket {
             let rc = rtnl_link_add(sock, link, kp_nlm_f_create_excl())
             if rc < 0, rc != -NLE_EXIST { throw NetlinkError(code: rc, operation: "create vxlan", object: s.name) }
         }
+        if let mtu = s.mtu, let current = try link(named: s.name), current.mtu != mtu { try setMTU(name: s.name, mtu) }
         try setUp(name: s.name)
         guard let info = try link(named: s.name) else { throw NetlinkError.notFound("get link", s.name) }
         return info
+    }
+
+    /// Whether the link named `s.name` is a VXLAN device with `s`'s VNI, port and local address.
+    private func vxlanMatches(_ s: VXLANSettings) throws(NetlinkError) -> Bool {
+        var found: OpaquePointer?
+        try NetlinkError.check(rtnl_link_get_kernel(sock, 0, s.name, &found), "get link", s.name)
+        guard let link = found else { return false }
+        defer { rtnl_link_put(link) }
+        guard rtnl_link_is_vxlan(link) != 0 else { return false }
+        var vni: UInt32 = 0, port: UInt32 = 0
+        guard rtnl_link_vxlan_get_id(link, &vni) == 0, vni == s.vni,
+              rtnl_link_vxlan_get_port(link, &port) == 0, port == UInt32(s.port) else { return false }
+        var local: OpaquePointer?
+        let hasLocal = rtnl_link_vxlan_get_local(link, &local) == 0 && local != nil
+        defer { if let local { nl_addr_put(local) } }
+        guard let want = s.local else { return !hasLocal || local.map { nl_addr_iszero($0) != 0 } ?? true }
+        guard let local else { return false }
+        var buf = [CChar](repeating: 0, count: 64)
+        let text = buf.withUnsafeMutableBufferPointer { p in nl_addr2str(local, p.baseAddress, p.count).map { String(cString: $0) } ?? "" }
+        return text == want || text == want + "/32"
+    }
+
+    private func setMTU(name: String, _ mtu: Int) throws(NetlinkError) {
+        var orig: OpaquePointer?
+        try NetlinkError.check(rtnl_link_get_kernel(sock, 0, name, &orig), "get link", name)
+        guard let orig, let change = rtnl_link_alloc() else { throw NetlinkError(code: -NLE_NOMEM, operation: "alloc link", object: name) }
+        defer { rtnl_link_put(orig); rtnl_link_put(change) }
+        rtnl_link_set_mtu(change, UInt32(mtu))
+        try NetlinkError.check(rtnl_link_change(sock, orig, change, 0), "set mtu", name)
     }
 
     /// The remote addresses on link `index`'s flood list.

@@ -145,8 +145,16 @@ public struct NodeRouteSync: Sendable {
     /// Applies the plan from our installed routes to `desired` in the calling thread's namespace.
     private static func applyHere(_ desired: [NodeRoute], onlinkIndex: Int32?) throws(NetlinkError) -> (plan: NodeRoutePlan, failures: [NetlinkError]) {
         let manager = try RouteManager(routeProtocol: HostGatewayRoutes.routeProtocol)
-        let installed = try manager.routes().compactMap(nodeRoute)
-        let plan = HostGatewayRoutes.plan(desired: desired, installed: installed)
+        let routes = try manager.routes()
+        var plan = HostGatewayRoutes.plan(desired: desired, installed: routes.compactMap(nodeRoute))
+        // A route of ours with the right gateway but the wrong way out (host-gw vs the tunnel, or a tunnel
+        // device made again) is replaced too.
+        let wanted = Set(desired)
+        let unchanged = Set(plan.add + plan.replace + plan.delete)
+        for route in routes where route.onlinkIndex != onlinkIndex {
+            guard let r = nodeRoute(route), wanted.contains(r), !unchanged.contains(r) else { continue }
+            plan.replace.append(r)
+        }
         var failures: [NetlinkError] = []
         func attempt(_ change: () throws(NetlinkError) -> Void) {
             do throws(NetlinkError) { try change() } catch { failures.append(error) }

@@ -98,12 +98,15 @@ struct NodeRoutesTests {
         }
         func index() throws -> String { try node.exec(["cat", "/sys/class/net/\(dev)/ifindex"]).trimmingCharacters(in: .whitespacesAndNewlines) }
 
+        // A link of that name with other settings (left by someone else) is replaced.
+        try node.exec(["ip", "link", "add", dev, "type", "vxlan", "id", "7", "dstport", "4789"])
         var nodes = [me, peer("b", ["10.244.1.0/24", "fd00:244:1::/64"], ["192.0.2.2"]), peer("c", ["10.244.2.0/24"], ["192.0.2.3"])]
         var plan = try NodeRouteSync.apply(nodes: nodes, localNodeName: "me", namespacePath: path, mode: .vxlan)
         #expect(plan.add.map(\.description) == ["10.244.1.0/24 via 10.244.1.0", "10.244.2.0/24 via 10.244.2.0"])
         let details = try node.exec(["ip", "-d", "link", "show", dev])
         #expect(details.contains("vxlan id 1") && details.contains("local 192.0.2.1") && details.contains("dstport 4789"))
         #expect(details.contains("state UP") || details.contains(",UP"))
+        #expect(details.contains("mtu 1450"))  // the 1500-byte underlay minus the encapsulation
         #expect(try node.exec(["ip", "-4", "addr", "show", "dev", dev]).contains("inet 10.244.0.0/32"))
         #expect(try fdb().sorted() == ["00:00:00:00:00:00 dst 192.0.2.2 self permanent", "00:00:00:00:00:00 dst 192.0.2.3 self permanent"])
         let ours = try routes(node, proto: "75")
