@@ -139,9 +139,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // The benchmarks' workloads, measurements and reports (`kproxy bench …` is only their wiring).
+        .target(name: "Bench", dependencies: [
+            "KubeAPI", "KubeClient", "NFTables", "ProxyCore", "ProxyDaemon", "LinuxSystem",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         .executableTarget(name: "kproxy", dependencies: [
             "KubeAPI", "KubeClient", "ControlPlane", "ProxyCore", "NFTables", "ProxyDaemon",
-            "Netlink", "CNICore", "DNSCore", "DNSServer", "BalancerCore", "Balancer", "LinuxSystem", "NodeAgent", "ClusterUp",
+            "Netlink", "CNICore", "DNSCore", "DNSServer", "BalancerCore", "Balancer", "LinuxSystem", "NodeAgent", "ClusterUp", "Bench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,3 +1,4 @@
+import Bench
 import ArgumentParser
 import Foundation
 import KubeAPI
@@ -41,7 +42,7 @@ struct BenchControlPlaneCommand: AsyncParsableCommand {
 
     /// AsyncHTTPClient keeps at most this many HTTP/1.1 connections per host and client (its default soft
     /// limit, which KubeClient does not change), so the bench spreads connections over several clients.
-    static let connectionsPerClient = 8
+    static let connectionsPerClient = BenchRun.connectionsPerClient
 
     func validate() throws {
         guard services >= 0, pods >= 0, services + pods > 0 else { throw ValidationError("nothing to create") }

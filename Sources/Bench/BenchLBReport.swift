@@ -1,28 +1,28 @@
 import Foundation
 
 /// `kproxy bench lb` results: every sample per scenario and mode, medians, the ratio table, JSON, charts.
-struct LBReport: Codable {
-    var backends: Int
-    var rounds: Int
-    var duration: Double
-    var connections: Int
-    var rate: Double
+package struct LBReport: Codable {
+    package var backends: Int
+    package var rounds: Int
+    package var duration: Double
+    package var connections: Int
+    package var rate: Double
     /// scenario → mode → metric → one value per round.
-    var samples: [String: [String: [String: [Double]]]] = [:]
-    var failures: [String: [String: [String]]] = [:]
+    package var samples: [String: [String: [String: [Double]]]] = [:]
+    package var failures: [String: [String: [String]]] = [:]
     /// Modes in the order they ran, per scenario.
-    var order: [String: [String]] = [:]
+    package var order: [String: [String]] = [:]
 
-    init(backends: Int, rounds: Int, duration: Double, connections: Int, rate: Double) {
+    package init(backends: Int, rounds: Int, duration: Double, connections: Int, rate: Double) {
         self.backends = backends; self.rounds = rounds; self.duration = duration; self.connections = connections; self.rate = rate
     }
 
-    mutating func add(_ scenario: LBScenario, _ mode: String, _ sample: [String: Double]) {
+    package mutating func add(_ scenario: LBScenario, _ mode: String, _ sample: [String: Double]) {
         note(scenario, mode)
         for (metric, value) in sample { samples[scenario.rawValue, default: [:]][mode, default: [:]][metric, default: []].append(value) }
     }
 
-    mutating func fail(_ scenario: LBScenario, _ mode: String, _ why: String) {
+    package mutating func fail(_ scenario: LBScenario, _ mode: String, _ why: String) {
         note(scenario, mode)
         failures[scenario.rawValue, default: [:]][mode, default: []].append(why)
     }
@@ -31,13 +31,13 @@ struct LBReport: Codable {
         if !(order[scenario.rawValue] ?? []).contains(mode) { order[scenario.rawValue, default: []].append(mode) }
     }
 
-    func median(_ scenario: String, _ mode: String, _ metric: String) -> Double? {
+    package func median(_ scenario: String, _ mode: String, _ metric: String) -> Double? {
         guard let values = samples[scenario]?[mode]?[metric], !values.isEmpty else { return nil }
         let sorted = values.sorted()
         return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
-    static func columns(_ scenario: String) -> [(metric: String, title: String)] {
+    package static func columns(_ scenario: String) -> [(metric: String, title: String)] {
         switch scenario {
         case "equal":
             [("keepalive_rps", "keep-alive req/s"), ("newconn_rps", "new conn/s"), ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("p999_ms", "p99.9 ms"),
@@ -50,7 +50,7 @@ struct LBReport: Codable {
         }
     }
 
-    static func format(_ v: Double) -> String {
+    package static func format(_ v: Double) -> String {
         if v == 0 { return "0" }
         if abs(v) >= 100 { return BenchFormat.count(Int(v.rounded())) }
         if abs(v) >= 10 { return String(format: "%.1f", v) }
@@ -58,7 +58,7 @@ struct LBReport: Codable {
     }
 
     /// A Markdown table per scenario (medians), then the ratios the issue asks for.
-    func table() -> String {
+    package func table() -> String {
         var out = ""
         for scenario in LBScenario.allCases.map(\.rawValue) where order[scenario] != nil {
             let columns = Self.columns(scenario).filter { c in order[scenario, default: []].contains { median(scenario, $0, c.metric) != nil } }
@@ -90,7 +90,7 @@ struct LBReport: Codable {
         return out
     }
 
-    func write(json path: String) throws {
+    package func write(json path: String) throws {
         struct Output: Codable {
             var report: LBReport
             var medians: [String: [String: [String: Double]]]
@@ -103,7 +103,7 @@ struct LBReport: Codable {
     }
 
     /// A PNG per scenario next to the JSON (gnuplot): grouped bars of the scenario's headline figures.
-    func plot(json path: String) throws -> [String] {
+    package func plot(json path: String) throws -> [String] {
         let base = path.hasSuffix(".json") ? String(path.dropLast(5)) : path
         var written: [String] = []
         for scenario in LBScenario.allCases.map(\.rawValue) where order[scenario] != nil {

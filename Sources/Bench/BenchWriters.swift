@@ -5,27 +5,35 @@ import Synchronization
 
 /// What the benchmark creates: `services` Services then `pods` Pods in one namespace. Every object
 /// carries the probe annotation `kproxy-bench-probe: "<seq>:<send time ns>"` that watchers read.
-struct BenchWorkload: Sendable {
-    static let probeKey = "kproxy-bench-probe"
+package struct BenchWorkload: Sendable {
+    package init(namespace: String, runID: String, services: Int, pods: Int, selectors: Bool) {
+        self.namespace = namespace
+        self.runID = runID
+        self.services = services
+        self.pods = pods
+        self.selectors = selectors
+    }
 
-    var namespace: String
-    var runID: String
-    var services: Int
-    var pods: Int
+    package static let probeKey = "kproxy-bench-probe"
+
+    package var namespace: String
+    package var runID: String
+    package var services: Int
+    package var pods: Int
     /// Services select `app: <runID>-<i>`; pod j carries the label of service j % services.
-    var selectors: Bool
+    package var selectors: Bool
 
-    var total: Int { services + pods }
+    package var total: Int { services + pods }
 
     /// Object `index` of the global sequence (services first): its kind, per-kind sequence number and path.
-    func target(_ index: Int) -> (isService: Bool, seq: Int, path: KubeClient.RequestPath) {
+    package func target(_ index: Int) -> (isService: Bool, seq: Int, path: KubeClient.RequestPath) {
         index < services
             ? (true, index, KubeClient.RequestPath(info: Service.resourceInfo, namespace: namespace))
             : (false, index - services, KubeClient.RequestPath(info: Pod.resourceInfo, namespace: namespace))
     }
 
     /// The JSON body, built as text: the encoder must not be what limits the client.
-    func body(isService: Bool, seq: Int, sentNs: Int64) -> Data {
+    package func body(isService: Bool, seq: Int, sentNs: Int64) -> Data {
         let probe = "\"annotations\":{\"\(Self.probeKey)\":\"\(seq):\(sentNs)\"}"
         if isService {
             let selector = selectors ? "\"selector\":{\"app\":\"\(runID)-\(seq)\"}," : ""
@@ -41,34 +49,34 @@ struct BenchWorkload: Sendable {
 }
 
 /// Shared progress counters, read by the progress printer while writers and watchers run.
-final class BenchCounters: Sendable {
-    let nextIndex = Atomic<Int>(0)
-    let created = Atomic<Int>(0)
-    let failed = Atomic<Int>(0)
-    let watchEvents = Atomic<Int>(0)
-    let watchesOpened = Atomic<Int>(0)
-    let watchersComplete = Atomic<Int>(0)
+package final class BenchCounters: Sendable {
+    package let nextIndex = Atomic<Int>(0)
+    package let created = Atomic<Int>(0)
+    package let failed = Atomic<Int>(0)
+    package let watchEvents = Atomic<Int>(0)
+    package let watchesOpened = Atomic<Int>(0)
+    package let watchersComplete = Atomic<Int>(0)
 }
 
 /// The outcome of the write phase.
-struct BenchWriteResult: Sendable {
-    var startNs: Int64
-    var endNs: Int64
-    var created: Int
-    var failed: Int
+package struct BenchWriteResult: Sendable {
+    package var startNs: Int64
+    package var endNs: Int64
+    package var created: Int
+    package var failed: Int
     /// Request round-trip times in ns, services and pods apart.
-    var serviceLatencies: [Int64]
-    var podLatencies: [Int64]
+    package var serviceLatencies: [Int64]
+    package var podLatencies: [Int64]
     /// When the last Service and the last Pod create returned.
-    var servicesDoneNs: Int64
-    var podsDoneNs: Int64
-    var firstPodSentNs: Int64
-    var errors: [String: Int]
+    package var servicesDoneNs: Int64
+    package var podsDoneNs: Int64
+    package var firstPodSentNs: Int64
+    package var errors: [String: Int]
 }
 
-enum BenchWriters {
+package enum BenchWriters {
     /// Creates every object of `workload` with `concurrency` workers; worker w uses `clients[w % count]`.
-    static func run(_ workload: BenchWorkload, clients: [KubeClient], concurrency: Int,
+    package static func run(_ workload: BenchWorkload, clients: [KubeClient], concurrency: Int,
                     counters: BenchCounters) async -> BenchWriteResult {
         struct WorkerResult: Sendable {
             var services: [Int64] = [], pods: [Int64] = []
@@ -121,7 +129,7 @@ enum BenchWriters {
     }
 
     /// A short, groupable description of a failed request.
-    static func describe(_ error: any Error) -> String {
+    package static func describe(_ error: any Error) -> String {
         if let error = error as? KubeClientError, case .status(let status) = error {
             return "HTTP \(status.code) \(status.reason ?? ""): \(status.message?.prefix(120) ?? "")"
         }

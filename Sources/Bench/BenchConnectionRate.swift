@@ -13,30 +13,30 @@ import Glibc
 /// endpoints' addresses on `lo`, the compiled ruleset and one listener; a client in the namespace connects
 /// to the first service's ClusterIP (DNAT to one of its endpoints), and resets each connection on close so
 /// no TIME_WAIT state builds up. Rounds alternate between the namespaces so drift hits both alike.
-struct ConnectionRateBench {
-    struct Setup {
-        let netns: Netns
+package struct ConnectionRateBench {
+    package struct Setup {
+        package let netns: Netns
         /// Services installed; nil for the hand-written single DNAT rule.
-        let services: Int?
-        var label: String { services.map { "\($0) services" } ?? "one DNAT rule" }
+        package let services: Int?
+        package var label: String { services.map { "\($0) services" } ?? "one DNAT rule" }
     }
 
     /// Median rates: per Service count, and through a hand-written single DNAT rule.
-    struct Result {
-        var rates: [(services: Int, perSecond: Double)]
-        var singleRule: Double
-        var json: [String: Any] {
+    package struct Result {
+        package var rates: [(services: Int, perSecond: Double)]
+        package var singleRule: Double
+        package var json: [String: Any] {
             ["single_dnat_rule_per_second": singleRule,
              "by_services": rates.map { ["services": $0.services, "per_second": $0.perSecond, "vs_single_rule": $0.perSecond / singleRule] }]
         }
     }
 
-    static let endpointBase: UInt32 = 0x0AF4_0002  // 10.244.0.2
-    static let endpoints = 10
-    static let targetPort: UInt16 = 8080
+    package static let endpointBase: UInt32 = 0x0AF4_0002  // 10.244.0.2
+    package static let endpoints = 10
+    package static let targetPort: UInt16 = 8080
 
     /// Services that all balance over the same `endpoints` local addresses.
-    static func state(services: Int) -> ProxyState {
+    package static func state(services: Int) -> ProxyState {
         var ports: [ServicePortName: ServicePortInfo] = [:]
         var eps: [ServicePortName: [EndpointInfo]] = [:]
         for i in 0..<services {
@@ -51,7 +51,7 @@ struct ConnectionRateBench {
 
     /// `services` Services compiled by kproxy, or (nil) one hand-written rule DNATing the ClusterIP to the
     /// first endpoint: `ip daddr 10.96.0.10 tcp dport 80 dnat to 10.244.0.2:8080`.
-    static func prepare(services: Int?) throws -> Setup {
+    package static func prepare(services: Int?) throws -> Setup {
         let ns = try Netns("c\(services ?? 0)")
         let exec = ["ip", "netns", "exec", ns.name]
         do {
@@ -79,10 +79,10 @@ struct ConnectionRateBench {
         return Setup(netns: ns, services: services)
     }
 
-    struct Failed: Error, CustomStringConvertible { var description: String }
+    package struct Failed: Error, CustomStringConvertible { package var description: String }
 
     /// Connections per second to the first service's ClusterIP (10.96.0.10:80) for `seconds`.
-    static func measure(_ setup: Setup, seconds: Double) throws -> Double {
+    package static func measure(_ setup: Setup, seconds: Double) throws -> Double {
         let netns = NetnsReference.named(setup.netns.name)
         let listener: Int32 = try netns.run {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -144,7 +144,7 @@ struct ConnectionRateBench {
 
     /// Prints the rate table for each service count, `rounds` alternating measurements of `seconds` each.
     @discardableResult
-    static func run(serviceCounts: [Int], rounds: Int = 5, seconds: Double = 1.5) throws -> Result {
+    package static func run(serviceCounts: [Int], rounds: Int = 5, seconds: Double = 1.5) throws -> Result {
         print("\nconnection rate through a ClusterIP (new TCP connections/s, client and listener in the namespace, median of \(rounds))")
         var setups: [Setup] = []
         defer { for s in setups { s.netns.delete() } }

@@ -3,34 +3,34 @@ import KubeAPI
 import KubeClient
 
 /// What one watcher saw.
-struct BenchWatcherResult: Sendable {
-    var isService: Bool
-    var expected: Int
+package struct BenchWatcherResult: Sendable {
+    package var isService: Bool
+    package var expected: Int
     /// Distinct objects of this run seen as ADDED.
-    var received = 0
-    var duplicates = 0
+    package var received = 0
+    package var duplicates = 0
     /// Receive time minus the create request's send time, in ns, one per distinct object.
-    var latencies: [Int64] = []
+    package var latencies: [Int64] = []
     /// Watches opened again after the server ended one (timeout or a slow-consumer cut-off).
-    var rewatches = 0
-    var errors: [String] = []
-    var lastEventNs: Int64 = 0
+    package var rewatches = 0
+    package var errors: [String] = []
+    package var lastEventNs: Int64 = 0
 }
 
 /// One watcher: a raw watch from a resourceVersion that reads only the probe annotation, type and
 /// resourceVersion of each event (decoding millions of objects would make the client the bottleneck),
 /// and re-watches from the last resourceVersion when the server ends the stream.
-struct BenchWatcher: Sendable {
-    let client: KubeClient
-    let info: ResourceInfo
-    let namespace: String?
-    let expected: Int
-    let counters: BenchCounters
+package struct BenchWatcher: Sendable {
+    package let client: KubeClient
+    package let info: ResourceInfo
+    package let namespace: String?
+    package let expected: Int
+    package let counters: BenchCounters
 
     private struct Complete: Error {}
     private struct ErrorEvent: Error { var text: String }
 
-    func run(fromResourceVersion start: String) async -> BenchWatcherResult {
+    package func run(fromResourceVersion start: String) async -> BenchWatcherResult {
         var result = BenchWatcherResult(isService: info.kind == "Service", expected: expected)
         result.latencies.reserveCapacity(expected)
         var seen = [UInt64](repeating: 0, count: expected / 64 + 1)
@@ -97,7 +97,7 @@ struct BenchWatcher: Sendable {
         if result.received == expected { throw Complete() }
     }
 
-    static func resourceVersion(of line: [UInt8]) -> String? {
+    package static func resourceVersion(of line: [UInt8]) -> String? {
         line.withUnsafeBufferPointer { stringValue(after: rvKey, in: $0) }
     }
 
@@ -107,7 +107,7 @@ struct BenchWatcher: Sendable {
 
     /// The string after the first occurrence of `key` (which starts and ends with a quote), up to the
     /// closing quote. Scans with memchr for the key's second byte, which is rarer than a quote.
-    static func stringValue(after key: [UInt8], in line: UnsafeBufferPointer<UInt8>) -> String? {
+    package static func stringValue(after key: [UInt8], in line: UnsafeBufferPointer<UInt8>) -> String? {
         guard let base = line.baseAddress, line.count > key.count, key.count > 1 else { return nil }
         var offset = 1
         while offset + key.count - 1 <= line.count {

@@ -3,24 +3,39 @@ import KubeAPI
 import KubeClient
 
 /// One run of the control-plane benchmark: namespace, watchers, concurrent creates, drain, relists.
-struct BenchRun: Sendable {
-    let workload: BenchWorkload
-    let admin: KubeClient
-    let writerClients: [KubeClient]
-    let watcherClients: [KubeClient]
-    let concurrency: Int
-    let watchers: Int
-    let watchNamespace: String?
-    let serverPid: Int32?
-    let drainTimeout: Duration
-    let relists: Int
+package struct BenchRun: Sendable {
+    package init(workload: BenchWorkload, admin: KubeClient, writerClients: [KubeClient], watcherClients: [KubeClient], concurrency: Int, watchers: Int, watchNamespace: String?, serverPid: Int32?, drainTimeout: Duration, relists: Int) {
+        self.workload = workload
+        self.admin = admin
+        self.writerClients = writerClients
+        self.watcherClients = watcherClients
+        self.concurrency = concurrency
+        self.watchers = watchers
+        self.watchNamespace = watchNamespace
+        self.serverPid = serverPid
+        self.drainTimeout = drainTimeout
+        self.relists = relists
+    }
 
-    func run() async throws -> BenchReport {
+    /// HTTP connections each writer client keeps (the report counts them).
+    package static let connectionsPerClient = 8
+    package let workload: BenchWorkload
+    package let admin: KubeClient
+    package let writerClients: [KubeClient]
+    package let watcherClients: [KubeClient]
+    package let concurrency: Int
+    package let watchers: Int
+    package let watchNamespace: String?
+    package let serverPid: Int32?
+    package let drainTimeout: Duration
+    package let relists: Int
+
+    package func run() async throws -> BenchReport {
         try await ensureNamespace()
         let startRV = try await currentResourceVersion()
         let counters = BenchCounters()
         let plan = watcherPlan()
-        var report = BenchReport(workload: workload, concurrency: concurrency, connections: writerClients.count * BenchControlPlaneCommand.connectionsPerClient,
+        var report = BenchReport(workload: workload, concurrency: concurrency, connections: writerClients.count * BenchRun.connectionsPerClient,
                                  serverPid: serverPid)
         report.server.before = serverPid.flatMap(BenchMeasure.sample)
         let clientCPUBefore = BenchMeasure.selfCPUSeconds()
@@ -60,7 +75,7 @@ struct BenchRun: Sendable {
     }
 
     /// Half the watchers (rounded up) on Services and the rest on Pods; none on a kind with no objects.
-    func watcherPlan() -> [(info: ResourceInfo, expected: Int)] {
+    package func watcherPlan() -> [(info: ResourceInfo, expected: Int)] {
         var plan: [(info: ResourceInfo, expected: Int)] = []
         for i in 0..<watchers {
             let onServices = workload.pods == 0 || (workload.services > 0 && i % 2 == 0)
@@ -69,7 +84,7 @@ struct BenchRun: Sendable {
         return plan
     }
 
-    func ensureNamespace() async throws {
+    package func ensureNamespace() async throws {
         let body = Data("{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"\(workload.namespace)\"}}".utf8)
         do {
             _ = try await admin.rawRequest("POST", KubeClient.RequestPath(info: Namespace.resourceInfo), body: body)
@@ -79,7 +94,7 @@ struct BenchRun: Sendable {
     }
 
     /// The store's current revision, from a one-item LIST.
-    func currentResourceVersion() async throws -> String {
+    package func currentResourceVersion() async throws -> String {
         struct ListHead: Decodable { struct Meta: Decodable { var resourceVersion: String? }; var metadata: Meta }
         let data = try await admin.rawRequest("GET", KubeClient.RequestPath(info: Pod.resourceInfo, namespace: workload.namespace,
                                                                              query: [.init("limit", "1")]))
@@ -90,7 +105,7 @@ struct BenchRun: Sendable {
     }
 
     /// Full LISTs of the Services and the Pods, as an informer's initial list; the typed decode is timed once apart.
-    func relist() async throws -> BenchReport.Relist {
+    package func relist() async throws -> BenchReport.Relist {
         var result = BenchReport.Relist()
         var lastPods = Data(), lastServices = Data()
         for _ in 0..<relists {
@@ -116,7 +131,7 @@ struct BenchRun: Sendable {
     }
 
     /// Polls `condition` every 10 ms until it holds or `deadline` passes.
-    func waitUntil(deadline: Duration, _ condition: () -> Bool) async {
+    package func waitUntil(deadline: Duration, _ condition: () -> Bool) async {
         let end = ContinuousClock.now + deadline
         while !condition(), ContinuousClock.now < end {
             try? await Task.sleep(for: .milliseconds(10))
@@ -124,7 +139,7 @@ struct BenchRun: Sendable {
     }
 
     /// One line a second: objects created, the last second's rate, watch events so far.
-    func printProgress(_ counters: BenchCounters) async {
+    package func printProgress(_ counters: BenchCounters) async {
         let start = BenchMeasure.nowNs()
         var lastCreated = 0
         var lastNs = start
@@ -150,7 +165,7 @@ struct BenchRun: Sendable {
 }
 
 /// A plain message as an error.
-struct ValidationErrorText: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+package struct ValidationErrorText: Error, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }

@@ -1,73 +1,73 @@
 import Foundation
 
 /// The results of `kproxy bench controlplane`, as a table and as JSON.
-struct BenchReport: Codable, Sendable {
-    struct Writes: Codable, Sendable {
-        var created = 0
-        var failed = 0
-        var seconds = 0.0
-        var writesPerSecond = 0.0
-        var servicesPerSecond = 0.0
-        var podsPerSecond = 0.0
-        var requestLatency = BenchMeasure.Percentiles(nanoseconds: [])
-        var errors: [String: Int] = [:]
+package struct BenchReport: Codable, Sendable {
+    package struct Writes: Codable, Sendable {
+        package var created = 0
+        package var failed = 0
+        package var seconds = 0.0
+        package var writesPerSecond = 0.0
+        package var servicesPerSecond = 0.0
+        package var podsPerSecond = 0.0
+        package var requestLatency = BenchMeasure.Percentiles(nanoseconds: [])
+        package var errors: [String: Int] = [:]
     }
 
-    struct Watch: Codable, Sendable {
-        var latencyDefinition = "receive time at the watcher minus the send time of the create request (upper bound: includes the create's own round trip)"
-        var watchers = 0
-        var expectedEvents = 0
-        var receivedEvents = 0
-        var missingEvents = 0
-        var duplicateEvents = 0
-        var rewatches = 0
-        var incompleteWatchers = 0
+    package struct Watch: Codable, Sendable {
+        package var latencyDefinition = "receive time at the watcher minus the send time of the create request (upper bound: includes the create's own round trip)"
+        package var watchers = 0
+        package var expectedEvents = 0
+        package var receivedEvents = 0
+        package var missingEvents = 0
+        package var duplicateEvents = 0
+        package var rewatches = 0
+        package var incompleteWatchers = 0
         /// Last event received, in seconds after the last create returned.
-        var drainSeconds = 0.0
-        var deliveryLatency = BenchMeasure.Percentiles(nanoseconds: [])
-        var serviceDeliveryLatency = BenchMeasure.Percentiles(nanoseconds: [])
-        var podDeliveryLatency = BenchMeasure.Percentiles(nanoseconds: [])
-        var errors: [String] = []
+        package var drainSeconds = 0.0
+        package var deliveryLatency = BenchMeasure.Percentiles(nanoseconds: [])
+        package var serviceDeliveryLatency = BenchMeasure.Percentiles(nanoseconds: [])
+        package var podDeliveryLatency = BenchMeasure.Percentiles(nanoseconds: [])
+        package var errors: [String] = []
     }
 
-    struct Server: Codable, Sendable {
-        var pid: Int32?
-        var before: BenchMeasure.ProcessSample?
-        var afterWrites: BenchMeasure.ProcessSample?
-        var afterDrain: BenchMeasure.ProcessSample?
-        var afterRelist: BenchMeasure.ProcessSample?
+    package struct Server: Codable, Sendable {
+        package var pid: Int32?
+        package var before: BenchMeasure.ProcessSample?
+        package var afterWrites: BenchMeasure.ProcessSample?
+        package var afterDrain: BenchMeasure.ProcessSample?
+        package var afterRelist: BenchMeasure.ProcessSample?
     }
 
-    struct Relist: Codable, Sendable {
-        var servicesSeconds: [Double] = []
-        var podsSeconds: [Double] = []
-        var serviceItems = 0
-        var podItems = 0
-        var servicesBytes = 0
-        var podsBytes = 0
-        var typedDecodeServicesSeconds = 0.0
-        var typedDecodePodsSeconds = 0.0
+    package struct Relist: Codable, Sendable {
+        package var servicesSeconds: [Double] = []
+        package var podsSeconds: [Double] = []
+        package var serviceItems = 0
+        package var podItems = 0
+        package var servicesBytes = 0
+        package var podsBytes = 0
+        package var typedDecodeServicesSeconds = 0.0
+        package var typedDecodePodsSeconds = 0.0
     }
 
-    var services: Int
-    var pods: Int
-    var namespace: String
-    var selectors: Bool
-    var concurrency: Int
-    var connections: Int
-    var writes = Writes()
-    var watch = Watch()
-    var server: Server
-    var clientCPUSeconds = 0.0
-    var relist = Relist()
+    package var services: Int
+    package var pods: Int
+    package var namespace: String
+    package var selectors: Bool
+    package var concurrency: Int
+    package var connections: Int
+    package var writes = Writes()
+    package var watch = Watch()
+    package var server: Server
+    package var clientCPUSeconds = 0.0
+    package var relist = Relist()
 
-    init(workload: BenchWorkload, concurrency: Int, connections: Int, serverPid: Int32?) {
+    package init(workload: BenchWorkload, concurrency: Int, connections: Int, serverPid: Int32?) {
         services = workload.services; pods = workload.pods; namespace = workload.namespace
         selectors = workload.selectors; self.concurrency = concurrency; self.connections = connections
         server = Server(pid: serverPid)
     }
 
-    mutating func record(writes w: BenchWriteResult) {
+    package mutating func record(writes w: BenchWriteResult) {
         writes.created = w.created
         writes.failed = w.failed
         writes.seconds = Double(w.endNs - w.startNs) / 1e9
@@ -78,7 +78,7 @@ struct BenchReport: Codable, Sendable {
         writes.errors = w.errors
     }
 
-    mutating func record(watchers results: [BenchWatcherResult], writesEndNs: Int64, drainEndNs: Int64) {
+    package mutating func record(watchers results: [BenchWatcherResult], writesEndNs: Int64, drainEndNs: Int64) {
         watch.watchers = results.count
         watch.expectedEvents = results.reduce(0) { $0 + $1.expected }
         watch.receivedEvents = results.reduce(0) { $0 + $1.received }
@@ -98,14 +98,14 @@ struct BenchReport: Codable, Sendable {
         watch.errors = Array(Set(errors)).sorted().prefix(10).map { $0 }
     }
 
-    func jsonData() throws -> Data {
+    package func jsonData() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try encoder.encode(self)
     }
 
     /// The human-readable results.
-    func table() -> String {
+    package func table() -> String {
         var lines: [String] = []
         func row(_ label: String, _ value: String) { lines.append("  " + label.padding(toLength: 20, withPad: " ", startingAt: 0) + value) }
         lines.append("== kproxy control-plane benchmark ==")

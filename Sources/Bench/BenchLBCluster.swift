@@ -4,23 +4,23 @@ import Foundation
 /// (control plane, the balancer under test), a client on a veth to it, and N backend pods on veths, each
 /// running the same nginx. Addresses: client 10.250.0.2 ↔ node 10.250.0.1; backend i 10.244.(i+1).2 ↔
 /// node 10.244.(i+1).1; the Service's ClusterIP 10.96.0.100:80 → backends :8080.
-final class LBCluster {
-    static let clusterIP = "10.96.0.100", nodeIP = "10.250.0.1", clientIP = "10.250.0.2"
-    static let haproxyPort = 8000, nginxStreamPort = 8001
+package final class LBCluster {
+    package static let clusterIP = "10.96.0.100", nodeIP = "10.250.0.1", clientIP = "10.250.0.2"
+    package static let haproxyPort = 8000, nginxStreamPort = 8001
 
-    let tag = String(UInt32.random(in: 0..<UInt32.max) % 100_000)
-    let dir: String
-    let binary: String
-    let backends: Int
+    package let tag = String(UInt32.random(in: 0..<UInt32.max) % 100_000)
+    package let dir: String
+    package let binary: String
+    package let backends: Int
     private(set) var namespaces: [String] = []
     private var processes: [String: Process] = [:]
-    var node: String { "kpb-node-\(tag)" }
-    var client: String { "kpb-cli-\(tag)" }
-    func backend(_ i: Int) -> String { "kpb-be\(i)-\(tag)" }
-    func backendIP(_ i: Int) -> String { "10.244.\(i + 1).2" }
-    var kubeconfig: String { dir + "/kubeconfig" }
+    package var node: String { "kpb-node-\(tag)" }
+    package var client: String { "kpb-cli-\(tag)" }
+    package func backend(_ i: Int) -> String { "kpb-be\(i)-\(tag)" }
+    package func backendIP(_ i: Int) -> String { "10.244.\(i + 1).2" }
+    package var kubeconfig: String { dir + "/kubeconfig" }
 
-    init(binary: String, backends: Int) throws {
+    package init(binary: String, backends: Int) throws {
         self.binary = binary
         self.backends = backends
         dir = NSTemporaryDirectory() + "kproxy-bench-lb-\(tag)"
@@ -29,7 +29,7 @@ final class LBCluster {
 
     // MARK: topology
 
-    func create() throws {
+    package func create() throws {
         for ns in [node, client] + (0..<backends).map(backend) {
             try Shell.run(["ip", "netns", "add", ns])
             namespaces.append(ns)
@@ -59,7 +59,7 @@ final class LBCluster {
     }
 
     /// Stops every process and deletes every namespace and file (idempotent).
-    func destroy() {
+    package func destroy() {
         for name in processes.keys { stop(name) }
         for ns in namespaces { _ = try? Shell.run(["ip", "netns", "del", ns]) }
         namespaces = []
@@ -67,13 +67,13 @@ final class LBCluster {
     }
 
     @discardableResult
-    func exec(_ ns: String, _ args: [String]) throws -> String { try Shell.run(["ip", "netns", "exec", ns] + args) }
+    package func exec(_ ns: String, _ args: [String]) throws -> String { try Shell.run(["ip", "netns", "exec", ns] + args) }
 
     // MARK: processes
 
     /// Starts `args` in `ns` in the background, output to DIR/NAME.log.
     @discardableResult
-    func start(_ name: String, in ns: String, _ args: [String]) throws -> Process {
+    package func start(_ name: String, in ns: String, _ args: [String]) throws -> Process {
         stop(name)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -89,11 +89,11 @@ final class LBCluster {
         return p
     }
 
-    func pid(_ name: String) -> Int32? { processes[name].flatMap { $0.isRunning ? $0.processIdentifier : nil } }
+    package func pid(_ name: String) -> Int32? { processes[name].flatMap { $0.isRunning ? $0.processIdentifier : nil } }
 
     /// SIGTERM (or SIGKILL to the whole process tree: nginx's workers outlive a killed master), then
     /// SIGKILL after 5 s.
-    func stop(_ name: String, graceful: Bool = true) {
+    package func stop(_ name: String, graceful: Bool = true) {
         guard let p = processes.removeValue(forKey: name), p.isRunning else { return }
         if graceful {
             kill(p.processIdentifier, SIGTERM)
@@ -105,10 +105,10 @@ final class LBCluster {
         if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
     }
 
-    func log(_ name: String) -> String { (try? String(contentsOfFile: dir + "/\(name).log", encoding: .utf8)) ?? "" }
+    package func log(_ name: String) -> String { (try? String(contentsOfFile: dir + "/\(name).log", encoding: .utf8)) ?? "" }
 
     /// Polls `condition` every 50 ms until it holds or `seconds` pass.
-    static func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+    package static func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if condition() { return true }
@@ -118,14 +118,14 @@ final class LBCluster {
     }
 
     /// Whether one GET from the client namespace succeeds.
-    func reachable(_ address: String, _ port: Int) -> Bool {
+    package func reachable(_ address: String, _ port: Int) -> Bool {
         (try? exec(client, ["curl", "--noproxy", "*", "--silent", "--fail", "--max-time", "1", "http://\(address):\(port)/"])) != nil
     }
 
     // MARK: backends
 
     /// nginx in backend `i`: `GET /` answers "be-i" (after 50 ms when `slow`); :8081 serves stub_status.
-    func startBackend(_ i: Int, slow: Bool = false) throws {
+    package func startBackend(_ i: Int, slow: Bool = false) throws {
         let ip = backendIP(i)
         let content = slow ? "echo_sleep 0.05; echo_exec @answer;" : "return 200 \"be-\(i)\\n\";"
         let config = """
@@ -156,7 +156,7 @@ final class LBCluster {
     }
 
     /// Requests each backend's nginx has served so far (stub_status), read from the node.
-    func backendRequests() -> [Int] {
+    package func backendRequests() -> [Int] {
         (0..<backends).map { i in
             guard let text = try? exec(node, ["curl", "--silent", "--max-time", "1", "http://\(backendIP(i)):8081/"]) else { return 0 }
             // "Active connections: N \n server accepts handled requests\n A H R \n ..."
@@ -169,7 +169,7 @@ final class LBCluster {
 
     // MARK: control plane and kproxy
 
-    func startControlPlane() throws {
+    package func startControlPlane() throws {
         try start("controlplane", in: node, [binary, "controlplane", "--data-dir", dir + "/cp", "--listen", "127.0.0.1:6443",
                                               "--write-kubeconfig", kubeconfig])
         guard Self.waitFor(30, { (try? self.kubectl(["get", "--raw", "/readyz"])) != nil }) else {
@@ -183,14 +183,14 @@ final class LBCluster {
     }
 
     /// The Service's EndpointSlice lists these backends (ready).
-    func setEndpoints(_ list: [Int]) throws {
+    package func setEndpoints(_ list: [Int]) throws {
         let endpoints = list.map { #"{"addresses":["\#(backendIP($0))"],"conditions":{"ready":true},"nodeName":"node-a"}"# }
         let slice = #"{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"web-bench","namespace":"default","labels":{"kubernetes.io/service-name":"web"}},"addressType":"IPv4","ports":[{"name":"http","port":8080,"protocol":"TCP"}],"endpoints":[\#(endpoints.joined(separator: ","))]}"#
         try kubectl(["apply", "-f", "-"], input: slice)
     }
 
     @discardableResult
-    func kubectl(_ args: [String], input: String? = nil) throws -> String {
+    package func kubectl(_ args: [String], input: String? = nil) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["ip", "netns", "exec", node, "kubectl", "--kubeconfig", kubeconfig, "--cache-dir", dir + "/kubecache"] + args
@@ -209,7 +209,7 @@ final class LBCluster {
     }
 
     /// `kproxy proxy` in the node namespace; returns once a request through the ClusterIP succeeds.
-    func startProxy(_ name: String = "proxy", mode: String, scheduler: String?, statusPorts: (Int, Int) = (10249, 10256)) throws {
+    package func startProxy(_ name: String = "proxy", mode: String, scheduler: String?, statusPorts: (Int, Int) = (10249, 10256)) throws {
         var args = [binary, "proxy", "--kubeconfig", kubeconfig, "--node", "node-a", "--mode", mode,
                     "--cluster-cidr", "10.244.0.0/16", "--service-cidr", "10.96.0.0/12",
                     "--metrics-bind-address", "127.0.0.1:\(statusPorts.0)", "--healthz-bind-address", "127.0.0.1:\(statusPorts.1)"]
@@ -221,13 +221,13 @@ final class LBCluster {
     }
 
     /// The proxy's /healthz reports a sync.
-    func synced(healthzPort: Int) -> Bool {
+    package func synced(healthzPort: Int) -> Bool {
         guard let body = try? exec(node, ["curl", "--silent", "--max-time", "1", "http://127.0.0.1:\(healthzPort)/healthz"]) else { return false }
         return body.contains("lastUpdated") && !body.contains("0001-01-01")
     }
 
     /// Stops the proxy and removes its tables (the next mode starts from a clean node).
-    func stopProxy(_ name: String = "proxy") {
+    package func stopProxy(_ name: String = "proxy") {
         stop(name)
         for family in ["ip", "ip6"] {
             if let tables = try? exec(node, ["nft", "list", "tables"]), tables.contains("table \(family) kproxy") {
@@ -238,7 +238,7 @@ final class LBCluster {
 
     // MARK: peers
 
-    func startHAProxy(balance: String, up: [Int]) throws {
+    package func startHAProxy(balance: String, up: [Int]) throws {
         let servers = up.map { i in
             "    server be\(i) \(backendIP(i)):8080 check inter 1s fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down"
         }
@@ -269,13 +269,13 @@ final class LBCluster {
     }
 
     /// HAProxy's runtime API: puts a server into maintenance (as an operator removing it would).
-    func haproxyDisable(_ i: Int) throws {
+    package func haproxyDisable(_ i: Int) throws {
         try exec(node, ["python3", "-c", "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'disable server web/be\(i)\\n'); s.recv(4096)", dir + "/haproxy.sock"])
     }
 
-    static var nginxStreamAvailable: Bool { FileManager.default.fileExists(atPath: "/usr/lib/nginx/modules/ngx_stream_module.so") }
+    package static var nginxStreamAvailable: Bool { FileManager.default.fileExists(atPath: "/usr/lib/nginx/modules/ngx_stream_module.so") }
 
-    func startNginxStream(up: [Int]) throws {
+    package func startNginxStream(up: [Int]) throws {
         let servers = up.map { "        server \(backendIP($0)):8080 max_fails=1 fail_timeout=10s;" }
         let config = """
         load_module /usr/lib/nginx/modules/ngx_stream_module.so;
@@ -307,12 +307,12 @@ final class LBCluster {
     }
 
     /// CPU seconds (utime + stime) of a process and all its descendants, from /proc.
-    static func treeCPU(_ root: Int32) -> Double {
+    package static func treeCPU(_ root: Int32) -> Double {
         tree(root).reduce(0) { $0 + (BenchMeasure.sample(pid: $1)?.cpuSeconds ?? 0) }
     }
 
     /// A process and all its descendants (parents first), from /proc.
-    static func tree(_ root: Int32) -> [Int32] {
+    package static func tree(_ root: Int32) -> [Int32] {
         var children: [Int32: [Int32]] = [:]
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
@@ -331,7 +331,7 @@ final class LBCluster {
     }
 
     /// Busy CPU seconds of the whole machine (all cores, every process and softirq), from /proc/stat.
-    static func machineCPU() -> Double {
+    package static func machineCPU() -> Double {
         guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
               let line = text.split(separator: "\n").first else { return 0 }
         let v = line.split(separator: " ").dropFirst().compactMap { Double($0) }

@@ -1,17 +1,17 @@
 import Foundation
 
 /// Clocks, percentiles and process resource readings for the benchmarks.
-enum BenchMeasure {
+package enum BenchMeasure {
     /// CLOCK_MONOTONIC in nanoseconds. Writers and watchers run in this one process, so a monotonic
     /// clock carried in an annotation is comparable on both sides.
-    static func nowNs() -> Int64 {
+    package static func nowNs() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
     /// User plus system CPU time of this process, in seconds.
-    static func selfCPUSeconds() -> Double {
+    package static func selfCPUSeconds() -> Double {
         var usage = rusage()
         getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
         let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
@@ -20,15 +20,15 @@ enum BenchMeasure {
     }
 
     /// Memory and CPU of another process, from /proc.
-    struct ProcessSample: Codable, Sendable {
+    package struct ProcessSample: Codable, Sendable {
         /// VmRSS and VmHWM (peak RSS), in KiB.
-        var rssKiB: Int
-        var peakRSSKiB: Int
+        package var rssKiB: Int
+        package var peakRSSKiB: Int
         /// utime + stime, in seconds.
-        var cpuSeconds: Double
+        package var cpuSeconds: Double
     }
 
-    static func sample(pid: Int32) -> ProcessSample? {
+    package static func sample(pid: Int32) -> ProcessSample? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
               let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return nil }
         func kib(_ field: String) -> Int {
@@ -44,15 +44,15 @@ enum BenchMeasure {
     }
 
     /// p50/p99/p99.9/max of samples in nanoseconds, reported in milliseconds.
-    struct Percentiles: Codable, Sendable {
-        var count: Int
-        var p50Ms: Double
-        var p90Ms: Double
-        var p99Ms: Double
-        var p999Ms: Double
-        var maxMs: Double
+    package struct Percentiles: Codable, Sendable {
+        package var count: Int
+        package var p50Ms: Double
+        package var p90Ms: Double
+        package var p99Ms: Double
+        package var p999Ms: Double
+        package var maxMs: Double
 
-        init(nanoseconds samples: [Int64]) {
+        package init(nanoseconds samples: [Int64]) {
             let sorted = samples.sorted()
             count = sorted.count
             func at(_ q: Double) -> Double {
@@ -63,13 +63,13 @@ enum BenchMeasure {
             maxMs = Double(sorted.last ?? 0) / 1e6
         }
 
-        var summary: String {
+        package var summary: String {
             "p50 \(BenchFormat.ms(p50Ms))  p90 \(BenchFormat.ms(p90Ms))  p99 \(BenchFormat.ms(p99Ms))  p99.9 \(BenchFormat.ms(p999Ms))  max \(BenchFormat.ms(maxMs))"
         }
     }
 
     /// Minimum and median of a few timings, in seconds.
-    static func minMedian(_ values: [Double]) -> (min: Double, median: Double) {
+    package static func minMedian(_ values: [Double]) -> (min: Double, median: Double) {
         let sorted = values.sorted()
         guard !sorted.isEmpty else { return (0, 0) }
         return (sorted[0], sorted[sorted.count / 2])
@@ -77,17 +77,17 @@ enum BenchMeasure {
 }
 
 /// Number formatting for the report table.
-enum BenchFormat {
+package enum BenchFormat {
     /// Writes one line to stdout unbuffered, so progress shows while piped.
-    static func say(_ line: String) {
+    package static func say(_ line: String) {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
-    static func ms(_ v: Double) -> String { v < 10 ? String(format: "%.2f ms", v) : String(format: "%.1f ms", v) }
-    static func s(_ v: Double) -> String { String(format: "%.3f s", v) }
-    static func mib(_ kib: Int) -> String { String(format: "%.1f MiB", Double(kib) / 1024) }
-    static func rate(_ v: Double) -> String { String(format: "%.0f/s", v) }
-    static func count(_ v: Int) -> String {
+    package static func ms(_ v: Double) -> String { v < 10 ? String(format: "%.2f ms", v) : String(format: "%.1f ms", v) }
+    package static func s(_ v: Double) -> String { String(format: "%.3f s", v) }
+    package static func mib(_ kib: Int) -> String { String(format: "%.1f MiB", Double(kib) / 1024) }
+    package static func rate(_ v: Double) -> String { String(format: "%.0f/s", v) }
+    package static func count(_ v: Int) -> String {
         let digits = Array(String(v))
         var out = ""
         for (i, d) in digits.enumerated() {

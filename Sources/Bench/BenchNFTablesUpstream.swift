@@ -5,8 +5,8 @@ import ProxyCore
 /// Kubernetes 1.33: dispatch through `service-ips`, then a chain per Service port that masquerades
 /// off-cluster traffic and picks an endpoint with `numgen random mod N vmap { … }`, and a chain per endpoint
 /// that masquerades hairpin traffic and DNATs), as `nft -f` input: the peer `kproxy bench nftables` loads.
-enum UpstreamRuleset {
-    static func text(_ state: ProxyState, clusterCIDR: String) -> String {
+package enum UpstreamRuleset {
+    package static func text(_ state: ProxyState, clusterCIDR: String) -> String {
         var serviceIPs: [String] = []
         var clusterIPs: [String] = []
         var chains: [String] = []
