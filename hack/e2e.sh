@@ -305,9 +305,9 @@ say "- Service features: $checks checks passed"
 # ---------------------------------------------------------------------------------------------------------
 # Clients that keep running through churn and faults, on node-a: HTTP to web at 50/s, DNS at 20/s.
 kc -n e2e run loader --image=kproxy --restart=Never --overrides='{"spec":{"nodeSelector":{"kubernetes.io/hostname":"node-a"}}}' \
-  --command -- "$bin" traffic --url "http://$web_ip/" --rate 50 --timeout 1 >/dev/null
+  --command -- "$bin" traffic --url "http://$web_ip/" --rate 50 --timeout 2 --concurrency 1 >/dev/null
 kc -n e2e run dns-loader --image=kproxy --restart=Never --overrides='{"spec":{"nodeSelector":{"kubernetes.io/hostname":"node-a"}}}' \
-  --command -- "$bin" traffic --dns web.e2e.svc.cluster.local --rate 20 --timeout 1 >/dev/null
+  --command -- "$bin" traffic --dns web.e2e.svc.cluster.local --rate 20 --timeout 2 >/dev/null
 kc -n e2e wait --for=condition=Ready pod/loader pod/dns-loader --timeout=30s >/dev/null || fail "loaders"
 # Failed and successful requests of a loader between two UNIX seconds (inclusive).
 counts() {  # POD FROM TO -> "ok fail lastfail"; fails when the log cannot be read or parsed
@@ -317,21 +317,27 @@ counts() {  # POD FROM TO -> "ok fail lastfail"; fails when the log cannot be re
     '[.[] | select(.t != null and .t >= $a and .t <= $b)] | "\(map(.ok) | add // 0) \(map(.fail) | add // 0) \(map(select(.fail > 0) | .t) | max // 0)"' \
     <<<"$logs" || fail "the log of $1 is not the JSON lines kproxy traffic writes"
 }
-# A window's figures, checked to come from a loader that kept sending: at least 80% of its rate.
+# A window's figures, checked to come from a loader that kept sending: at least 60% of its rate (one
+# sequential client; on this 2-core machine churn's pod start-ups slow each request).
 window() {  # POD FROM TO RATE -> "ok fail lastfail"
   local out ok bad
   out=$(counts "$1" "$2" "$3")
   read -r ok bad _ <<<"$out"
-  [ $((ok + bad)) -ge $(( ($3 - $2 + 1) * $4 * 8 / 10 )) ] || fail "$1 sent only $((ok + bad)) requests in $2..$3 (rate $4/s): is it running?"
+  [ $((ok + bad)) -ge $(( ($3 - $2 + 1) * $4 * 6 / 10 )) ] || fail "$1 sent only $((ok + bad)) requests in $2..$3 (rate $4/s): is it running?"
   echo "$out"
 }
 # The distinct errors a loader saw between two UNIX seconds.
 errors() { kc -n e2e logs "$1" | jq -rs --argjson a "$2" --argjson b "$3" '[.[] | select(.t != null and .t >= $a and .t <= $b and .fail > 0) | .error] | unique | join("; ")'; }
-sleep 3  # the loaders' first full seconds
-now=$(date +%s)
-before=$(window loader $((now - 2)) $((now - 1)) 50)
-read -r ok bad _ <<<"$before"
-[ "$bad" -eq 0 ] || fail "loader not healthy before churn: ok $ok fail $bad"
+# Both loaders healthy before anything happens: a whole second at their rate, with no failure.
+healthy=""
+for _ in $(seq 50); do
+  sleep 0.2
+  now=$(date +%s)
+  read -r ok bad _ <<<"$(counts loader $((now - 1)) $((now - 1)))"
+  read -r dok dbad _ <<<"$(counts dns-loader $((now - 1)) $((now - 1)))"
+  if [ "$ok" -ge 30 ] && [ "$bad" -eq 0 ] && [ "$dok" -ge 12 ] && [ "$dbad" -eq 0 ]; then healthy=1; break; fi
+done
+[ -n "$healthy" ] || fail "the loaders did not settle (last second: HTTP ok $ok fail $bad, DNS ok $dok fail $dbad)"
 
 # ---------------------------------------------------------------------------------------------------------
 step "churn: scale 2 → 10 → 2, then rollout restart, under 50 requests/s"
@@ -354,8 +360,9 @@ sleep 4  # terminating pods drain (3 s) while the client keeps going
 churn_to=$(date +%s)
 churn=$(window loader "$churn_from" "$churn_to" 50)
 read -r ok bad last <<<"$churn"
-say "- churn (scale 2→10→2, rollout restart; $((churn_to - churn_from)) s): $ok requests answered, $bad failed"
-[ "$bad" -eq 0 ] || fail "churn: $bad failed requests (last at $last)"
+slowest=$(kc -n e2e logs loader | jq -rs --argjson a "$churn_from" --argjson b "$churn_to" '[.[] | select(.t != null and .t >= $a and .t <= $b) | .max_ms] | max // 0')
+say "- churn (scale 2→10→2, rollout restart; $((churn_to - churn_from)) s): $ok requests answered, $bad failed, slowest ${slowest} ms"
+[ "$bad" -eq 0 ] || fail "churn: $bad failed requests (last at $last: $(errors loader "$churn_from" "$churn_to"))"
 
 # ---------------------------------------------------------------------------------------------------------
 step "faults"

@@ -9,7 +9,7 @@ import Synchronization
 /// `kproxy traffic`: a steady client for end-to-end tests, run in a pod or a namespace. Each request is a new
 /// connection (HTTP GET, `Connection: close`) or a new DNS query over UDP, sent on a fixed schedule, so every
 /// one exercises the data plane's choice of endpoint. One JSON line per second on stdout:
-/// `{"t":UNIX,"ok":N,"fail":N,"error":"…"}`, and on SIGTERM/SIGINT (or after `--duration`) a summary line
+/// `{"t":UNIX,"ok":N,"fail":N,"max_ms":N,"error":"…"}` (max_ms: the slowest request that ended in it), and on SIGTERM/SIGINT (or after `--duration`) a summary line
 /// `{"summary":true,"ok":N,"fail":N,"first_fail":UNIX,"last_fail":UNIX}`.
 struct TrafficCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -71,8 +71,10 @@ struct TrafficCommand: ParsableCommand {
                     let wait = due - Self.now()
                     if wait > 0 { usleep(UInt32(min(wait, 1) * 1e6)) }
                     if tally.stopped.load(ordering: .relaxed) { break }
+                    let began = Self.now()
                     let error = request()
-                    tally.record(at: Self.now(), error: error)  // counted in the second it ended
+                    let ended = Self.now()
+                    tally.record(at: ended, took: ended - began, error: error)  // counted in the second it ended
                 }
                 tally.workerDone()
             }.start()
@@ -106,7 +108,7 @@ struct TrafficCommand: ParsableCommand {
 
 /// What the workers did, per second of the wall clock, and the shared schedule.
 final class Tally: Sendable {
-    private struct Second { var ok = 0, fail = 0, error = "" }
+    private struct Second { var ok = 0, fail = 0, error = "", slowest = 0.0 }
     private struct State {
         var seconds: [Int: Second] = [:]
         var slot = 0
@@ -127,9 +129,10 @@ final class Tally: Sendable {
         }
     }
 
-    func record(at t: Double, error: String?) {
+    func record(at t: Double, took: Double, error: String?) {
         state.withLock { s in
             let key = Int(t)
+            s.seconds[key, default: Second()].slowest = max(s.seconds[key, default: Second()].slowest, took)
             if let error {
                 s.seconds[key, default: Second()].fail += 1
                 s.seconds[key, default: Second()].error = error
@@ -146,7 +149,7 @@ final class Tally: Sendable {
     /// The line for `second` (requests that ended in it), removed from the tally.
     func line(second: Int) -> String {
         let c = state.withLock { $0.seconds.removeValue(forKey: second) } ?? Second()
-        return #"{"t":\#(second),"ok":\#(c.ok),"fail":\#(c.fail),"error":"\#(c.error.jsonEscaped)"}"#
+        return #"{"t":\#(second),"ok":\#(c.ok),"fail":\#(c.fail),"max_ms":\#(Int(c.slowest * 1000)),"error":"\#(c.error.jsonEscaped)"}"#
     }
 
     func summary() -> String {
