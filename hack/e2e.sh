@@ -328,9 +328,11 @@ window() {  # POD FROM TO RATE -> "ok fail lastfail"
 }
 # The distinct errors a loader saw between two UNIX seconds.
 errors() { kc -n e2e logs "$1" | jq -rs --argjson a "$2" --argjson b "$3" '[.[] | select(.t != null and .t >= $a and .t <= $b and .fail > 0) | .error] | unique | join("; ")'; }
-# Both loaders healthy before anything happens: a whole second at their rate, with no failure.
-healthy=""
-for _ in $(seq 50); do
+# Both loaders healthy before anything happens: a whole second at their rate, with no failure. How long
+# that takes is reported: in userspace mode a fresh pod's first connections sometimes go unanswered for
+# over 10 s (an open finding), which the churn and fault figures below must not mix in.
+healthy=""; settle_from=$(date +%s)
+for _ in $(seq 200); do
   sleep 0.2
   now=$(date +%s)
   read -r ok bad _ <<<"$(counts loader $((now - 1)) $((now - 1)))"
@@ -338,6 +340,7 @@ for _ in $(seq 50); do
   if [ "$ok" -ge 30 ] && [ "$bad" -eq 0 ] && [ "$dok" -ge 12 ] && [ "$dbad" -eq 0 ]; then healthy=1; break; fi
 done
 [ -n "$healthy" ] || fail "the loaders did not settle (last second: HTTP ok $ok fail $bad, DNS ok $dok fail $dbad)"
+say "- loaders answered steadily $(( $(date +%s) - settle_from )) s after they were ready"
 
 # ---------------------------------------------------------------------------------------------------------
 step "churn: scale 2 → 10 → 2, then rollout restart, under 50 requests/s"
