@@ -16,7 +16,6 @@ public final class Supervisor: Sendable {
     private struct State {
         var running: [String: Running] = [:]
         var stopping = false
-        var restarts: [String: Int] = [:]
         /// Who waits for the last daemon to end (`stop`).
         var allEnded: [CheckedContinuation<Void, Never>] = []
     }
@@ -36,8 +35,6 @@ public final class Supervisor: Sendable {
         watch(process, pid: pid, delay: .seconds(1))
     }
 
-    public func pid(of name: String) -> pid_t? { state.withLock { $0.running[name]?.pid } }
-    public func restarts(of name: String) -> Int { state.withLock { $0.restarts[name] ?? 0 } }
 
     private func start(_ process: UpPlan.Process) throws(UpError) -> pid_t {
         let log = open(process.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
@@ -67,7 +64,6 @@ public final class Supervisor: Sendable {
             let (stopping, ranLong, waiters) = state.withLock { s -> (Bool, Bool, [CheckedContinuation<Void, Never>]) in
                 let long = s.running[process.name].map { $0.startedAt.duration(to: .now) > .seconds(30) } ?? false
                 if s.running[process.name]?.pid == pid { s.running[process.name] = nil }
-                if !s.stopping { s.restarts[process.name, default: 0] += 1 }
                 var done: [CheckedContinuation<Void, Never>] = []
                 if s.stopping && s.running.isEmpty { swap(&done, &s.allEnded) }
                 return (s.stopping, long, done)

@@ -150,5 +150,4 @@ public enum Processes {
         }
     }
 
-    public static func isAlive(_ pid: pid_t) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
 }
