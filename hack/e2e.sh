@@ -402,7 +402,13 @@ inject() {
   for i in $(seq 20); do kc -n e2e create service clusterip "ack-$i" --tcp=80:8080 >/dev/null; done
   cp_pid=$(pidof_process controlplane); kill -9 "$cp_pid"
 }
-recovered() { [ "$(pidof_process controlplane)" != "$cp_pid" ] && kc get --raw /readyz >/dev/null 2>&1; }
+# Recovered: the API answers again, and so does the data plane through it (the proxies and the DNS pods
+# re-list after their watches broke): a name resolved and the Service answering from a pod.
+recovered() {
+  [ "$(pidof_process controlplane)" != "$cp_pid" ] && kc get --raw /readyz >/dev/null 2>&1 &&
+    [ "$(in_pod client-a dig +short +time=1 +tries=1 web.e2e.svc.cluster.local 2>/dev/null)" = "$web_ip" ] &&
+    in_pod client-a curl -s --max-time 1 "http://$web_ip/" >/dev/null 2>&1
+}
 fault "kill -9 control plane"
 acked=$(kc -n e2e get services -o name | grep -c '^service/ack-')
 [ "$acked" -eq 20 ] || fail "after the control plane's restart: $acked of 20 acknowledged Services"
