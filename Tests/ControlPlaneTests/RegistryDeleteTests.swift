@@ -185,4 +185,38 @@ struct RegistryDeleteTests {
             await running.value
         }
     }
+
+    /// A DELETE without preconditions must not lose to a writer that keeps the object busy (upstream's
+    /// GuaranteedUpdate retries): kubectl's `delete deployment` once answered 409 while the controller
+    /// was updating the Deployment's status, the retries having all read the state before a pending write.
+    @Test func deleteWinsAgainstABusyWriter() async throws {
+        try await Cluster.with { c in
+            for round in 0..<20 {
+                let name = "busy-\(round)"
+                _ = try await c.pods.create(makePod(name), namespace: "default")
+                let writer = Task {
+                    var writes = 0
+                    while !Task.isCancelled {
+                        let count = "\(writes)"
+                        do {
+                            _ = try await c.pods.guaranteedUpdate(namespace: "default", name: name) { pod in
+                                var pod = pod
+                                pod.metadata.annotations = ["writes": count]
+                                return pod
+                            }
+                            writes += 1
+                        } catch { return writes }
+                    }
+                    return writes
+                }
+                // Let the writer get going, so a write is pending when the delete reads.
+                while try await c.pods.get(namespace: "default", name: name).metadata.annotations?["writes"] == nil { await Task.yield() }
+                let outcome = await status { try await c.pods.delete(namespace: "default", name: name) }
+                #expect(outcome == nil, "round \(round): \(outcome?.message ?? "")")
+                writer.cancel()
+                _ = await writer.value
+                #expect(await status { try await c.pods.get(namespace: "default", name: name) }?.code == 404)
+            }
+        }
+    }
 }

@@ -52,6 +52,33 @@ import Testing
         }
     }
 
+    /// `getLatest` reads what the next write builds on (pending writes included), and answers only once
+    /// that state is durable; `get` keeps answering the committed state.
+    @Test func getLatestSeesPendingWritesOnceDurable() async throws {
+        try await withStoreDirectory { path in
+            let store = try SQLiteStore(path: path, logger: quietLogger)
+            try await store.put("/counters/c", "0")
+            try await store.put("/counters/gone", "x")
+            var sawPending = false
+            for round in 1...200 {
+                let write = Task { try await store.update("/counters/c") { _, _ in bytes("\(round)") } }
+                let removal = round == 1 ? Task { try await store.delete("/counters/gone") { current, _ in current.value } } : nil
+                await Task.yield()
+                let committed = try await store.get("/counters/c")
+                let latest = try #require(try await store.getLatest("/counters/c"))
+                #expect(latest.modRevision <= (await store.currentRevision()), "returned before it was durable")
+                #expect(latest.modRevision >= committed?.modRevision ?? 0)
+                if latest.modRevision != committed?.modRevision { sawPending = true }
+                _ = try await write.value
+                if let removal {
+                    #expect(try await store.getLatest("/counters/gone") == nil)
+                    _ = try await removal.value
+                }
+            }
+            #expect(sawPending, "no read ever found a pending write: the test did not exercise getLatest")
+        }
+    }
+
     @Test func interleavedCreatesAndDeletesOfOneKeyStayConsistent() async throws {
         try await withStoreDirectory { path in
             let store = try SQLiteStore(path: path, logger: quietLogger)

@@ -15,7 +15,7 @@ extension ResourceRegistry {
         let objectKey = key(info.namespaced ? namespace : nil, name)
         for _ in 0..<16 {
             do {
-                guard let stored = try await store.get(objectKey) else { throw Status.notFound(info, name: name) }
+                guard let stored = try await store.getLatest(objectKey) else { throw Status.notFound(info, name: name) }
                 var object = try Self.decode(stored)
                 if let uid = options.preconditions?.uid, uid != object.metadata.uid {
                     throw Status(message: "Precondition failed: UID in precondition: \(uid), UID in object meta: \(object.metadata.uid ?? "")",

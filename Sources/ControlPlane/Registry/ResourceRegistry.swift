@@ -179,7 +179,7 @@ public final class ResourceRegistry<T: ServedObject>: Sendable {
         let objectKey = key(info.namespaced ? namespace : nil, name)
         for _ in 0..<16 {
             do {
-                guard let stored = try await store.get(objectKey) else { throw Status.notFound(info, name: name) }
+                guard let stored = try await store.getLatest(objectKey) else { throw Status.notFound(info, name: name) }
                 let old = try Self.decode(stored)
                 var object = try mutate(old)
                 object = carryOver(into: object, from: old, subresource: subresource)

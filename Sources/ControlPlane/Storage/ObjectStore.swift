@@ -49,7 +49,13 @@ public protocol ObjectStore: Sendable {
     /// The revision of the last committed write (0 for an empty store).
     func currentRevision() async -> Int64
 
+    /// The committed state of `key`: what reads, lists and watches see.
     func get(_ key: String) async throws -> StoredObject?
+
+    /// The state the next write to `key` builds on, returned once it is durable. A read-modify-write
+    /// reads with this: after `get`, a write accepted but not yet committed may already have replaced
+    /// what was read, and every compare-and-swap against it would lose until that write commits.
+    func getLatest(_ key: String) async throws -> StoredObject?
 
     /// All objects whose key starts with `prefix`, sorted by key, and the revision they are consistent at.
     func list(prefix: String) async throws -> (objects: [StoredObject], revision: Int64)

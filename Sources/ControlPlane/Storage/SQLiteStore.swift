@@ -78,6 +78,21 @@ public final class SQLiteStore: ObjectStore, Sendable {
         state.withLock { $0.objects[key] }
     }
 
+    public func getLatest(_ key: String) async throws -> StoredObject? {
+        try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<StoredObject?, Error>) in
+            enum Next { case none, startFlush, resume(StoredObject?) }
+            let next: Next = state.withLock { s in
+                guard let pending = s.overlay[key] else { return .resume(s.objects[key]) }
+                return s.enqueueWait(pending.object, waiter: waiter) ? .startFlush : .none
+            }
+            switch next {
+            case .none: break
+            case .startFlush: Task { await self.flushLoop() }
+            case .resume(let object): waiter.resume(returning: object)
+            }
+        }
+    }
+
     /// Objects whose key starts with `prefix` (literally: pass `/services/default/`, with the
     /// trailing slash, to keep `/services/default-2/` out), sorted by key.
     public func list(prefix: String) async throws -> (objects: [StoredObject], revision: Int64) {
@@ -156,7 +171,7 @@ public final class SQLiteStore: ObjectStore, Sendable {
         _ key: String,
         _ decide: (_ current: StoredObject?, _ revision: Int64) throws -> StoreEvent?
     ) async throws -> StoredObject {
-        try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<StoredObject, Error>) in
+        let written = try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<StoredObject?, Error>) in
             enum Next { case none, startFlush, resume(StoredObject), fail(Error) }
             let next: Next = state.withLock { s in
                 guard !s.closed else { return .fail(StoreError.storage("store closed")) }
@@ -179,5 +194,7 @@ public final class SQLiteStore: ObjectStore, Sendable {
             case .fail(let error): waiter.resume(throwing: error)
             }
         }
+        guard let written else { throw StoreError.notFound(key: key) }
+        return written
     }
 }

@@ -5,12 +5,13 @@ import Foundation
 /// Two views of the data: `objects` (committed: what reads, lists and watches see) and
 /// `overlay` (writes accepted but not yet committed: what the next `build` closure sees).
 struct StoreState: Sendable {
-    /// A write waiting for its group commit; `event` is nil for an update that changed nothing
-    /// but must not return before the pending state it returns is durable.
+    /// A write waiting for its group commit; `event` is nil for an update that changed nothing, or a
+    /// read of pending state, that must not return before the state it returns is durable
+    /// (`result == nil`: the key's pending write deletes it).
     struct PendingWrite: Sendable {
         var event: StoreEvent?
-        var result: StoredObject
-        var waiter: CheckedContinuation<StoredObject, Error>
+        var result: StoredObject?
+        var waiter: CheckedContinuation<StoredObject?, Error>
     }
 
     /// The latest uncommitted state of a key (`object == nil`: deleted) and the revision that wrote it.
@@ -64,7 +65,7 @@ struct StoreState: Sendable {
 
     /// Accepts a write at revision `lastAssigned + 1` into the queue and the overlay.
     /// Returns true when the caller must start the flush loop.
-    mutating func enqueue(_ event: StoreEvent, waiter: CheckedContinuation<StoredObject, Error>) -> Bool {
+    mutating func enqueue(_ event: StoreEvent, waiter: CheckedContinuation<StoredObject?, Error>) -> Bool {
         lastAssigned = event.revision
         let key = event.object.key
         overlay[key] = Pending(object: event.kind == .deleted ? nil : event.object, revision: event.revision)
@@ -73,7 +74,7 @@ struct StoreState: Sendable {
     }
 
     /// Queues a waiter that returns `result` once everything queued before it is committed.
-    mutating func enqueueWait(_ result: StoredObject, waiter: CheckedContinuation<StoredObject, Error>) -> Bool {
+    mutating func enqueueWait(_ result: StoredObject?, waiter: CheckedContinuation<StoredObject?, Error>) -> Bool {
         queue.append(PendingWrite(event: nil, result: result, waiter: waiter))
         return startFlushing()
     }
