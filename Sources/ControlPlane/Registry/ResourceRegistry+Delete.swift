@@ -13,7 +13,7 @@ extension ResourceRegistry {
     /// period mark the object (`deletionTimestamp`) and keep it; otherwise it is removed at once.
     public func delete(namespace: String?, name: String, options: DeleteOptions = DeleteOptions(), dryRun: Bool = false) async throws -> DeleteOutcome {
         let objectKey = key(info.namespaced ? namespace : nil, name)
-        for _ in 0..<16 {
+        for _ in 0..<Self.writeAttempts {
             do {
                 guard let stored = try await store.getLatest(objectKey) else { throw Status.notFound(info, name: name) }
                 var object = try Self.decode(stored)

@@ -1,6 +1,7 @@
 import Foundation
 import KubeAPI
 import Synchronization
+import Values
 
 /// One event of a watch, with the object as the bytes the store holds (encoding it again per watcher
 /// would cost more than the whole fan-out).

@@ -177,7 +177,7 @@ public final class ResourceRegistry<T: ServedObject>: Sendable {
     public func guaranteedUpdate(namespace: String?, name: String, subresource: Subresource = .main, dryRun: Bool = false,
                                  mutate: @Sendable (T) throws -> T) async throws -> T {
         let objectKey = key(info.namespaced ? namespace : nil, name)
-        for _ in 0..<16 {
+        for _ in 0..<Self.writeAttempts {
             do {
                 guard let stored = try await store.getLatest(objectKey) else { throw Status.notFound(info, name: name) }
                 let old = try Self.decode(stored)
@@ -266,6 +266,15 @@ public final class ResourceRegistry<T: ServedObject>: Sendable {
 
 /// Internal signal: the object changed between read and write; read again.
 struct RetryUpdate: Error {}
+
+extension ResourceRegistry {
+    /// How often a read-modify-write (update, patch, delete) reads again after losing its compare-and-swap
+    /// to another writer before it answers 409, as upstream's GuaranteedUpdate keeps retrying. Each loss
+    /// means another write landed, and each retry reads what that write left once it is durable
+    /// (`getLatest`), so the bound is reached only under a writer that never lets go; preconditions and a
+    /// stale `resourceVersion` in the request are judged on every read and answer 409 at once.
+    static var writeAttempts: Int { 1_000 }
+}
 
 /// One page of stored objects, encoded as upstream's `…List`.
 public struct RawList: Sendable {

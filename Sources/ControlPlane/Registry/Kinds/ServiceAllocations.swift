@@ -1,4 +1,5 @@
 import KubeAPI
+import Values
 
 /// ClusterIPs and NodePorts of every Service, rebuilt from the store at start.
 /// NodePorts are unique per (port, protocol): 30080/TCP and 30080/UDP may belong to different Services.
