@@ -34,8 +34,11 @@ let package = Package(
         // System calls: EINTR retried in one place, errno as one error type naming the call and its object.
         .target(name: "LinuxSystem", dependencies: ["CLinuxExtras"]),
 
-        // Kubernetes objects, validation, selectors, patches, IP/CIDR values. Foundation only.
-        .target(name: "KubeAPI"),
+        // Values every layer shares: IPAddress, CIDR, IPPrefix, JSONValue (with its own parser). No Foundation,
+        // so the CNI plugin can use them.
+        .target(name: "Values"),
+        // Kubernetes objects, validation, selectors, patches. Foundation only.
+        .target(name: "KubeAPI", dependencies: ["Values"]),
         // kubeconfig, REST client, informers. Works against kproxy's control plane or a real kube-apiserver.
         .target(name: "KubeClient", dependencies: [
             "KubeAPI",
@@ -96,10 +99,10 @@ let package = Package(
         ]),
 
         // CNI: spec types and IPAM (pure), links/addresses/routes through libnl (adapter), the plugin binary.
-        .target(name: "CNICore"),
+        .target(name: "CNICore", dependencies: ["Values"]),
         // The CNI plugin's on-disk allocation store (host-local's layout): the file-system adapter of CNICore.
         .target(name: "CNIStore", dependencies: ["CNICore", "LinuxSystem"]),
-        .target(name: "Netlink", dependencies: ["CNetlink", "LinuxSystem"]),
+        .target(name: "Netlink", dependencies: ["CNetlink", "LinuxSystem", "Values"]),
         // The plugin binary stays lean (no NIO, no argument parser): it starts in a few milliseconds.
         // A static executable: a runtime starts the plugin for every pod, and loading shared libraries (the
         // Swift runtime, libstdc++, libnl) was most of its start-up: 2.1 ms dynamic, 1.2 ms with only the Swift
@@ -152,6 +155,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        .testTarget(name: "ValuesTests", dependencies: ["Values"]),
         .testTarget(name: "KubeAPITests", dependencies: ["TestSupport", "KubeAPI"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["TestSupport", "ControlPlane", "KubeAPI", "HTTPServing", "LinuxSystem"]),
         .testTarget(name: "KubeClientTests", dependencies: ["TestSupport", "KubeClient", "ControlPlane", "HTTPServing", "KubeAPI"]),

@@ -1,6 +1,7 @@
 import BalancerCore
 import KubeAPI
 import ProxyCore
+import Values
 
 /// Settings of the userspace data path (`kproxy proxy --mode userspace` flags).
 public struct BalancerConfig: Sendable {

@@ -6,6 +6,7 @@ import Logging
 import ProxyCore
 import Synchronization
 import LinuxSystem
+import Values
 
 /// What a registered descriptor is, found from its epoll token.
 enum Slot {

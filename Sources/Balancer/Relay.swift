@@ -4,6 +4,7 @@ import Glibc
 import KubeAPI
 import LinuxSystem
 import ProxyCore
+import Values
 
 /// One direction of a relayed connection: bytes read from one side and not yet written to the other, and
 /// whether the source has ended.

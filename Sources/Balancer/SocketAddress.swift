@@ -1,5 +1,6 @@
 import Glibc
 import KubeAPI
+import Values
 
 /// An IPv4 or IPv6 socket address as the kernel takes it, built from and read into kproxy's `IPAddress`.
 struct SocketAddress {

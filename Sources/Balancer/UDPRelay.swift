@@ -4,6 +4,7 @@ import Glibc
 import KubeAPI
 import ProxyCore
 import LinuxSystem
+import Values
 
 /// An address and port: a client flow of a UDP listener, or a Service address it was sent to.
 struct UDPFlowKey: Hashable {

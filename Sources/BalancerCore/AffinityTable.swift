@@ -1,5 +1,6 @@
 import KubeAPI
 import Synchronization
+import Values
 
 /// `sessionAffinity: ClientIP`: which endpoint each client address last used, forgotten `timeout` after its
 /// last new connection (kube-proxy's nftables mode refreshes the same way: on each new connection).

@@ -1,6 +1,7 @@
 import KubeAPI
 import ProxyCore
 import Synchronization
+import Values
 
 /// What one listener balances over now: immutable (a sync builds a new set and the event loops swap it in),
 /// except the counters inside each `BackendStats` and the round-robin cursor.

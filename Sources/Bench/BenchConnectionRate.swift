@@ -2,6 +2,7 @@ import Foundation
 import KubeAPI
 import NFTables
 import ProxyCore
+import Values
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -5,6 +5,7 @@ import NFTables
 import ProxyCore
 import ProxyDaemon
 import LinuxSystem
+import Values
 
 /// One size's figures.
 package struct SyncBenchResult {

@@ -1,3 +1,5 @@
+import Values
+
 /// Where the allocator records which address belongs to which attachment. Every call except
 /// `withLock` runs inside `withLock`, which must exclude other processes using the same store.
 public protocol AllocationStore {

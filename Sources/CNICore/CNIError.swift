@@ -1,3 +1,5 @@
+import Values
+
 /// The well-known error codes of the CNI specification (section "Error").
 public enum CNIErrorCode: Int, Sendable, CaseIterable {
     case incompatibleVersion = 1
@@ -37,7 +39,7 @@ public struct CNIError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Reads an error object a delegated plugin printed.
     public init?(json: JSONValue) {
-        guard let code = json["code"]?.intValue, let msg = json["msg"]?.stringValue else { return nil }
+        guard let code = json["code"]?.intValue.map(Int.init), let msg = json["msg"]?.stringValue else { return nil }
         self.init(code: code, msg: msg, details: json["details"]?.stringValue ?? "")
     }
 

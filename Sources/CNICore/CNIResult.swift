@@ -1,3 +1,5 @@
+import Values
+
 /// A plugin's success result, held in the 1.1.0 shape and written in whatever version the caller asked for.
 public struct CNIResult: Sendable, Equatable {
     /// An interface the plugin created or configured.
@@ -63,7 +65,7 @@ extension CNIResult {
         var r = CNIResult()
         for i in json["interfaces"]?.arrayValue ?? [] {
             guard let name = i["name"]?.stringValue else { throw bad("interface without name") }
-            r.interfaces.append(Interface(name: name, mac: i["mac"]?.stringValue ?? "", mtu: i["mtu"]?.intValue,
+            r.interfaces.append(Interface(name: name, mac: i["mac"]?.stringValue ?? "", mtu: i["mtu"]?.intValue.map(Int.init),
                                           sandbox: i["sandbox"]?.stringValue ?? ""))
         }
         for ip in json["ips"]?.arrayValue ?? [] {
@@ -73,7 +75,7 @@ extension CNIResult {
                 guard let p = IPAddress(g) else { throw bad("gateway \(g)") }
                 gw = p
             }
-            r.ips.append(IPConfig(address: address, gateway: gw, interface: ip["interface"]?.intValue))
+            r.ips.append(IPConfig(address: address, gateway: gw, interface: ip["interface"]?.intValue.map(Int.init)))
         }
         for rt in json["routes"]?.arrayValue ?? [] {
             guard let d = rt["dst"]?.stringValue, let dst = IPPrefix(d) else { throw bad("route dst") }
@@ -82,8 +84,8 @@ extension CNIResult {
                 guard let p = IPAddress(g) else { throw bad("route gw \(g)") }
                 gw = p
             }
-            r.routes.append(Route(dst: dst, gw: gw, mtu: rt["mtu"]?.intValue, advmss: rt["advmss"]?.intValue,
-                                  priority: rt["priority"]?.intValue, table: rt["table"]?.intValue, scope: rt["scope"]?.intValue))
+            r.routes.append(Route(dst: dst, gw: gw, mtu: rt["mtu"]?.intValue.map(Int.init), advmss: rt["advmss"]?.intValue.map(Int.init),
+                                  priority: rt["priority"]?.intValue.map(Int.init), table: rt["table"]?.intValue.map(Int.init), scope: rt["scope"]?.intValue.map(Int.init)))
         }
         if let d = json["dns"] {
             let strings: (String) -> [String] = { d[$0]?.arrayValue?.compactMap(\.stringValue) ?? [] }

@@ -1,3 +1,5 @@
+import Values
+
 /// A CNI specification version (`major.minor.patch`) and which operations it allows.
 public struct CNIVersion: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var major: Int, minor: Int, patch: Int

@@ -1,3 +1,5 @@
+import Values
+
 /// Kubernetes resolver settings for a pod: cluster DNS servers, the search path of its namespace, `ndots:5`.
 public struct ClusterDNS: Sendable, Equatable {
     public var nameservers: [String]

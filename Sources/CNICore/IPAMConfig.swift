@@ -1,3 +1,5 @@
+import Values
+
 /// One allocatable range in a subnet, as in host-local's `ranges` entries.
 public struct IPRange: Sendable, Equatable {
     public var subnet: IPPrefix

@@ -1,3 +1,5 @@
+import Values
+
 /// host-local-style address allocation over an `AllocationStore`: one address per range set,
 /// round-robin from the last reservation, gateways never handed out, keyed by (containerID, ifname).
 public struct IPAllocator<Store: AllocationStore> {
@@ -21,8 +23,9 @@ public struct IPAllocator<Store: AllocationStore> {
             for (index, set) in config.rangeSets.enumerated() {
                 do throws(CNIError) {
                     let ip = try reserveNext(in: set, index: index, taken: &taken, key: key)
-                    guard let range = set.first(where: { $0.contains(ip) }) else { continue }
-                    done.append(CNIResult.IPConfig(address: IPPrefix(address: ip, length: range.subnet.length), gateway: range.gateway))
+                    guard let range = set.first(where: { $0.contains(ip) }),
+                          let address = IPPrefix(address: ip, length: range.subnet.length) else { continue }
+                    done.append(CNIResult.IPConfig(address: address, gateway: range.gateway))
                 } catch {
                     for d in done { try? store.release(d.address.address) }
                     throw error

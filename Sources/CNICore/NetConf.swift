@@ -1,3 +1,5 @@
+import Values
+
 /// One plugin's network configuration as received on stdin. Typed accessors read the well-known
 /// fields; `raw` keeps every field (unknown ones included) so nothing is lost when passing it on.
 public struct NetConf: Sendable, Equatable {
@@ -61,7 +63,7 @@ public struct NetConf: Sendable, Equatable {
     public func int(_ key: String) throws(CNIError) -> Int? {
         guard let v = raw[key], !v.isNull else { return nil }
         guard let i = v.intValue else { throw CNIError(.invalidConfig, "\(key) must be an integer") }
-        return i
+        return Int(i)
     }
 
     /// Reads an optional boolean field (code 7 when present but not a boolean).

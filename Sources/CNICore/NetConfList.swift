@@ -1,3 +1,5 @@
+import Values
+
 /// A network configuration list (`.conflist`) as a runtime reads it from `/etc/cni/net.d`.
 public struct NetConfList: Sendable, Equatable {
     public var raw: JSONValue

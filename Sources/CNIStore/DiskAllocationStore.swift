@@ -1,6 +1,7 @@
 import CNICore
 import Glibc
 import LinuxSystem
+import Values
 
 /// host-local's on-disk layout: `<dataDir>/<network>/<ip>` holds `containerID\nifname`,
 /// `last_reserved_ip.<set>` the round-robin position, and `lock` is `flock`ed for the whole

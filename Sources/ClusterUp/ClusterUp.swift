@@ -165,7 +165,7 @@ public final class ClusterUp: Sendable {
         let ns = "/run/netns/\(plan.controlPlane.netns)"
         let make = { (port: Int) in
             try await Forwarder.start(group: self.group, host: "127.0.0.1", port: port, netnsPath: ns,
-                                      target: self.plan.controlPlane.address, targetPort: self.plan.apiPort, logger: self.logger)
+                                      target: "\(self.plan.controlPlane.address)", targetPort: self.plan.apiPort, logger: self.logger)
         }
         let f: Forwarder
         do { f = try await make(preferredPort) } catch { f = try await make(0) }  // taken: any free port
@@ -232,7 +232,7 @@ public final class ClusterUp: Sendable {
             "apiVersion": "v1", "kind": "Service",
             "metadata": ["name": "kube-dns", "namespace": "kube-system", "labels": labels],
             "spec": [
-                "clusterIP": plan.clusterDNS, "selector": labels,
+                "clusterIP": plan.clusterDNS.description, "selector": labels,
                 "ports": [["name": "dns", "protocol": "UDP", "port": 53, "targetPort": 53],
                           ["name": "dns-tcp", "protocol": "TCP", "port": 53, "targetPort": 53]],
             ] as [String: Any],

@@ -34,8 +34,8 @@ public enum Topology {
                     let fd = try NetworkNamespace.open(path: NetnsFiles.path(member.netns))
                     defer { Sys.close(fd) }
                     try nl.addVeth(hostName: member.segmentPort, peerName: plan.memberInterface, peerNamespaceFD: fd, mtu: nil, master: bridge?.index)
-                    if let gateway = member.gateway, let port = try nl.link(named: member.segmentPort) {
-                        try nl.addAddress("\(gateway)/\(plan.segmentPrefix)", index: port.index)
+                    if let gateway = member.gateway.flatMap(plan.segmentAddress), let port = try nl.link(named: member.segmentPort) {
+                        try nl.addAddress(gateway, index: port.index)
                     }
                 }
                 if bridge == nil { try NetworkNamespace.writeSysctl("net/ipv4/ip_forward", "1") }
@@ -47,7 +47,10 @@ public enum Topology {
                     try nl.setUp(name: "lo")
                     try nl.setUp(name: plan.memberInterface)
                     guard let link = try nl.link(named: plan.memberInterface) else { throw NetlinkError(code: ENODEV, operation: "get link", object: plan.memberInterface) }
-                    try nl.addAddress("\(member.address)/\(plan.segmentPrefix)", index: link.index)
+                    guard let address = plan.segmentAddress(member.address) else {
+                        throw NetlinkError(code: EINVAL, operation: "address of", object: member.role)
+                    }
+                    try nl.addAddress(address, index: link.index)
                     for route in plan.routes(of: member) { try nl.addRoute(dst: route.dst, gateway: route.gateway, index: link.index) }
                     if isNode { try NetworkNamespace.writeSysctl("net/ipv4/ip_forward", "1") }
                 }
@@ -73,7 +76,7 @@ public enum Topology {
                             if error.isExists { continue }
                             throw error
                         }
-                        added.append("route \(route.dst) via \(route.gateway ?? plan.memberInterface)")
+                        added.append("route \(route.dst) via \(route.gateway.map(\.description) ?? plan.memberInterface)")
                     }
                     return added
                 }

@@ -1,3 +1,5 @@
+import Values
+
 /// What `kproxy up` builds, decided before anything is touched (pure, unit-tested): the namespaces, the
 /// shared segment and its addresses, and the command line of every process. A cluster is named by a short
 /// run id so that several can coexist; all addresses live inside its own namespaces, so two clusters
@@ -13,10 +15,10 @@ public struct UpPlan: Sendable, Equatable, Codable {
     public struct Member: Sendable, Equatable, Codable {
         public var role: String          // "controlplane", "node-a", "external"
         public var netns: String
-        public var address: String       // on the segment, without prefix length
+        public var address: IPAddress    // on the segment
         public var segmentPort: String   // the veth end on the segment's bridge (or router)
         /// Routed network only: the router's address on this member's subnet (its default gateway).
-        public var gateway: String?
+        public var gateway: IPAddress?
     }
 
     /// A long-running process and the namespace it runs in; restarted by the supervisor when it ends.
@@ -39,9 +41,9 @@ public struct UpPlan: Sendable, Equatable, Codable {
     public var controlPlane: Member
     public var nodes: [Member]
     public var external: Member
-    public var serviceCIDR = "10.96.0.0/12"
-    public var clusterCIDR = "10.244.0.0/16"
-    public var clusterDNS = "10.96.0.10"
+    public var serviceCIDR: CIDR
+    public var clusterCIDR: CIDR
+    public var clusterDNS: IPAddress
     public var apiPort = 6443
 
     public static let nodeNames = (0..<26).map { "node-" + String(UnicodeScalar(UInt8(97 + $0))) }
@@ -52,6 +54,12 @@ public struct UpPlan: Sendable, Equatable, Codable {
             throw .usage("run id must be 1-8 characters of [0-9a-z]")
         }
         guard stateDir.hasPrefix("/") else { throw .usage("--state-dir must be an absolute path") }
+        guard let serviceCIDR = CIDR("10.96.0.0/12"), let clusterCIDR = CIDR("10.244.0.0/16"), let clusterDNS = IPAddress("10.96.0.10") else {
+            throw .failed("kproxy up's own address ranges do not parse")
+        }
+        self.serviceCIDR = serviceCIDR
+        self.clusterCIDR = clusterCIDR
+        self.clusterDNS = clusterDNS
         self.runID = runID
         self.stateDir = stateDir.count > 1 && stateDir.hasSuffix("/") ? String(stateDir.dropLast()) : stateDir
         self.proxyMode = proxyMode
@@ -61,9 +69,10 @@ public struct UpPlan: Sendable, Equatable, Codable {
         // One segment: 192.168.50.0/24 for all. Routed: a /24 per member (the control plane's 192.168.50.0,
         // node i's 192.168.(51+i).0, the external client's 192.168.49.0), the router at .1 of each.
         let routed = network == .vxlan
+        func address(subnet: Int, host: Int) -> IPAddress { IPAddress(ipv4: 0xC0A8_0000 | UInt32(subnet) << 8 | UInt32(host)) }
         func member(_ role: String, _ port: String, subnet: Int, host: Int) -> Member {
-            Member(role: role, netns: "\(prefix)-\(port)", address: "192.168.\(routed ? subnet : 50).\(host)",
-                   segmentPort: port, gateway: routed ? "192.168.\(subnet).1" : nil)
+            Member(role: role, netns: "\(prefix)-\(port)", address: address(subnet: routed ? subnet : 50, host: host),
+                   segmentPort: port, gateway: routed ? address(subnet: subnet, host: 1) : nil)
         }
         controlPlane = member("controlplane", "cp", subnet: 50, host: 2)
         nodes = UpPlan.nodeNames.prefix(count).enumerated().map { i, name in member(name, name, subnet: 51 + i, host: 11 + i) }
@@ -88,20 +97,20 @@ public struct UpPlan: Sendable, Equatable, Codable {
     public func processes(kproxy: String) -> [Process] {
         var out = [Process(name: "controlplane", netns: controlPlane.netns, argv: [
             kproxy, "controlplane", "--data-dir", controlPlaneDataDir, "--listen", "0.0.0.0:\(apiPort)",
-            "--advertise-address", controlPlane.address, "--service-cidr", serviceCIDR, "--cluster-cidr", clusterCIDR,
+            "--advertise-address", "\(controlPlane.address)", "--service-cidr", "\(serviceCIDR)", "--cluster-cidr", "\(clusterCIDR)",
             "--write-kubeconfig", generatedKubeconfig,
         ], log: logFile("controlplane"), pidFile: pidFile("controlplane"))]
         for node in nodes {
             let dir = nodeDir(node.role)
             out.append(Process(name: "\(node.role)/node", netns: node.netns, argv: [
-                kproxy, "node", "--kubeconfig", nodeKubeconfig, "--node", node.role, "--node-ip", node.address,
-                "--cluster-dns", clusterDNS, "--cni-conf-dir", "\(dir)/net.d", "--cni-bin-dir", "\(dir)/cni-bin",
+                kproxy, "node", "--kubeconfig", nodeKubeconfig, "--node", node.role, "--node-ip", "\(node.address)",
+                "--cluster-dns", "\(clusterDNS)", "--cni-conf-dir", "\(dir)/net.d", "--cni-bin-dir", "\(dir)/cni-bin",
                 "--cni-cache-dir", "\(dir)/cni-cache", "--ipam-data-dir", "\(dir)/ipam", "--root-dir", "\(dir)/root",
                 "--resolv-conf", "/dev/null",
             ], log: logFile("\(node.role)/node"), pidFile: pidFile("\(node.role)/node")))
             out.append(Process(name: "\(node.role)/proxy", netns: node.netns, argv: [
                 kproxy, "proxy", "--kubeconfig", nodeKubeconfig, "--node", node.role, "--mode", proxyMode.rawValue,
-                "--cluster-cidr", clusterCIDR, "--service-cidr", serviceCIDR, "--node-routes", "--node-routes-mode", network.rawValue,
+                "--cluster-cidr", "\(clusterCIDR)", "--service-cidr", "\(serviceCIDR)", "--node-routes", "--node-routes-mode", network.rawValue,
             ], log: logFile("\(node.role)/proxy"), pidFile: pidFile("\(node.role)/proxy")))
         }
         return out
@@ -110,10 +119,13 @@ public struct UpPlan: Sendable, Equatable, Codable {
     /// A member's routes besides its subnet: routed, the default route via the router; on one segment, a
     /// node's route for the Service range (locally sent packets to a Service address need one before
     /// nftables DNATs them, as a real node's default route gives). Nothing leads out of the cluster.
-    public func routes(of member: Member) -> [(dst: String, gateway: String?)] {
-        if let gateway = member.gateway { return [("0.0.0.0/0", gateway)] }
+    public func routes(of member: Member) -> [(dst: CIDR, gateway: IPAddress?)] {
+        if let gateway = member.gateway { return [(CIDR.any(.ipv4), gateway)] }
         return nodes.contains(member) ? [(serviceCIDR, nil)] : []
     }
+
+    /// A member's address with the segment's prefix length, as it sits on the member's interface.
+    public func segmentAddress(_ address: IPAddress) -> IPPrefix? { IPPrefix(address: address, length: segmentPrefix) }
 
     /// The API server as each party reaches it.
     public var nodeServer: String { "https://\(controlPlane.address):\(apiPort)" }

@@ -3,6 +3,7 @@ import HTTPServing
 import KubeAPI
 import LinuxSystem
 import Logging
+import Values
 
 /// Settings of `kproxy controlplane`.
 public struct ControlPlaneConfig: Sendable {

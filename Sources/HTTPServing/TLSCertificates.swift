@@ -4,6 +4,7 @@ import LinuxSystem
 import KubeAPI
 import NIOSSL
 import SwiftASN1
+import Values
 import X509
 
 /// The control plane's serving certificates: a CA kept in the data directory (so kubeconfigs written

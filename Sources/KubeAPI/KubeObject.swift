@@ -1,3 +1,5 @@
+import Values
+
 /// What every served Kubernetes kind declares about itself: the API it lives in and how it is addressed.
 public struct ResourceInfo: Hashable, Sendable {
     /// API group; "" for the core group.

@@ -1,3 +1,5 @@
+import Values
+
 /// `metadata.ownerReferences[]`.
 public struct OwnerReference: Codable, Hashable, Sendable {
     public var apiVersion: String

@@ -1,3 +1,5 @@
+import Values
+
 /// A coding key for any JSON member name.
 public struct AnyCodingKey: CodingKey, Hashable, Sendable {
     public var stringValue: String

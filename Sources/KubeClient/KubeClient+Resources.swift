@@ -1,6 +1,7 @@
 import Foundation
 import KubeAPI
 import NIOHTTP1
+import Values
 
 extension KubeClient {
     /// GET one object.

@@ -1,5 +1,6 @@
 import CNftnl
 import KubeAPI
+import Values
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,13 +1,15 @@
 import CNetlink
+import Values
 #if canImport(Glibc)
 import Glibc
 #endif
 
 extension NetlinkSocket {
-    /// Adds `cidr` (`10.244.1.2/24`, `fd00::2/64`) to a link. IPv6 addresses skip DAD (IFA_F_NODAD).
+    /// Adds `address` (`10.244.1.2/24`, `fd00::2/64`) to a link. IPv6 addresses skip DAD (IFA_F_NODAD).
     /// With `allowExisting`, an address already present is not an error (the bridge gateway).
-    public func addAddress(_ cidr: String, index: Int32, allowExisting: Bool = false) throws(NetlinkError) {
-        let local = try Self.parse(cidr)
+    public func addAddress(_ address: IPPrefix, index: Int32, allowExisting: Bool = false) throws(NetlinkError) {
+        let cidr = address.description
+        let local = try NetlinkAddress.make(address.address, prefixLength: address.length)
         defer { nl_addr_put(local) }
         guard let addr = rtnl_addr_alloc() else { throw NetlinkError(code: -NLE_NOMEM, operation: "alloc address", object: cidr) }
         defer { rtnl_addr_put(addr) }
@@ -20,8 +22,12 @@ extension NetlinkSocket {
     }
 
     /// Adds a route to `dst` through `gateway` (or on-link when nil) out of link `index`, in the main table.
-    public func addRoute(dst: String, gateway: String?, index: Int32) throws(NetlinkError) {
-        let dstAddr = try Self.parse(dst)
+    public func addRoute(dst destination: CIDR, gateway: IPAddress?, index: Int32) throws(NetlinkError) {
+        let dst = destination.description
+        if let gateway, gateway.family != destination.family {
+            throw NetlinkError(code: -NLE_AF_MISMATCH, operation: "add route", object: "\(dst) via \(gateway)")
+        }
+        let dstAddr = try NetlinkAddress.make(destination.network, prefixLength: destination.prefixLength)
         defer { nl_addr_put(dstAddr) }
         guard let route = rtnl_route_alloc(), let nh = rtnl_route_nh_alloc() else {
             throw NetlinkError(code: -NLE_NOMEM, operation: "alloc route", object: dst)
@@ -33,7 +39,7 @@ extension NetlinkSocket {
         rtnl_route_set_protocol(route, UInt8(RTPROT_BOOT))
         rtnl_route_nh_set_ifindex(nh, index)
         if let gateway {
-            let gw = try Self.parse(gateway)
+            let gw = try NetlinkAddress.make(gateway)
             defer { nl_addr_put(gw) }
             rtnl_route_nh_set_gateway(nh, gw)
             rtnl_route_set_scope(route, UInt8(RT_SCOPE_UNIVERSE.rawValue))
@@ -41,32 +47,23 @@ extension NetlinkSocket {
             rtnl_route_set_scope(route, UInt8(RT_SCOPE_LINK.rawValue))
         }
         rtnl_route_add_nexthop(route, nh)
-        try NetlinkError.check(rtnl_route_add(sock, route, kp_nlm_f_create_excl()), "add route", "\(dst) via \(gateway ?? "link") dev #\(index)")
+        try NetlinkError.check(rtnl_route_add(sock, route, kp_nlm_f_create_excl()), "add route", "\(dst) via \(gateway.map(\.description) ?? "link") dev #\(index)")
     }
 
-    /// Every address (as `ip/len`) on link `index`.
-    public func addresses(index: Int32) throws(NetlinkError) -> [String] {
+    /// Every IPv4 and IPv6 address on link `index`, with its prefix length.
+    public func addresses(index: Int32) throws(NetlinkError) -> [IPPrefix] {
         var cache: OpaquePointer?
         try NetlinkError.check(rtnl_addr_alloc_cache(sock, &cache), "list addresses", "#\(index)")
         guard let cache else { return [] }
         defer { nl_cache_free(cache) }
-        var out: [String] = []
+        var out: [IPPrefix] = []
         var obj = nl_cache_get_first(cache)
         while let o = obj {
-            if rtnl_addr_get_ifindex(o) == index, let local = rtnl_addr_get_local(o) {
-                var buf = [CChar](repeating: 0, count: 64)
-                let text = buf.withUnsafeMutableBufferPointer { p in nl_addr2str(local, p.baseAddress, p.count).map { String(cString: $0) } ?? "" }
-                out.append(text.contains("/") ? text : "\(text)/\(nl_addr_get_prefixlen(local))")
+            if rtnl_addr_get_ifindex(o) == index, let local = rtnl_addr_get_local(o), let address = NetlinkAddress.prefix(local) {
+                out.append(address)
             }
             obj = nl_cache_get_next(o)
         }
         return out
-    }
-
-    static func parse(_ text: String) throws(NetlinkError) -> OpaquePointer {
-        var addr: OpaquePointer?
-        try NetlinkError.check(nl_addr_parse(text, AF_UNSPEC, &addr), "parse address", text)
-        guard let addr else { throw NetlinkError(code: -NLE_INVAL, operation: "parse address", object: text) }
-        return addr
     }
 }

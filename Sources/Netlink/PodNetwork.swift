@@ -1,30 +1,32 @@
+import Values
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// What one pod attachment needs on the node: every field a plain value (addresses as CIDR text).
+/// What one pod attachment needs on the node: every field a plain value.
 public struct PodAttachment: Sendable, Equatable {
     /// A route inside the pod.
     public struct Route: Sendable, Equatable {
-        public var dst: String
-        public var gateway: String?
-        public init(dst: String, gateway: String?) { self.dst = dst; self.gateway = gateway }
+        public var dst: CIDR
+        /// Nil: on-link.
+        public var gateway: IPAddress?
+        public init(dst: CIDR, gateway: IPAddress?) { self.dst = dst; self.gateway = gateway }
     }
 
     public var bridge: String
     /// Gateway addresses the bridge carries (`10.244.1.1/24`).
-    public var bridgeAddresses: [String]
+    public var bridgeAddresses: [IPPrefix]
     public var hostInterface: String
     public var podInterface: String
     public var netnsPath: String
     public var mtu: Int?
     public var hairpin: Bool
     /// The pod's addresses (`10.244.1.5/24`).
-    public var addresses: [String]
+    public var addresses: [IPPrefix]
     public var routes: [Route]
 
-    public init(bridge: String, bridgeAddresses: [String], hostInterface: String, podInterface: String, netnsPath: String,
-                mtu: Int?, hairpin: Bool, addresses: [String], routes: [Route]) {
+    public init(bridge: String, bridgeAddresses: [IPPrefix], hostInterface: String, podInterface: String, netnsPath: String,
+                mtu: Int?, hairpin: Bool, addresses: [IPPrefix], routes: [Route]) {
         self.bridge = bridge; self.bridgeAddresses = bridgeAddresses; self.hostInterface = hostInterface
         self.podInterface = podInterface; self.netnsPath = netnsPath; self.mtu = mtu; self.hairpin = hairpin
         self.addresses = addresses; self.routes = routes
@@ -84,7 +86,7 @@ public enum PodNetwork {
         guard let link = try ns.link(named: a.podInterface) else {
             throw NetlinkError.notFound("pod interface missing after creation", a.podInterface)
         }
-        if a.addresses.contains(where: { $0.contains(":") }) {
+        if a.addresses.contains(where: { $0.address.isIPv6 }) {
             try NetworkNamespace.writeSysctl("net/ipv6/conf/\(a.podInterface)/accept_dad", "0")
         }
         for address in a.addresses { try ns.addAddress(address, index: link.index) }

@@ -1,18 +1,19 @@
 import CNetlink
+import Values
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A main-table route as the route manager sees it: destination prefix and gateway, as text
-/// (`10.244.1.0/24`, `192.168.0.2`).
+/// A main-table route as the route manager sees it: destination prefix and gateway
+/// (`10.244.1.0/24 via 192.168.0.2`), of one family.
 public struct GatewayRoute: Hashable, Sendable, CustomStringConvertible {
-    public var destination: String
-    public var gateway: String
+    public var destination: CIDR
+    public var gateway: IPAddress
     /// Out of this link with the gateway taken as on-link (`onlink`), as an overlay's routes are: the
     /// gateway is the peer's address behind the tunnel, not on any subnet of ours. Nil: the kernel picks.
     public var onlinkIndex: Int32?
 
-    public init(destination: String, gateway: String, onlinkIndex: Int32? = nil) {
+    public init(destination: CIDR, gateway: IPAddress, onlinkIndex: Int32? = nil) {
         self.destination = destination; self.gateway = gateway; self.onlinkIndex = onlinkIndex
     }
 
@@ -48,11 +49,10 @@ public final class RouteManager {
                   let dst = rtnl_route_get_dst(route),
                   rtnl_route_get_nnexthops(route) >= 1,
                   let nh = rtnl_route_nexthop_n(route, 0),
-                  let gw = rtnl_route_nh_get_gateway(nh) else { continue }
-            var destination = Self.text(dst)
-            if !destination.contains("/") { destination += "/\(nl_addr_get_prefixlen(dst))" }
+                  let gwAddr = rtnl_route_nh_get_gateway(nh),
+                  let destination = NetlinkAddress.prefix(dst)?.cidr, let gateway = NetlinkAddress.ip(gwAddr) else { continue }
             let onlink = rtnl_route_nh_get_flags(nh) & UInt32(RTNH_F_ONLINK) != 0 ? rtnl_route_nh_get_ifindex(nh) : nil
-            out.append(GatewayRoute(destination: destination, gateway: Self.text(gw), onlinkIndex: onlink))
+            out.append(GatewayRoute(destination: destination, gateway: gateway, onlinkIndex: onlink))
         }
         return out
     }
@@ -83,13 +83,13 @@ public final class RouteManager {
     /// Builds the libnl route object for `route` (main table, our protocol, universe scope, one
     /// next hop with only a gateway: the kernel picks the link) and hands it to `body`.
     private func send(_ route: GatewayRoute, operation: String, _ body: (OpaquePointer) -> Int32) throws(NetlinkError) {
-        let dst = try NetlinkSocket.parse(route.destination)
-        defer { nl_addr_put(dst) }
-        let gw = try NetlinkSocket.parse(route.gateway)
-        defer { nl_addr_put(gw) }
-        guard nl_addr_get_family(dst) == nl_addr_get_family(gw) else {
+        guard route.destination.family == route.gateway.family else {
             throw NetlinkError(code: -NLE_AF_MISMATCH, operation: operation, object: route.description)
         }
+        let dst = try NetlinkAddress.make(route.destination.network, prefixLength: route.destination.prefixLength)
+        defer { nl_addr_put(dst) }
+        let gw = try NetlinkAddress.make(route.gateway)
+        defer { nl_addr_put(gw) }
         guard let r = rtnl_route_alloc(), let nh = rtnl_route_nh_alloc() else {
             throw NetlinkError(code: -NLE_NOMEM, operation: "alloc route", object: route.description)
         }
@@ -107,10 +107,5 @@ public final class RouteManager {
         }
         rtnl_route_add_nexthop(r, nh)
         try NetlinkError.check(body(r), operation, route.description)
-    }
-
-    private static func text(_ addr: OpaquePointer) -> String {
-        var buf = [CChar](repeating: 0, count: 64)
-        return buf.withUnsafeMutableBufferPointer { p in nl_addr2str(addr, p.baseAddress, p.count).map { String(cString: $0) } ?? "" }
     }
 }

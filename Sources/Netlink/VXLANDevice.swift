@@ -1,4 +1,5 @@
 import CNetlink
+import Values
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,10 +14,10 @@ public struct VXLANSettings: Sendable, Equatable {
     /// UDP destination port (4789, IANA's).
     public var port: UInt16
     /// This node's address the tunnel is sent from (nil: the kernel picks by route).
-    public var local: String?
+    public var local: IPAddress?
     /// Nil: the kernel's default (1500, too big over a 1500-byte underlay: give the underlay's minus 50).
     public var mtu: Int?
-    public init(name: String, vni: UInt32, port: UInt16, local: String?, mtu: Int?) {
+    public init(name: String, vni: UInt32, port: UInt16, local: IPAddress?, mtu: Int?) {
         self.name = name; self.vni = vni; self.port = port; self.local = local; self.mtu = mtu
     }
 }
@@ -34,8 +35,8 @@ extension NetlinkSocket {
             rtnl_link_set_name(link, s.name)
             if let mtu = s.mtu { rtnl_link_set_mtu(link, UInt32(mtu)) }
             try NetlinkError.check(rtnl_link_vxlan_set_id(link, s.vni), "set vxlan id", s.name)
-            if let text = s.local {
-                let local = try Self.parse(text)
+            if let address = s.local {
+                let local = try NetlinkAddress.make(address)
                 defer { nl_addr_put(local) }
                 try NetlinkError.check(rtnl_link_vxlan_set_local(link, local), "set vxlan local", s.name)
             }
@@ -65,9 +66,7 @@ extension NetlinkSocket {
         defer { if let local { nl_addr_put(local) } }
         guard let want = s.local else { return !hasLocal || local.map { nl_addr_iszero($0) != 0 } ?? true }
         guard let local else { return false }
-        var buf = [CChar](repeating: 0, count: 64)
-        let text = buf.withUnsafeMutableBufferPointer { p in nl_addr2str(local, p.baseAddress, p.count).map { String(cString: $0) } ?? "" }
-        return text == want || text == want + "/32"
+        return NetlinkAddress.ip(local) == want
     }
 
     private func setMTU(name: String, _ mtu: Int) throws(NetlinkError) {
@@ -80,7 +79,7 @@ extension NetlinkSocket {
     }
 
     /// The remote addresses on link `index`'s flood list.
-    public func floodList(index: Int32) throws(NetlinkError) -> [String] {
+    public func floodList(index: Int32) throws(NetlinkError) -> [IPAddress] {
         // Forwarding entries are dumped only for a request of family AF_BRIDGE (an AF_UNSPEC neighbour dump
         // has the ARP and ND tables alone): the cache's first argument is that family.
         var made: OpaquePointer?
@@ -89,27 +88,26 @@ extension NetlinkSocket {
         defer { nl_cache_free(cache) }
         nl_cache_set_arg1(cache, AF_BRIDGE)
         try NetlinkError.check(nl_cache_refill(sock, cache), "list fdb", "#\(index)")
-        var out: [String] = []
+        var out: [IPAddress] = []
         var obj = nl_cache_get_first(cache)
         while let o = obj {
             obj = nl_cache_get_next(o)
             guard rtnl_neigh_get_family(o) == AF_BRIDGE, rtnl_neigh_get_ifindex(o) == index,
-                  let ll = rtnl_neigh_get_lladdr(o), Self.isZeroMAC(ll), let dst = rtnl_neigh_get_dst(o) else { continue }
-            var buf = [CChar](repeating: 0, count: 64)
-            let text = buf.withUnsafeMutableBufferPointer { p in nl_addr2str(dst, p.baseAddress, p.count).map { String(cString: $0) } ?? "" }
-            out.append(text)
+                  let ll = rtnl_neigh_get_lladdr(o), Self.isZeroMAC(ll), let dst = rtnl_neigh_get_dst(o),
+                  let remote = NetlinkAddress.ip(dst) else { continue }
+            out.append(remote)
         }
         return out
     }
 
     /// Adds `remote` to link `index`'s flood list (present already: no change).
-    public func addFlood(index: Int32, remote: String) throws(NetlinkError) {
+    public func addFlood(index: Int32, remote: IPAddress) throws(NetlinkError) {
         try floodEntry(index: index, remote: remote, operation: "add fdb") { n in rtnl_neigh_add(sock, n, NLM_F_CREATE | NLM_F_APPEND) }
     }
 
     /// Removes `remote` from link `index`'s flood list; false when it was not on it.
     @discardableResult
-    public func deleteFlood(index: Int32, remote: String) throws(NetlinkError) -> Bool {
+    public func deleteFlood(index: Int32, remote: IPAddress) throws(NetlinkError) -> Bool {
         do throws(NetlinkError) {
             try floodEntry(index: index, remote: remote, operation: "delete fdb") { n in rtnl_neigh_delete(sock, n, 0) }
             return true
@@ -119,20 +117,20 @@ extension NetlinkSocket {
         }
     }
 
-    private func floodEntry(index: Int32, remote: String, operation: String, _ body: (OpaquePointer) -> Int32) throws(NetlinkError) {
-        guard let neigh = rtnl_neigh_alloc() else { throw NetlinkError(code: -NLE_NOMEM, operation: "alloc fdb entry", object: remote) }
+    private func floodEntry(index: Int32, remote: IPAddress, operation: String, _ body: (OpaquePointer) -> Int32) throws(NetlinkError) {
+        guard let neigh = rtnl_neigh_alloc() else { throw NetlinkError(code: -NLE_NOMEM, operation: "alloc fdb entry", object: "\(remote)") }
         defer { rtnl_neigh_put(neigh) }
-        let dst = try Self.parse(remote)
+        let dst = try NetlinkAddress.make(remote)
         defer { nl_addr_put(dst) }
         var zero = [UInt8](repeating: 0, count: 6)
         guard let ll = zero.withUnsafeMutableBytes({ nl_addr_build(AF_LLC, $0.baseAddress, 6) }) else {
-            throw NetlinkError(code: -NLE_NOMEM, operation: "alloc lladdr", object: remote)
+            throw NetlinkError(code: -NLE_NOMEM, operation: "alloc lladdr", object: "\(remote)")
         }
         defer { nl_addr_put(ll) }
         rtnl_neigh_set_ifindex(neigh, index)
         // libnl takes the entry's family from its first address and refuses another one later: the remote
         // (IPv4) first, then the family the kernel files forwarding entries under.
-        try NetlinkError.check(rtnl_neigh_set_dst(neigh, dst), "set fdb dst", remote)
+        try NetlinkError.check(rtnl_neigh_set_dst(neigh, dst), "set fdb dst", "\(remote)")
         rtnl_neigh_set_family(neigh, AF_BRIDGE)
         rtnl_neigh_set_lladdr(neigh, ll)
         rtnl_neigh_set_state(neigh, Int32(NUD_PERMANENT))

@@ -8,6 +8,7 @@ import KubeClient
 import LinuxSystem
 import Logging
 import NodeCore
+import Values
 
 /// `kproxy node`: registers the Node and keeps its Lease, writes the CNI configuration for the node's
 /// pod CIDR when there is none, and runs the pods bound to it (a `PodWorker` each), adopting those a
@@ -219,7 +220,7 @@ public actor NodeAgent {
         let token = bearerToken
         if token == nil { logger.warning("the kubeconfig has no bearer token: the node API refuses every request") }
         try PrivateFiles.makeDirectory(config.rootDir + "/pki")
-        let addresses = (facts.addresses + ["127.0.0.1"]).compactMap { KubeAPI.IPAddress($0) }
+        let addresses = (facts.addresses + ["127.0.0.1"]).compactMap { IPAddress($0) }
         let tls = try TLSCertificates.prepare(directory: config.rootDir + "/pki", addresses: addresses, dnsNames: [config.nodeName])
         let host = config.nodeAPIAddress
         let server = try await HTTPServer.bind(host: host, port: config.nodeAPIPort, tls: try tls.serverContext(),

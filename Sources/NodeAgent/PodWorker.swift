@@ -7,6 +7,7 @@ import KubeClient
 import LinuxSystem
 import Logging
 import NodeCore
+import Values
 
 /// What every pod worker shares: the API client, the CNI runner and the node's settings.
 struct AgentContext: Sendable {
@@ -42,7 +43,7 @@ actor PodWorker {
     private struct Sandbox {
         var attachment: CNIAttachment
         var network: String
-        var result: CNICore.JSONValue
+        var result: JSONValue
         var podIPs: [String]
         var files: PodFiles
     }
@@ -210,7 +211,7 @@ actor PodWorker {
 
     private func cachedEntry(_ list: NetConfList, _ a: CNIAttachment) -> CNICacheEntry? {
         guard let data = FileManager.default.contents(atPath: cachePath(list, a)),
-              let json = try? CNICore.JSONValue(parsing: Array(data)) else { return nil }
+              let json = try? JSONValue(parsing: Array(data)) else { return nil }
         return try? CNICacheEntry(json: json)
     }
 
@@ -594,7 +595,7 @@ actor PodWorker {
                                              restartPolicy: pod.spec.restartPolicy?.rawValue, now: Date())
         guard status != pod.status else { return }
         do {
-            let body = KubeAPI.JSONValue.object(["status": try KubeJSON.toJSONValue(status)])
+            let body = JSONValue.object(["status": try KubeJSON.toJSONValue(status)])
             let updated = try await ctx.client.patch(Pod.self, name: name, namespace: namespace, patchType: .merge, body: body, subresource: "status")
             pod.status = updated.status
         } catch {

@@ -1,4 +1,5 @@
 import CNICore
+import Values
 
 /// One pod's attachment to the network: what a runtime passes to every plugin call.
 public struct CNIAttachment: Sendable, Hashable {

@@ -1,5 +1,6 @@
 import Foundation
 import KubeAPI
+import Values
 
 /// The Node object an agent registers and keeps current, as the kubelet fills it in.
 public enum NodeObject {

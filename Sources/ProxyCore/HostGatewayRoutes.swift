@@ -1,4 +1,5 @@
 import KubeAPI
+import Values
 
 /// One host-gw route: a peer Node's pod CIDR reached through that Node's InternalIP.
 public struct NodeRoute: Hashable, Sendable, Comparable, CustomStringConvertible {

@@ -2,6 +2,7 @@ import Dispatch
 import KubeAPI
 import NFTables
 import ProxyCore
+import Values
 
 /// The kernel as a `RulesetTarget` and `ConntrackFlushing`: the nftables adapter's synchronous, non-Sendable
 /// handles used only on one serial queue, so the async sync loop never blocks the cooperative pool on netlink.

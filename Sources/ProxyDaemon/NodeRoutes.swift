@@ -4,6 +4,7 @@ import KubeClient
 import Logging
 import Netlink
 import ProxyCore
+import Values
 
 /// Keeps host-gw pod routes in step with the Node objects: every other Node's podCIDRs via its
 /// InternalIP (`HostGatewayRoutes`), installed with protocol `HostGatewayRoutes.routeProtocol` so
@@ -115,12 +116,12 @@ public struct NodeRouteSync: Sendable {
     private static func applyVXLAN(nodes: [Node], localNodeName: String) throws(NetlinkError) -> (plan: NodeRoutePlan, failures: [NetlinkError]) {
         let local = nodes.first { $0.name == localNodeName }
         let nl = try NetlinkSocket()
-        let localIP = local.flatMap(VXLANOverlay.internalIPv4)?.description
+        let localIP = local.flatMap(VXLANOverlay.internalIPv4)
         // The tunnel's MTU: the underlay's (the link holding the local address; else a 1500-byte one) minus
         // the encapsulation, so inner packets never exceed the underlay.
         var underlay = 1500
         if let localIP {
-            for link in try nl.links() where try nl.addresses(index: link.index).contains(where: { $0.hasPrefix(localIP + "/") }) {
+            for link in try nl.links() where try nl.addresses(index: link.index).contains(where: { $0.address == localIP }) {
                 underlay = link.mtu
             }
         }
@@ -128,9 +129,9 @@ public struct NodeRouteSync: Sendable {
                                                        local: localIP, mtu: underlay - VXLANOverlay.overhead))
         var failures: [NetlinkError] = []
         if let local, let address = VXLANOverlay.localAddress(podCIDRs: HostGatewayRoutes.podCIDRs(of: local)) {
-            do throws(NetlinkError) { try nl.addAddress(address.description, index: device.index, allowExisting: true) } catch { failures.append(error) }
+            do throws(NetlinkError) { try nl.addAddress(IPPrefix(address), index: device.index, allowExisting: true) } catch { failures.append(error) }
         }
-        let wanted = Set(VXLANOverlay.floodList(nodes: nodes, localNodeName: localNodeName).map(\.description))
+        let wanted = Set(VXLANOverlay.floodList(nodes: nodes, localNodeName: localNodeName))
         let present = Set(try nl.floodList(index: device.index))
         for remote in wanted.subtracting(present).sorted() {
             do throws(NetlinkError) { try nl.addFlood(index: device.index, remote: remote) } catch { failures.append(error) }
@@ -166,12 +167,11 @@ public struct NodeRouteSync: Sendable {
     }
 
     static func gatewayRoute(_ route: NodeRoute, _ onlinkIndex: Int32? = nil) -> GatewayRoute {
-        GatewayRoute(destination: route.destination.description, gateway: route.gateway.description, onlinkIndex: onlinkIndex)
+        GatewayRoute(destination: route.destination, gateway: route.gateway, onlinkIndex: onlinkIndex)
     }
 
     static func nodeRoute(_ route: GatewayRoute) -> NodeRoute? {
-        guard let cidr = CIDR(route.destination), let gateway = IPAddress(route.gateway) else { return nil }
-        return NodeRoute(destination: cidr, gateway: gateway)
+        NodeRoute(destination: route.destination, gateway: route.gateway)
     }
 }
 

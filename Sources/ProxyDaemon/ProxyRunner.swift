@@ -5,6 +5,7 @@ import KubeClient
 import Logging
 import ProxyCore
 import Synchronization
+import Values
 
 /// Settings of `kproxy proxy` beyond the ruleset's own (`ProxyConfig`).
 public struct ProxyRunnerConfig: Sendable {

@@ -2,6 +2,7 @@ import KubeAPI
 import LinuxSystem
 import Logging
 import ProxyCore
+import Values
 
 /// Where rulesets go: the kernel through the nftables adapter, or an in-memory fake in tests.
 public protocol RulesetTarget: Sendable {

@@ -17,6 +17,16 @@ public struct CIDR: Hashable, Sendable {
 
     public var family: IPAddress.Family { network.family }
 
+    /// Every address of a family: `0.0.0.0/0` or `::/0`.
+    public static func any(_ family: IPAddress.Family) -> CIDR {
+        CIDR(ipv4Or6: family)
+    }
+
+    private init(ipv4Or6 family: IPAddress.Family) {
+        network = IPAddress(family: family, high: 0, low: 0)
+        prefixLength = 0
+    }
+
     /// Number of host bits (`32 - prefix` or `128 - prefix`).
     public var hostBits: Int { family.bitWidth - prefixLength }
 

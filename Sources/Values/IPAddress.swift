@@ -59,6 +59,15 @@ public struct IPAddress: Hashable, Comparable, Sendable {
         }
     }
 
+    /// An address of `family` from its numeric value; nil when the value does not fit the family.
+    public init?(family: Family, value: UInt128) {
+        guard family == .ipv6 || value <= UInt128(UInt32.max) else { return nil }
+        self.init(family: family, high: UInt64(truncatingIfNeeded: value >> 64), low: UInt64(truncatingIfNeeded: value))
+    }
+
+    /// The numeric value (IPv4 in the low 32 bits).
+    public var value: UInt128 { UInt128(high) << 64 | UInt128(low) }
+
     /// The 32-bit value of an IPv4 address; nil for IPv6.
     public var ipv4Value: UInt32? { family == .ipv4 ? UInt32(truncatingIfNeeded: low) : nil }
 

@@ -1,5 +1,6 @@
 import CNICore
 import Netlink
+import Values
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,11 +47,11 @@ struct BridgePlugin {
         let routes = Self.podRoutes(allocated)
         let attachment = PodAttachment(
             bridge: bridgeName,
-            bridgeAddresses: allocated.ips.compactMap { ip in ip.gateway.map { "\($0)/\(ip.address.length)" } },
+            bridgeAddresses: allocated.ips.compactMap { ip in ip.gateway.flatMap { IPPrefix(address: $0, length: ip.address.length) } },
             hostInterface: hostInterface, podInterface: inv.env.ifname, netnsPath: inv.env.netns,
             mtu: mtu, hairpin: hairpin,
-            addresses: allocated.ips.map(\.address.description),
-            routes: routes.map { PodAttachment.Route(dst: $0.dst.description, gateway: $0.gw?.description) })
+            addresses: allocated.ips.map(\.address),
+            routes: routes.map { PodAttachment.Route(dst: $0.dst.cidr, gateway: $0.gw) })
         let links: AttachedLinks
         do throws(NetlinkError) { links = try PodNetwork.attach(attachment) } catch {
             try? ipam.del(inv)
@@ -80,8 +81,7 @@ struct BridgePlugin {
         var out: [CNIResult.Route] = []
         for ip in r.ips {
             guard let gw = ip.gateway, !out.contains(where: { $0.dst.address.isIPv6 == gw.isIPv6 }) else { continue }
-            let any = gw.isIPv6 ? IPPrefix(address: IPAddress(isIPv6: true, value: 0), length: 0)
-                                : IPPrefix(address: IPAddress(isIPv6: false, value: 0), length: 0)
+            let any = IPPrefix.any(gw.family)
             out.append(CNIResult.Route(dst: any, gw: gw))
         }
         return out
@@ -100,7 +100,7 @@ struct BridgePlugin {
         try ipam.check(inv)
         let mine = prev.ips.filter { ip in ip.interface.map { prev.interfaces.indices.contains($0) && prev.interfaces[$0].name == inv.env.ifname } ?? true }
         let attachment = PodAttachment(bridge: bridgeName, bridgeAddresses: [], hostInterface: hostInterface, podInterface: inv.env.ifname,
-                                       netnsPath: inv.env.netns, mtu: nil, hairpin: false, addresses: mine.map(\.address.description), routes: [])
+                                       netnsPath: inv.env.netns, mtu: nil, hairpin: false, addresses: mine.map(\.address), routes: [])
         let problems: [String]
         do throws(NetlinkError) { problems = try PodNetwork.check(attachment) } catch { throw Self.cniError(error) }
         if !problems.isEmpty { throw CNIError(.internalFailure, "attachment \(inv.key) is broken", details: problems.joined(separator: "; ")) }

@@ -1,5 +1,6 @@
 import CNICore
 import LinuxSystem
+import Values
 #if canImport(Glibc)
 import Glibc
 #endif

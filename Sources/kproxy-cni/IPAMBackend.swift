@@ -1,5 +1,6 @@
 import CNICore
 import CNIStore
+import Values
 
 /// The IPAM half of the plugin: own allocator or a delegated plugin binary.
 protocol IPAMBackend {

@@ -1,5 +1,6 @@
 import CNICore
 import CNIStore
+import Values
 
 /// Everything one plugin run received: the validated environment, the parsed config and the raw
 /// stdin (passed unchanged to a delegated IPAM plugin).

@@ -1,6 +1,7 @@
 // kproxy-cni: a CNI 1.1.0 plugin (bridge + veth, pod-CIDR IPAM). Reads CNI_* from the environment and
 // the network config from stdin; writes a result or a CNI error as JSON on stdout; exits 1 on error.
 import CNICore
+import Values
 #if canImport(Glibc)
 import Glibc
 #endif

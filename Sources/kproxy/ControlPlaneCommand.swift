@@ -3,6 +3,7 @@ import ControlPlane
 import Foundation
 import LinuxSystem
 import Logging
+import Values
 
 struct ControlPlaneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

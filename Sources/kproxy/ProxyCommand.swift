@@ -7,6 +7,7 @@ import KubeClient
 import Logging
 import ProxyCore
 import ProxyDaemon
+import Values
 
 struct ProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import CNICore
 import Foundation
 import Testing
+import Values
 
 /// kproxy-cni chained with Debian's reference plugins, and its IPAM used by the reference `bridge`.
 @Suite(.serialized, .enabled(if: NetnsSupport.isAvailable, "needs root and ip"))

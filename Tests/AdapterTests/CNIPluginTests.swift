@@ -1,6 +1,7 @@
 import CNICore
 import Foundation
 import Testing
+import Values
 
 /// kproxy-cni against the real kernel: a node namespace holds the bridge, each pod its own namespace.
 @Suite(.serialized, .enabled(if: NetnsSupport.isAvailable, "needs root and ip"))

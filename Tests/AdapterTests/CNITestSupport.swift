@@ -2,6 +2,7 @@ import CNICore
 import Foundation
 import Netlink
 import Testing
+import Values
 
 /// Runs CNI plugins the way a runtime does, from inside a node test namespace (`ip netns exec`).
 /// Nothing here touches the root namespace: bridges, veths and rules live in the node namespace.

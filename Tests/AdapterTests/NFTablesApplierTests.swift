@@ -3,6 +3,7 @@ import KubeAPI
 import NFTables
 import ProxyCore
 import Testing
+import Values
 
 /// The applier against the real kernel: compiled rulesets for a small cluster, full and partial syncs,
 /// compared with what the kernel reads back and with what `nft -f` makes of the model's text.

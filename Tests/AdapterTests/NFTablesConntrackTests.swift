@@ -3,6 +3,7 @@ import KubeAPI
 import NFTables
 import ProxyCore
 import Testing
+import Values
 
 /// Stale UDP conntrack cleanup through ctnetlink, in test namespaces.
 @Suite("NFTables conntrack", .enabled(if: NetnsSupport.isAvailable, "needs root and ip"), .serialized)

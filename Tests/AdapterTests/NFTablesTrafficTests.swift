@@ -4,6 +4,7 @@ import NFTables
 import ProxyCore
 import Testing
 import TestSupport
+import Values
 
 /// Real traffic through the applied ruleset: a "node" namespace holding the kproxy table and a "pod"
 /// namespace behind a veth running a small HTTP server. Nothing leaves the test namespaces.

@@ -5,6 +5,7 @@ import ProxyCore
 import ProxyDaemon
 import Testing
 import TestSupport
+import Values
 
 /// Host-gw node routes programmed through netlink in a throwaway "node" namespace linked by a veth
 /// to a "peer node" namespace (192.0.2.0/24, fd00:192::/64); nothing touches the root namespace.
@@ -141,14 +142,18 @@ struct NodeRoutesTests {
         try node.exec(["ip", "link", "set", "kpa\(suffix)", "up"])
         try node.exec(["ip", "route", "add", "10.1.0.0/16", "via", "192.0.2.9", "proto", "75"])
         try node.exec(["ip", "route", "add", "10.2.0.0/16", "via", "192.0.2.9", "proto", "static"])
+        func route(_ destination: String) throws -> GatewayRoute {
+            GatewayRoute(destination: try #require(CIDR(destination)), gateway: try #require(IPAddress("192.0.2.9")))
+        }
+        let foreign = try route("10.2.0.0/16"), missing = try route("10.3.0.0/16"), ours = try route("10.1.0.0/16")
         let listed = try NetworkNamespace.run(path: "/var/run/netns/\(node.name)") { () throws(NetlinkError) in
             let manager = try RouteManager(routeProtocol: HostGatewayRoutes.routeProtocol)
             let before = try manager.routes()
-            let deletedForeign = try manager.delete(GatewayRoute(destination: "10.2.0.0/16", gateway: "192.0.2.9"))
-            let deletedMissing = try manager.delete(GatewayRoute(destination: "10.3.0.0/16", gateway: "192.0.2.9"))
+            let deletedForeign = try manager.delete(foreign)
+            let deletedMissing = try manager.delete(missing)
             return (before, deletedForeign, deletedMissing)
         }
-        #expect(listed.0 == [GatewayRoute(destination: "10.1.0.0/16", gateway: "192.0.2.9")])
+        #expect(listed.0 == [ours])
         #expect(listed.1 == false)
         #expect(listed.2 == false)
         #expect(try routes(node).contains { $0.hasPrefix("10.2.0.0/16 via 192.0.2.9") })

@@ -1,4 +1,5 @@
 import Testing
+import Values
 @testable import Netlink
 
 /// Errors of the pod-side setup carry codes callers can classify: a missing interface is `isNotFound`
@@ -10,7 +11,7 @@ struct PodNetworkErrorTests {
         defer { pod.destroy() }
         let attachment = PodAttachment(bridge: "kpbr0", bridgeAddresses: [], hostInterface: "kph\(NetnsSupport.uniqueSuffix(5))",
                                        podInterface: "eth0", netnsPath: "/var/run/netns/\(pod.name)", mtu: nil, hairpin: false,
-                                       addresses: ["10.244.9.2/24"], routes: [])
+                                       addresses: [try #require(IPPrefix("10.244.9.2/24"))], routes: [])
         let outcome = try NetworkNamespace.run(path: attachment.netnsPath) { () throws(NetlinkError) -> NetlinkError? in
             do throws(NetlinkError) {
                 _ = try PodNetwork.configurePodSide(attachment)

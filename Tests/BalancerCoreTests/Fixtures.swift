@@ -2,6 +2,7 @@ import KubeAPI
 import ProxyCore
 
 @testable import BalancerCore
+import Values
 
 enum BC {
     static func ip(_ s: String) -> IPAddress { IPAddress(s) ?? IPAddress(ipv4: 0) }

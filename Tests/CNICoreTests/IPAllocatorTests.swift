@@ -2,6 +2,7 @@ import Glibc
 import Testing
 @testable import CNICore
 @testable import CNIStore
+import Values
 
 /// One step of an allocator scenario and what it must produce.
 enum Step: Sendable, CustomStringConvertible {

@@ -1,5 +1,6 @@
 import Testing
 @testable import CNICore
+import Values
 
 @Suite struct ResultTests {
     static let sample = CNIResult(

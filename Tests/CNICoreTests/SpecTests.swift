@@ -1,5 +1,6 @@
 import Testing
 @testable import CNICore
+import Values
 
 @Suite struct VersionTests {
     @Test(arguments: ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"])
@@ -35,7 +36,7 @@ import Testing
     func everyCodeSerializes(code: CNIErrorCode) throws {
         let e = CNIError(code, "m", details: "d")
         let json = e.json(cniVersion: "1.0.0")
-        #expect(json["code"]?.intValue == code.rawValue)
+        #expect(json["code"]?.intValue == Int64(code.rawValue))
         #expect(json["msg"] == "m" && json["details"] == "d" && json["cniVersion"] == "1.0.0")
         #expect(CNIError(json: json) == e)
     }

@@ -6,7 +6,7 @@ import Testing
         let plan = try UpPlan(runID: "ab12", stateDir: "/var/lib/kproxy/up/", nodes: 3, proxyMode: .userspace)
         #expect(plan.stateDir == "/var/lib/kproxy/up")
         #expect(plan.namespaces == ["kpup-ab12-cp", "kpup-ab12-node-a", "kpup-ab12-node-b", "kpup-ab12-node-c", "kpup-ab12-ext", "kpup-ab12-seg"])
-        #expect(plan.nodes.map(\.address) == ["192.168.50.11", "192.168.50.12", "192.168.50.13"])
+        #expect(plan.nodes.map(\.address.description) == ["192.168.50.11", "192.168.50.12", "192.168.50.13"])
         #expect(Set(plan.members.map(\.address)).count == plan.members.count)
         #expect(Set(plan.members.map(\.segmentPort)).count == plan.members.count)
         #expect(plan.members.allSatisfy { $0.segmentPort.utf8.count <= 15 })  // IFNAMSIZ
@@ -35,13 +35,13 @@ import Testing
 
     @Test func theRoutedNetworkGivesEachMemberItsSubnetAndADefaultRouteViaTheRouter() throws {
         let plan = try UpPlan(runID: "r1", stateDir: "/s", nodes: 2, proxyMode: .nftables, network: .vxlan)
-        #expect(plan.members.map(\.address) == ["192.168.50.2", "192.168.51.11", "192.168.52.12", "192.168.49.100"])
-        #expect(plan.members.map(\.gateway) == ["192.168.50.1", "192.168.51.1", "192.168.52.1", "192.168.49.1"])
-        #expect(plan.routes(of: plan.nodes[1]).map(\.dst) == ["0.0.0.0/0"])
+        #expect(plan.members.map(\.address.description) == ["192.168.50.2", "192.168.51.11", "192.168.52.12", "192.168.49.100"])
+        #expect(plan.members.map { $0.gateway?.description } == ["192.168.50.1", "192.168.51.1", "192.168.52.1", "192.168.49.1"])
+        #expect(plan.routes(of: plan.nodes[1]).map(\.dst.description) == ["0.0.0.0/0"])
         let proxy = plan.processes(kproxy: "/k")[2].argv
         #expect(value(proxy, "--node-routes-mode") == "vxlan")
         let shared = try UpPlan(runID: "r1", stateDir: "/s", nodes: 2, proxyMode: .nftables)
-        #expect(shared.routes(of: shared.nodes[0]).map(\.dst) == ["10.96.0.0/12"] && shared.routes(of: shared.controlPlane).isEmpty)
+        #expect(shared.routes(of: shared.nodes[0]).map(\.dst.description) == ["10.96.0.0/12"] && shared.routes(of: shared.controlPlane).isEmpty)
         #expect(shared.members.allSatisfy { $0.gateway == nil })
     }
 

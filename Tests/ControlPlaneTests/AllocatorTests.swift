@@ -1,6 +1,7 @@
 import Testing
 import KubeAPI
 @testable import ControlPlane
+import Values
 
 struct BitmapAllocatorTests {
     @Test func allocatesEverySlotOnceThenReportsFull() {

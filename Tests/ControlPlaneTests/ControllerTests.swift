@@ -2,6 +2,7 @@ import Foundation
 import KubeAPI
 import Testing
 @testable import ControlPlane
+import Values
 
 /// Runs a controller for the duration of `body`, then cancels it and waits for it to end.
 func whileRunning<R>(_ run: @escaping @Sendable () async -> Void, _ body: () async throws -> R) async throws -> R {

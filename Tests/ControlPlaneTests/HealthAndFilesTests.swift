@@ -5,6 +5,7 @@ import KubeAPI
 import LinuxSystem
 import Testing
 @testable import ControlPlane
+import Values
 
 /// `/readyz` reflects the store and the controllers; secrets and the data dir are private from the start;
 /// a token that cannot be saved fails the start instead of changing at the next one.

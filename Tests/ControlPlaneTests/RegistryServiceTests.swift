@@ -2,6 +2,7 @@ import Foundation
 import KubeAPI
 import Testing
 @testable import ControlPlane
+import Values
 
 @Suite("Registry: Service allocations")
 struct RegistryServiceTests {

@@ -3,6 +3,7 @@ import KubeAPI
 import Synchronization
 import Testing
 @testable import ControlPlane
+import Values
 
 /// Consumes a registry watch in the background; tests wait on what it has seen.
 final class WatchRecorder: Sendable {

@@ -8,6 +8,7 @@ import Synchronization
 import Testing
 import TestSupport
 @testable import ControlPlane
+import Values
 
 /// A clock tests move by hand.
 final class TestClock: Sendable {

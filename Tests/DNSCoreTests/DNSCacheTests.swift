@@ -1,6 +1,7 @@
 import KubeAPI
 import Testing
 @testable import DNSCore
+import Values
 
 @Suite struct DNSCacheTests {
     static let q = DNSQuestion(name: DNSName("Example.COM") ?? .root, type: .a)

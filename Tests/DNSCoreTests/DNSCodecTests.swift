@@ -1,6 +1,7 @@
 import KubeAPI
 import Testing
 @testable import DNSCore
+import Values
 
 private func name(_ s: String) -> DNSName { DNSName(s) ?? .root }
 private func ip(_ s: String) -> IPAddress { IPAddress(s) ?? IPAddress(ipv4: 0) }

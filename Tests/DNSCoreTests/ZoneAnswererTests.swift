@@ -1,6 +1,7 @@
 import KubeAPI
 import Testing
 @testable import DNSCore
+import Values
 
 /// One row: a query and the response sections in presentation format (compared sorted).
 struct ZoneCase: CustomTestStringConvertible, Sendable {

@@ -7,6 +7,7 @@ import NIOCore
 import NIOPosix
 import Testing
 import TestSupport
+import Values
 
 /// The DNS server in-process on loopback addresses, queried with `dig` over UDP and TCP, forwarding to a
 /// dnsmasq it starts on another loopback address (no outside traffic). AdapterTests.DNSNetnsTests runs the same path

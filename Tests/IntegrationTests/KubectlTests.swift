@@ -2,6 +2,7 @@ import ControlPlane
 import Foundation
 import Testing
 import TestSupport
+import Values
 
 /// The real kubectl on this machine against the embedded control plane, as a user would drive it.
 @Suite(.serialized) struct KubectlTests {

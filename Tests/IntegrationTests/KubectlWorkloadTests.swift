@@ -3,6 +3,7 @@ import Foundation
 import KubeAPI
 import Testing
 import TestSupport
+import Values
 
 /// Deployments as users drive them with the real kubectl: create, rollout status, scale, restart, undo,
 /// history, and delete with each cascade. A stand-in kubelet (in process) marks bound pods Running and

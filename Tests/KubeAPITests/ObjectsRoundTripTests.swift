@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import KubeAPI
+import Values
 
 /// Decodes `json` as `T`, re-encodes it, and compares both as untyped documents.
 private func roundTrip<T: Codable>(_ type: T.Type, _ json: String) throws -> (original: JSONValue, encoded: JSONValue, value: T) {

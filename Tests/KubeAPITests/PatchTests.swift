@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import KubeAPI
+import Values
 
 /// Parses JSON text in tests (invalid text yields a marker that never equals real output).
 func json(_ text: String) -> JSONValue {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import KubeAPI
+import Values
 
 /// Bodies captured from kubectl v1.32 (`kubectl create … --server=http://127.0.0.1:…` against a recording loopback
 /// server), each with the JSON `kubectl create … --dry-run=client -o json` prints for the same command.

@@ -1,6 +1,7 @@
 import TestSupport
 import Foundation
 @testable import KubeAPI
+import Values
 
 /// A tiny protobuf writer for hand-built test vectors: `PB { $0.string(1, "demo"); $0.message(2) { … } }`.
 struct PB {

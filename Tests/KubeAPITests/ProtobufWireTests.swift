@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import KubeAPI
+import Values
 
 /// Proto2 wire semantics, the special Kubernetes messages, and the integrity of the schema tables.
 @Suite struct ProtobufWireTests {

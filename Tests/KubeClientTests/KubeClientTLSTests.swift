@@ -5,6 +5,7 @@ import KubeAPI
 import NIOSSL
 import Testing
 @testable import KubeClient
+import Values
 
 /// HTTPS against a loopback server whose certificate is issued by a fresh CA (made with the control
 /// plane's certificate helper): CA trust, `tls-server-name`, insecure mode, and bad material.

@@ -2,6 +2,7 @@ import CNICore
 import Synchronization
 import Testing
 @testable import NodeCore
+import Values
 
 /// Records every plugin call and answers from a script.
 final class RecordingExecutor: CNIPluginExecutor {

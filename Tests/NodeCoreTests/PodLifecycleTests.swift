@@ -3,6 +3,7 @@ import Foundation
 import KubeAPI
 import Testing
 @testable import NodeCore
+import Values
 
 @Suite("Pod lifecycle: phase, status, restarts, probes, resolv.conf, launch")
 struct PodLifecycleTests {

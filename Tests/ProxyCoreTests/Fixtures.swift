@@ -1,5 +1,6 @@
 import KubeAPI
 @testable import ProxyCore
+import Values
 
 /// Small builders for API objects and a representative cluster used across ProxyCore tests.
 enum Fixtures {

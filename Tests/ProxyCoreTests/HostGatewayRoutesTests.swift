@@ -1,6 +1,7 @@
 import KubeAPI
 import ProxyCore
 import Testing
+import Values
 
 /// A Node with pod CIDRs and `type=address` pairs.
 private func node(_ name: String, cidr: String? = nil, cidrs: [String]? = nil, _ addresses: [(NodeAddressType, String)]) -> Node {

@@ -1,6 +1,7 @@
 import KubeAPI
 import Testing
 @testable import ProxyCore
+import Values
 
 /// Behaviour of the compiled ruleset, checked by tracing packets through it (issue 3's list).
 struct PacketTracerTests {

@@ -2,6 +2,7 @@ import KubeAPI
 import ProxyCore
 import ProxyDaemon
 import Synchronization
+import Values
 
 /// The kernel as the sync loop sees it, in memory: transactions apply with the kernel's checks
 /// (`NFTRuleset.applying`), `existing` returns chain and set headers as the netlink reader does, and a

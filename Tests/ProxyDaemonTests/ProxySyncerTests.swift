@@ -4,6 +4,7 @@ import ProxyCore
 import ProxyDaemon
 import Testing
 import TestSupport
+import Values
 
 /// The proxy's sync loop against an in-memory kernel: when a sync is full or partial, what a failed apply
 /// does to the next one, and which UDP conntrack entries are deleted.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import KubeAPI
+@testable import Values
 
 struct IPAddressTests {
     @Test(arguments: [

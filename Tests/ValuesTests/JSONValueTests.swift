@@ -1,5 +1,5 @@
 import Testing
-@testable import CNICore
+import Values
 
 @Suite struct JSONValueTests {
     @Test(arguments: [
@@ -29,11 +29,12 @@ import Testing
     }
 }
 
-@Suite struct IPAddressTests {
+/// The forms a CNI config and result carry: addresses and interface prefixes.
+@Suite struct CNIAddressFormTests {
     @Test(arguments: [
         ("10.244.1.5", "10.244.1.5"), ("0.0.0.0", "0.0.0.0"), ("255.255.255.255", "255.255.255.255"),
         ("fd00::1", "fd00::1"), ("FD00:0:0:0:0:0:0:1", "fd00::1"), ("::", "::"), ("::1", "::1"),
-        ("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"), ("::ffff:10.0.0.1", "::ffff:a00:1"), ("1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8"),
+        ("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"), ("::ffff:10.0.0.1", "::ffff:10.0.0.1"), ("1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8"),
     ])
     func parsesAndFormats(text: String, canonical: String) {
         #expect(IPAddress(text)?.description == canonical)
@@ -53,5 +54,25 @@ import Testing
         #expect(IPPrefix("fd00::/64")?.last.description == "fd00::ffff:ffff:ffff:ffff")
         #expect(IPPrefix("10.0.0.0/33") == nil)
         #expect(IPAddress("255.255.255.255")?.advanced(by: 1) == nil)
+    }
+
+    @Test func prefixesKeepTheAddressAndKnowTheirNetwork() throws {
+        let p = try #require(IPPrefix("10.244.1.77/24"))
+        #expect(p.description == "10.244.1.77/24" && p.address.description == "10.244.1.77" && p.length == 24)
+        #expect(p.cidr.description == "10.244.1.0/24" && p.masked.description == "10.244.1.0/24")
+        #expect(IPPrefix.any(.ipv4).description == "0.0.0.0/0" && IPPrefix.any(.ipv6).description == "::/0")
+        #expect(IPPrefix(address: p.address, length: 33) == nil)
+        let host = try #require(IPAddress("fd00::5"))
+        #expect(IPPrefix(address: host, length: 128)?.description == "fd00::5/128")
+        for bad in ["10.0.0.1", "10.0.0.1/", "10.0.0.1/024", "10.0.0.1/24/1", "x/24", "fd00::/129"] {
+            #expect(IPPrefix(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func numericValuesRoundTrip() throws {
+        let v6 = try #require(IPAddress("fd00::1:2"))
+        #expect(IPAddress(family: .ipv6, value: v6.value) == v6)
+        #expect(IPAddress(family: .ipv4, value: 0x0A60_0001)?.description == "10.96.0.1")
+        #expect(IPAddress(family: .ipv4, value: UInt128(UInt32.max) + 1) == nil)
     }
 }

@@ -1,4 +1,5 @@
 import KubeAPI
+import Values
 
 /// Node IPAM failures, worded like upstream's `cidrset`.
 public enum NodeCIDRError: Error, Hashable, Sendable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import KubeAPI
+import Values
 
 /// Allocation failures, worded as upstream's allocators word them (they reach users in
 /// `Invalid` Status messages).

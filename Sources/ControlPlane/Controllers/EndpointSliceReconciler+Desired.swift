@@ -1,4 +1,5 @@
 import KubeAPI
+import Values
 
 /// The identity of an endpoint within a port group (upstream hashes the sorted addresses, the
 /// hostname and the target's namespace/name); ordered by first address so output is stable.

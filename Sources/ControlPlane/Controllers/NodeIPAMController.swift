@@ -1,6 +1,7 @@
 import Foundation
 import KubeAPI
 import Logging
+import Values
 
 /// Gives every Node a pod CIDR from the cluster CIDR (`spec.podCIDR` and `spec.podCIDRs`) and takes it
 /// back when the Node goes, as kube-controller-manager's node IPAM (range allocator) does.

@@ -1,5 +1,6 @@
 import Foundation
 import KubeAPI
+import Values
 
 extension Service: TablePrintable {
     public static let tableColumns: [TableColumnDefinition] = [

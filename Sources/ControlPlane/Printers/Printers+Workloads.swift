@@ -1,5 +1,6 @@
 import Foundation
 import KubeAPI
+import Values
 
 /// The template's containers and images, and the selector, as upstream's wide columns print them.
 private func templateCells(_ template: PodTemplateSpec, _ selector: LabelSelectorSpec?) -> [JSONValue] {

@@ -1,5 +1,6 @@
 import Foundation
 import KubeAPI
+import Values
 
 /// Server-side printing: the columns `kubectl get` shows, computed here as upstream's printers do.
 public protocol TablePrintable: KubeObject {

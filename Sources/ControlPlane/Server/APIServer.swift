@@ -4,6 +4,7 @@ import KubeAPI
 import Logging
 import NIOCore
 import NIOHTTP1
+import Values
 
 /// The Kubernetes API over HTTP: authentication, discovery, OpenAPI, and routing to resource endpoints.
 public final class APIServer: HTTPRequestHandler {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPServing
 import KubeAPI
 import NIOCore
+import Values
 
 /// The OpenAPI v3 documents clients read: an index at `/openapi/v3` and one document per group-version.
 ///

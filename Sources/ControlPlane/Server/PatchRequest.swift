@@ -1,5 +1,6 @@
 import HTTPServing
 import KubeAPI
+import Values
 
 /// A PATCH body and its type (from Content-Type), applied to the current object on each try of the update.
 struct PatchRequest: Sendable {

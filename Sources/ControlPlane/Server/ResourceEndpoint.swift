@@ -3,6 +3,7 @@ import HTTPServing
 import KubeAPI
 import NIOCore
 import NIOHTTP1
+import Values
 import Yams
 
 /// A request for one resource, after routing: `/api/v1/namespaces/{namespace}/{resource}/{name}/{subresource}`.

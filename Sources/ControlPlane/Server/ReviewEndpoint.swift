@@ -3,6 +3,7 @@ import HTTPServing
 import KubeAPI
 import NIOCore
 import NIOHTTP1
+import Values
 
 /// The create-only review kinds kubectl's `auth` commands post: SelfSubjectAccessReview (`auth can-i`),
 /// SelfSubjectRulesReview (`auth can-i --list`) and SelfSubjectReview (`auth whoami`). This server has

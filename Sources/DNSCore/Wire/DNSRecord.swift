@@ -1,4 +1,5 @@
 import KubeAPI
+import Values
 
 /// SOA data (RFC 1035 §3.3.13).
 public struct SOAData: Hashable, Sendable {

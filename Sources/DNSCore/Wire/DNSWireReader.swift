@@ -1,4 +1,5 @@
 import KubeAPI
+import Values
 
 /// Bounds-checked reading of a DNS message. Every read checks the remaining length; names follow
 /// compression pointers only strictly backwards, so decoding always terminates.

@@ -1,4 +1,5 @@
 import KubeAPI
+import Values
 
 extension ServiceIndex {
     /// The version of the Kubernetes DNS specification served at `dns-version.<zone>`.

@@ -1,4 +1,5 @@
 import KubeAPI
+import Values
 
 /// How pod A records (`a-b-c-d.ns.pod.zone`) are answered (CoreDNS's `pods` option).
 public enum PodRecordMode: String, Sendable, CaseIterable {

@@ -1,4 +1,5 @@
 import KubeAPI
+import Values
 
 /// What to do with a query after looking at the cluster zone.
 public enum ZoneAnswer: Sendable, Hashable {

@@ -1,3 +1,5 @@
+import Values
+
 /// One JSON member of a `FieldCoded` struct: its name and how to move it between the struct and JSON.
 public struct CodedField<Root>: Sendable {
     let name: String

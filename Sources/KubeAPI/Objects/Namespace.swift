@@ -1,3 +1,5 @@
+import Values
+
 /// `core/v1 Namespace`.
 public struct Namespace: KubeObject, FieldCoded {
     public static let resourceInfo = ResourceInfo(group: "", version: "v1", kind: "Namespace", resource: "namespaces",

@@ -1,3 +1,5 @@
+import Values
+
 /// `core/v1 Node`.
 public struct Node: KubeObject, FieldCoded {
     public static let resourceInfo = ResourceInfo(group: "", version: "v1", kind: "Node", resource: "nodes",

@@ -1,3 +1,5 @@
+import Values
+
 /// `core/v1 Pod`: only what networking needs is typed; everything else is kept in `unknownFields`.
 public struct Pod: KubeObject, FieldCoded {
     public static let resourceInfo = ResourceInfo(group: "", version: "v1", kind: "Pod", resource: "pods",

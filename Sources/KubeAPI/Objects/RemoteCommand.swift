@@ -1,4 +1,5 @@
 import Foundation
+import Values
 
 /// The remote-command stream protocol kubectl speaks for `exec` over WebSocket (`v5.channel.k8s.io`,
 /// and `v4` before it): binary messages whose first byte is the stream — 0 stdin, 1 stdout, 2 stderr,

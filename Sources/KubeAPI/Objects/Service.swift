@@ -1,3 +1,5 @@
+import Values
+
 /// `core/v1 Service`.
 public struct Service: KubeObject, FieldCoded {
     public static let resourceInfo = ResourceInfo(group: "", version: "v1", kind: "Service", resource: "services",

@@ -1,3 +1,5 @@
+import Values
+
 /// `meta.k8s.io/v1 Table`: the server-side printing `kubectl get` asks for.
 public struct Table: FieldCoded, Hashable, Sendable {
     public var kind: String?

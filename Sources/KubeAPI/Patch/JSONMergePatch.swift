@@ -1,3 +1,5 @@
+import Values
+
 /// RFC 7386 JSON merge patch (`application/merge-patch+json`).
 public enum JSONMergePatch {
     /// Applies `patch` to `target`: objects merge recursively, `null` deletes a key, anything

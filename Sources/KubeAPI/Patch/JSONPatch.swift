@@ -1,3 +1,5 @@
+import Values
+
 /// A JSON patch that could not be applied; names the failing operation.
 public struct JSONPatchError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Position of the operation in the patch array (nil when the patch itself is malformed).

@@ -1,3 +1,5 @@
+import Values
+
 /// A strategic merge patch that could not be applied.
 public struct StrategicMergePatchError: Error, Hashable, Sendable, CustomStringConvertible {
     public var message: String

@@ -1,4 +1,5 @@
 import Foundation
+import Values
 
 /// Reads Kubernetes protobuf request bodies (`application/vnd.kubernetes.protobuf`, what kubectl's typed clients send)
 /// into the JSON document the same object would have been sent as, so one JSON path serves both.

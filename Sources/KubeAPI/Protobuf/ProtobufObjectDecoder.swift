@@ -1,4 +1,5 @@
 import Foundation
+import Values
 
 /// Decodes one protobuf message into JSON members with a `ProtobufSchema` table, following proto2 semantics
 /// (last value wins for singular fields, repeated fields append, repeated occurrences of a message merge,

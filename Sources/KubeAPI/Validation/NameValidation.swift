@@ -1,3 +1,5 @@
+import Values
+
 /// Upstream's small syntax validators (`k8s.io/apimachinery/pkg/util/validation`). Each `…Errors`
 /// function returns upstream-like messages, empty when valid; each `is…` function is the Bool form.
 public enum NameValidation {

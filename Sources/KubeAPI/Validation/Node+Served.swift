@@ -1,3 +1,5 @@
+import Values
+
 extension Node: ServedObject {
     public static var hasStatusSubresource: Bool { true }
 

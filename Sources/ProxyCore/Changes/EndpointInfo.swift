@@ -1,4 +1,5 @@
 import KubeAPI
+import Values
 
 /// One endpoint of one Service port, from an EndpointSlice.
 public struct EndpointInfo: Hashable, Sendable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import KubeAPI
+import Values
 
 /// Which endpoints a userspace listener balances over: the Service port's cluster-wide endpoints, or this
 /// node's only (`internalTrafficPolicy`/`externalTrafficPolicy: Local`). The nftables mode's `service-…` and

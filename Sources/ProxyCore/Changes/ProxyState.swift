@@ -1,4 +1,5 @@
 import KubeAPI
+import Values
 
 /// Services and endpoints as the proxy sees them: the compiler's input.
 public struct ProxyState: Hashable, Sendable {

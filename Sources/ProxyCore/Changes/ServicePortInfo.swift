@@ -1,4 +1,5 @@
 import KubeAPI
+import Values
 
 /// What the proxy needs to know about one Service port (both IP families; the compiler picks one).
 public struct ServicePortInfo: Hashable, Sendable {

@@ -1,4 +1,5 @@
 import KubeAPI
+import Values
 
 extension RulesetCompiler {
     /// Adds the map elements (and, for shapes that need them, the chains) of one Service port; nothing when it

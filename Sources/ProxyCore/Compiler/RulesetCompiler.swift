@@ -1,4 +1,5 @@
 import KubeAPI
+import Values
 
 /// Settings of the compiled ruleset (`kproxy proxy` flags).
 public struct ProxyConfig: Hashable, Sendable {

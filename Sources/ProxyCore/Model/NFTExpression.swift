@@ -1,4 +1,5 @@
 import KubeAPI
+import Values
 
 /// One statement of a rule. Each case maps to a fixed short sequence of libnftnl expressions (listed per case).
 public enum NFTExpression: Hashable, Sendable {

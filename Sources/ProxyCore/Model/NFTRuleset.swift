@@ -1,4 +1,5 @@
 import KubeAPI
+import Values
 
 // # The nftables ruleset model
 //

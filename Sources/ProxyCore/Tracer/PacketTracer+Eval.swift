@@ -1,4 +1,5 @@
 import KubeAPI
+import Values
 
 /// Mutable packet state along one path.
 struct PacketState {

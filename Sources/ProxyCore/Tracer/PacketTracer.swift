@@ -1,4 +1,5 @@
 import KubeAPI
+import Values
 
 /// The first packet of a connection, for `PacketTracer`.
 public struct TracePacket: Hashable, Sendable {

@@ -1,4 +1,5 @@
 import KubeAPI
+import Values
 
 /// Where a pod may run and where it goes: a Ready, schedulable node whose labels satisfy the pod's
 /// `nodeSelector` and whose NoSchedule/NoExecute taints it tolerates; among those, the one with the
